@@ -1,0 +1,18 @@
+//===- BNNAttrs.td - bnn attribute definitions -------------*- tablegen -*-===//
+
+#ifndef BNN_ATTRS_TD
+#define BNN_ATTRS_TD
+
+include "dialects/bnn/IR/BNNDialect.td"
+include "mlir/IR/EnumAttr.td"
+
+def BNN_ScaleGranularityPerTensor : I32EnumAttrCase<"PerTensor", 0, "per_tensor">;
+def BNN_ScaleGranularityPerChannel : I32EnumAttrCase<"PerChannel", 1, "per_channel">;
+
+def BNN_ScaleGranularity : I32EnumAttr<"ScaleGranularity",
+    "how many scale factors a scaled binarisation uses",
+    [BNN_ScaleGranularityPerTensor, BNN_ScaleGranularityPerChannel]> {
+  let cppNamespace = "::mlir::bnn";
+}
+
+#endif // BNN_ATTRS_TD

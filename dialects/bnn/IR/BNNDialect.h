@@ -1,0 +1,11 @@
+//===- BNNDialect.h - bnn dialect -------------------------------*- C++ -*-===//
+
+#ifndef BNN_DIALECTS_BNN_IR_BNNDIALECT_H
+#define BNN_DIALECTS_BNN_IR_BNNDIALECT_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Dialect.h"
+
+#include "dialects/bnn/IR/BNNDialect.h.inc"
+
+#endif // BNN_DIALECTS_BNN_IR_BNNDIALECT_H

@@ -1,0 +1,328 @@
+//===- BNNOps.cpp - bnn ops -----------------------------------------------===//
+//
+// Verifiers, folders and canonicalizations of the bnn ops. Constant folds evaluate through the
+// reference semantics library (runtime/), so the compiler and the oracle kernels are tested
+// against cannot disagree about the bit contract.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include "dialects/bnn/IR/BNNOps.h"
+
+#include "bnn/runtime/Reference.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/APFloat.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::bnn;
+
+namespace {
+
+/// Returns the value as a float with its sign preserved (overflow saturates to +-inf, tiny values
+/// become +-0, NaN stays NaN), which is all the sign rule looks at.
+float toFloatKeepingSign(APFloat value) {
+  bool losesInfo = false;
+  value.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &losesInfo);
+  return value.convertToFloat();
+}
+
+/// Reads a dense float or i1 constant as its +1/-1 signs under the bnn.sign rule (i1: true -> +1).
+std::vector<float> readSigns(DenseElementsAttr attr) {
+  std::vector<float> signs;
+  signs.reserve(attr.getNumElements());
+  if (attr.getElementType().isInteger(1)) {
+    for (bool bit : attr.getValues<bool>())
+      signs.push_back(bit ? 1.0f : -1.0f);
+  } else {
+    for (const APFloat &value : attr.getValues<APFloat>())
+      signs.push_back(::bnn::ref::sign(toFloatKeepingSign(value)));
+  }
+  return signs;
+}
+
+/// A constant of the given float or i1 type holding `signs` (+1/-1; i1: +1 -> true).
+DenseElementsAttr makeSignConstant(ShapedType type, ArrayRef<float> signs) {
+  Type elementType = type.getElementType();
+  if (elementType.isInteger(1)) {
+    SmallVector<bool> bits(llvm::map_range(signs, [](float s) { return s > 0.0f; }));
+    return DenseElementsAttr::get(type, bits);
+  }
+  // +1 and -1 are exact in every float format.
+  const llvm::fltSemantics &semantics = cast<FloatType>(elementType).getFloatSemantics();
+  APFloat plusOne(semantics, 1);
+  APFloat minusOne = -plusOne;
+  SmallVector<APFloat> values;
+  values.reserve(signs.size());
+  for (float s : signs)
+    values.push_back(s > 0.0f ? plusOne : minusOne);
+  return DenseElementsAttr::get(type, values);
+}
+
+/// Reads packed storage words; fails where the attribute does not expose its values (for
+/// example an elided resource).
+FailureOr<SmallVector<uint64_t>> readWords(ElementsAttr attr) {
+  auto values = attr.tryGetValues<APInt>();
+  if (!values)
+    return failure();
+  SmallVector<uint64_t> words;
+  words.reserve(attr.getNumElements());
+  for (const APInt &word : *values)
+    words.push_back(word.getZExtValue());
+  return words;
+}
+
+std::string shapeToString(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  llvm::raw_string_ostream os(text);
+  llvm::interleave(
+      shape, os,
+      [&](int64_t dim) {
+        if (ShapedType::isDynamic(dim))
+          os << '?';
+        else
+          os << dim;
+      },
+      ", ");
+  os << ']';
+  return text;
+}
+
+/// True for values that are already +1/-1 floats, so sign() of them is the identity.
+bool isBinaryFloatValue(Value value) {
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return false;
+  if (isa<SignOp, SteOp>(def))
+    return true;
+  if (auto unpack = dyn_cast<UnpackOp>(def))
+    return isa<FloatType>(unpack.getType().getElementType());
+  return false;
+}
+
+} // namespace
+
+#define GET_OP_CLASSES
+#include "dialects/bnn/IR/BNNOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// SignOp
+//===----------------------------------------------------------------------===//
+
+OpFoldResult SignOp::fold(FoldAdaptor adaptor) {
+  // sign(sign(x)), sign(ste(x)), sign(unpack(p)): the operand is already +1/-1.
+  if (isBinaryFloatValue(getInput()))
+    return getInput();
+  if (auto constant = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput()))
+    return makeSignConstant(getType(), readSigns(constant));
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// ScaledSignOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ScaledSignOp::verify() {
+  RankedTensorType inputType = getInput().getType();
+  bool perChannel = getGranularity() == ScaleGranularity::PerChannel;
+  if (perChannel && inputType.getRank() == 0)
+    return emitOpError("per_channel granularity needs an input of rank >= 1 (dimension 0 is the "
+                       "output channel), found ")
+           << inputType;
+  if (!getAlpha())
+    return success();
+
+  RankedTensorType alphaType = getAlpha().getType();
+  if (alphaType.getElementType() != inputType.getElementType())
+    return emitOpError("expected alpha element type ")
+           << inputType.getElementType() << " (the input's), found " << alphaType.getElementType();
+  if (!perChannel) {
+    bool single = alphaType.getRank() == 0 ||
+                  (alphaType.getRank() == 1 && alphaType.getDimSize(0) == 1);
+    if (!single)
+      return emitOpError("per_tensor alpha must hold a single value (shape [] or [1]), found "
+                         "shape ")
+             << shapeToString(alphaType.getShape());
+    return success();
+  }
+  int64_t channels = inputType.getDimSize(0);
+  bool matches = alphaType.getRank() == 1 && (ShapedType::isDynamic(channels) ||
+                                              ShapedType::isDynamic(alphaType.getDimSize(0)) ||
+                                              alphaType.getDimSize(0) == channels);
+  if (!matches)
+    return emitOpError("per_channel alpha must have shape ")
+           << shapeToString({channels})
+           << " (one value per index of input dimension 0), found shape "
+           << shapeToString(alphaType.getShape());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SteOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SteOp::verify() {
+  float clip = getClip().convertToFloat();
+  // Written as !(clip > 0) so that NaN is rejected as well.
+  if (!(clip > 0.0f))
+    return emitOpError("expected clip > 0 (the gradient passes where |x| <= clip), found ")
+           << clip;
+  float gradScale = getGradScale().convertToFloat();
+  if (!std::isfinite(gradScale))
+    return emitOpError("expected a finite grad_scale, found ") << gradScale;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// PackOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PackOp::verify() {
+  RankedTensorType inputType = getInput().getType();
+  if (inputType.getRank() == 0)
+    return emitOpError("expected an input of rank >= 1 (its last axis is packed), found ")
+           << inputType;
+  if (!inputType.hasStaticShape())
+    return emitOpError("expected a statically shaped input, found ") << inputType;
+  PackedType resultType = getType();
+  if (resultType.getShape() != inputType.getShape())
+    return emitOpError("expected result type ")
+           << PackedType::get(getContext(), inputType.getShape()) << " (the input's shape), found "
+           << resultType;
+  return success();
+}
+
+OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
+  // pack(unpack(p)) -> p: packing reproduces the words, padding included.
+  if (auto unpack = getInput().getDefiningOp<UnpackOp>())
+    if (unpack.getInput().getType() == getType())
+      return unpack.getInput();
+  // pack(sign(x)) -> pack(x): pack applies the same sign rule, so the bits are equal.
+  if (auto sign = getInput().getDefiningOp<SignOp>()) {
+    getInputMutable().assign(sign.getInput());
+    return getResult();
+  }
+  auto constant = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput());
+  if (!constant)
+    return {};
+  PackedType packedType = getType();
+  std::vector<float> signs = readSigns(constant);
+  std::vector<uint64_t> words(packedType.getNumRows() * packedType.getNumWords());
+  ::bnn::ref::packBitsLSBFirst(signs.data(), packedType.getNumRows(), packedType.getK(),
+                               words.data());
+  return DenseElementsAttr::get(packedType.getStorageType(), ArrayRef<uint64_t>(words));
+}
+
+//===----------------------------------------------------------------------===//
+// UnpackOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult UnpackOp::verify() {
+  PackedType inputType = getInput().getType();
+  RankedTensorType resultType = getType();
+  if (resultType.getShape() != inputType.getShape())
+    return emitOpError("expected result shape ")
+           << shapeToString(inputType.getShape()) << " (the logical shape of " << inputType
+           << "), found " << shapeToString(resultType.getShape());
+  return success();
+}
+
+OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
+  // unpack(pack(x)) -> x for i1: both directions are the identity on booleans.
+  if (auto pack = getInput().getDefiningOp<PackOp>())
+    if (pack.getInput().getType() == getType() && getType().getElementType().isInteger(1))
+      return pack.getInput();
+  auto constant = dyn_cast_if_present<ElementsAttr>(adaptor.getInput());
+  if (!constant)
+    return {};
+  FailureOr<SmallVector<uint64_t>> words = readWords(constant);
+  if (failed(words))
+    return {};
+  PackedType packedType = getInput().getType();
+  std::vector<float> signs(packedType.getNumRows() * packedType.getK());
+  ::bnn::ref::unpackBitsLSBFirst(words->data(), packedType.getNumRows(), packedType.getK(),
+                                 signs.data());
+  return makeSignConstant(getType(), signs);
+}
+
+namespace {
+/// unpack(pack(x)) -> sign(x) for floats of one type: the round trip keeps only the signs.
+struct FoldUnpackOfPackToSign : OpRewritePattern<UnpackOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(UnpackOp unpack, PatternRewriter &rewriter) const override {
+    auto pack = unpack.getInput().getDefiningOp<PackOp>();
+    if (!pack || pack.getInput().getType() != unpack.getType() ||
+        !isa<FloatType>(unpack.getType().getElementType()))
+      return rewriter.notifyMatchFailure(unpack, "not unpack(pack(x)) on floats of one type");
+    rewriter.replaceOpWithNewOp<SignOp>(unpack, pack.getInput());
+    return success();
+  }
+};
+} // namespace
+
+void UnpackOp::getCanonicalizationPatterns(RewritePatternSet &patterns, MLIRContext *context) {
+  patterns.add<FoldUnpackOfPackToSign>(context);
+}
+
+//===----------------------------------------------------------------------===//
+// ConstantOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConstantOp::verify() {
+  PackedType packedType = getType();
+  RankedTensorType storageType = packedType.getStorageType();
+  if (getValue().getType() != storageType)
+    return emitOpError("expected a value of type ")
+           << storageType << " (the storage of " << packedType << "), found "
+           << getValue().getType();
+  int64_t usedBits = packedType.getK() % ::bnn::ref::kBitsPerWord;
+  if (usedBits == 0)
+    return success();
+  // Padding bits must be zero: every kernel relies on it (zero XOR zero never counts).
+  FailureOr<SmallVector<uint64_t>> words = readWords(getValue());
+  if (failed(words))
+    return success(); // Values not available (elided resource): nothing to check.
+  uint64_t paddingMask = ~((uint64_t{1} << usedBits) - 1);
+  int64_t wordsPerRow = packedType.getNumWords();
+  for (int64_t row = 0, rows = packedType.getNumRows(); row < rows; ++row) {
+    uint64_t last = (*words)[row * wordsPerRow + wordsPerRow - 1];
+    if (last & paddingMask)
+      return emitOpError("expected zero padding bits above K = ")
+             << packedType.getK() << ", found bits set in the last word of row " << row
+             << " (0x" << llvm::utohexstr(last) << ")";
+  }
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+//===----------------------------------------------------------------------===//
+// XnorPopcountOp
+//===----------------------------------------------------------------------===//
+
+RankedTensorType XnorPopcountOp::inferResultType(PackedType lhs, PackedType rhs) {
+  SmallVector<int64_t> shape(lhs.getShape().drop_back());
+  shape.push_back(rhs.getShape().front());
+  return RankedTensorType::get(shape, IntegerType::get(lhs.getContext(), 32));
+}
+
+LogicalResult XnorPopcountOp::verify() {
+  PackedType lhsType = getLhs().getType();
+  PackedType rhsType = getRhs().getType();
+  if (rhsType.getRank() != 2)
+    return emitOpError("expected rhs to be an N x K matrix of rank 2, found rank ")
+           << rhsType.getRank() << " (" << rhsType << ")";
+  if (lhsType.getK() != rhsType.getK())
+    return emitOpError("K mismatch: lhs has K = ")
+           << lhsType.getK() << " bits, rhs has K = " << rhsType.getK() << " bits";
+  RankedTensorType expected = inferResultType(lhsType, rhsType);
+  if (getType() != expected)
+    return emitOpError("expected result type ")
+           << expected << " (lhs leading dimensions, then N), found " << getType();
+  return success();
+}

@@ -1,0 +1,198 @@
+//===- BNNOps.td - bnn op definitions ----------------------*- tablegen -*-===//
+
+#ifndef BNN_OPS_TD
+#define BNN_OPS_TD
+
+include "dialects/bnn/IR/BNNDialect.td"
+include "dialects/bnn/IR/BNNTypes.td"
+include "dialects/bnn/IR/BNNAttrs.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/CommonTypeConstraints.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+def BNN_FloatTensor : RankedTensorOf<[AnyFloat]>;
+def BNN_FloatOrBoolTensor : RankedTensorOf<[AnyFloat, I1]>;
+def BNN_Packed : Type<CPred<"::llvm::isa<::mlir::bnn::PackedType>($_self)">,
+                      "bnn packed binary tensor", "::mlir::bnn::PackedType">;
+def BNN_Int32Tensor : RankedTensorOf<[I32]>;
+
+//===----------------------------------------------------------------------===//
+// Binarisation
+//===----------------------------------------------------------------------===//
+
+def BNN_SignOp : BNN_Op<"sign", [Pure, Elementwise, SameOperandsAndResultType]> {
+  let summary = "elementwise sign to +1/-1 (sign(0) = +1)";
+  let description = [{
+    Maps each element to `-1.0` when it is negative and to `+1.0` otherwise, so zero (of either
+    sign) and NaN become `+1`. This differs from ONNX `Sign`, which maps 0 to 0.
+
+    Example:
+
+    ```mlir
+    %b = bnn.sign %x : tensor<4x100xf32>
+    ```
+  }];
+  let arguments = (ins BNN_FloatTensor:$input);
+  let results = (outs BNN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasFolder = 1;
+}
+
+def BNN_ScaledSignOp : BNN_Op<"scaled_sign",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "alpha * sign(x), alpha per tensor or per output channel";
+  let description = [{
+    Binarises `input` and multiplies by a positive scale `alpha`, the XNOR-Net / BitNet form of a
+    binary weight. `granularity` chooses one scale for the whole tensor (`per_tensor`) or one per
+    output channel, i.e. per index of dimension 0 (`per_channel`). When the `alpha` operand is
+    absent the scale is computed as `mean(|x|)` over the tensor or over each channel.
+
+    `alpha` has one element for `per_tensor` (shape `[]` or `[1]`) and `D0` elements for
+    `per_channel` (shape `[D0]`), with the element type of the input.
+
+    Example:
+
+    ```mlir
+    // Weight matrix N x K, one absmean scale per output row.
+    %wb = bnn.scaled_sign per_channel %w : tensor<64x256xf32>
+    // Given scale.
+    %xb = bnn.scaled_sign per_tensor %x alpha(%a : tensor<f32>) : tensor<8x256xf32>
+    ```
+  }];
+  let arguments = (ins BNN_ScaleGranularity:$granularity, BNN_FloatTensor:$input,
+                       Optional<BNN_FloatTensor>:$alpha);
+  let results = (outs BNN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $granularity $input (`alpha` `(` $alpha^ `:` type($alpha) `)`)? attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+}
+
+def BNN_SteOp : BNN_Op<"ste", [Pure, Elementwise, SameOperandsAndResultType]> {
+  let summary = "sign with a straight-through estimator for the gradient";
+  let description = [{
+    Forward: `sign(x)` with the same contract as `bnn.sign`. Backward (used by training steps):
+    the incoming gradient passes straight through, multiplied by `grad_scale`, where
+    `|x| <= clip`, and is zero outside `[-clip, clip]`. `clip` must be positive (it may be
+    `+inf` for an unclipped estimator) and `grad_scale` finite.
+
+    Example:
+
+    ```mlir
+    %b = bnn.ste %x {clip = 1.0 : f32, grad_scale = 1.0 : f32} : tensor<16x256xf32>
+    ```
+  }];
+  let arguments = (ins BNN_FloatTensor:$input,
+                       DefaultValuedAttr<F32Attr, "1.0f">:$clip,
+                       DefaultValuedAttr<F32Attr, "1.0f">:$grad_scale);
+  let results = (outs BNN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Packing
+//===----------------------------------------------------------------------===//
+
+def BNN_PackOp : BNN_Op<"pack", [Pure]> {
+  let summary = "pack float or i1 values into bits along the last axis";
+  let description = [{
+    Packs `input` into a `!bnn.packed` value of the same logical shape: element `k` of a row
+    becomes bit `k % 64` of word `k / 64`, set when the element is `+1` under the `bnn.sign` rule
+    (float: not negative; i1: true). Padding bits are zero. Any float is accepted, so
+    `pack(sign(x)) == pack(x)`.
+
+    Example:
+
+    ```mlir
+    %p = bnn.pack %x : tensor<4x100xf32> -> !bnn.packed<4x100>
+    ```
+  }];
+  let arguments = (ins BNN_FloatOrBoolTensor:$input);
+  let results = (outs BNN_Packed:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` qualified(type($result))";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def BNN_UnpackOp : BNN_Op<"unpack", [Pure]> {
+  let summary = "unpack bits into +1/-1 floats or i1 values";
+  let description = [{
+    The inverse of `bnn.pack`: bit 1 becomes `+1.0` (or `true`), bit 0 becomes `-1.0` (or
+    `false`). The result has the logical shape of the packed type.
+
+    Example:
+
+    ```mlir
+    %x = bnn.unpack %p : !bnn.packed<4x100> -> tensor<4x100xf32>
+    ```
+  }];
+  let arguments = (ins BNN_Packed:$input);
+  let results = (outs BNN_FloatOrBoolTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` qualified(type($input)) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def BNN_ConstantOp : BNN_Op<"constant", [ConstantLike, Pure]> {
+  let summary = "packed binary constant";
+  let description = [{
+    A `!bnn.packed` constant given by its storage words: `value` has the storage type of the
+    result (leading dimensions, then `ceil(K / 64)` words of `i64`) and its padding bits are zero.
+    Folding `bnn.pack` of a constant produces this op, so a compiled model keeps one bit per
+    binary weight.
+
+    Example:
+
+    ```mlir
+    // Two rows of K = 3 bits: [+1, -1, +1] and [-1, -1, +1].
+    %c = bnn.constant dense<[[5], [4]]> : tensor<2x1xi64> -> !bnn.packed<2x3>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs BNN_Packed:$result);
+  let assemblyFormat = "$value attr-dict `->` qualified(type($result))";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Arithmetic
+//===----------------------------------------------------------------------===//
+
+def BNN_XnorPopcountOp : BNN_Op<"xnor_popcount", [Pure]> {
+  let summary = "binary matrix product of packed operands: K - 2 * popcount(a XOR b)";
+  let description = [{
+    Computes `result[..., m, n] = sum_k lhs[..., m, k] * rhs[n, k]` for `+1/-1` values, evaluated
+    on bits as `K - 2 * popcount(lhs_m XOR rhs_n)`. `rhs` is given as `N x K` rows, like the
+    weight matrix of a linear layer; `lhs` has any number of leading dimensions (rank 1 is a
+    matrix-vector product). Both operands must have the same `K`. The result is `i32` with
+    shape `lhs.shape[:-1] + [N]`.
+
+    Example:
+
+    ```mlir
+    %y = bnn.xnor_popcount %a, %w : !bnn.packed<8x1000>, !bnn.packed<64x1000> -> tensor<8x64xi32>
+    %v = bnn.xnor_popcount %x, %w : !bnn.packed<1000>, !bnn.packed<64x1000> -> tensor<64xi32>
+    ```
+  }];
+  let arguments = (ins BNN_Packed:$lhs, BNN_Packed:$rhs);
+  let results = (outs BNN_Int32Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs)) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The result type implied by the operand types.
+    static ::mlir::RankedTensorType inferResultType(PackedType lhs, PackedType rhs);
+  }];
+}
+
+#endif // BNN_OPS_TD

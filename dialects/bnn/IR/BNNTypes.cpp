@@ -1,0 +1,77 @@
+//===- BNNTypes.cpp - bnn types -------------------------------------------===//
+
+#include "dialects/bnn/IR/BNNTypes.h"
+#include "dialects/bnn/IR/BNNDialect.h"
+
+#include "bnn/runtime/Reference.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::bnn;
+
+#define GET_TYPEDEF_CLASSES
+#include "dialects/bnn/IR/BNNTypes.cpp.inc"
+
+void BNNDialect::registerTypes() {
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "dialects/bnn/IR/BNNTypes.cpp.inc"
+      >();
+}
+
+Type PackedType::parse(AsmParser &parser) {
+  SmallVector<int64_t> shape;
+  llvm::SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseLess())
+    return {};
+  // An empty list is accepted here so that the verifier, not the parser, explains what a packed
+  // type needs.
+  if (failed(parser.parseOptionalGreater())) {
+    if (parser.parseDimensionList(shape, /*allowDynamic=*/false,
+                                  /*withTrailingX=*/false) ||
+        parser.parseGreater())
+      return {};
+  }
+  return parser.getChecked<PackedType>(loc, parser.getContext(), shape);
+}
+
+void PackedType::print(AsmPrinter &printer) const {
+  printer << '<';
+  llvm::interleave(getShape(), printer.getStream(), "x");
+  printer << '>';
+}
+
+LogicalResult PackedType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 ArrayRef<int64_t> shape) {
+  if (shape.empty())
+    return emitError() << "!bnn.packed expects at least one dimension (the bit length K), "
+                          "found none";
+  for (int64_t dim : shape.drop_back())
+    if (dim < 0)
+      return emitError() << "!bnn.packed expects static, non-negative dimensions, found "
+                         << (ShapedType::isDynamic(dim) ? std::string("?")
+                                                        : std::to_string(dim));
+  if (shape.back() < 1)
+    return emitError() << "!bnn.packed expects a bit length K >= 1 in its last dimension, found "
+                       << (ShapedType::isDynamic(shape.back()) ? std::string("?")
+                                                               : std::to_string(shape.back()));
+  return success();
+}
+
+int64_t PackedType::getNumWords() const { return ::bnn::ref::wordsPerRow(getK()); }
+
+int64_t PackedType::getNumRows() const {
+  int64_t rows = 1;
+  for (int64_t dim : getShape().drop_back())
+    rows *= dim;
+  return rows;
+}
+
+RankedTensorType PackedType::getStorageType() const {
+  SmallVector<int64_t> storageShape(getShape().drop_back());
+  storageShape.push_back(getNumWords());
+  return RankedTensorType::get(storageShape, IntegerType::get(getContext(), 64));
+}

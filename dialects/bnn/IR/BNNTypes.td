@@ -1,0 +1,46 @@
+//===- BNNTypes.td - bnn type definitions ------------------*- tablegen -*-===//
+
+#ifndef BNN_TYPES_TD
+#define BNN_TYPES_TD
+
+include "dialects/bnn/IR/BNNDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+
+def BNN_PackedType : TypeDef<BNN_Dialect, "Packed"> {
+  let mnemonic = "packed";
+  let summary = "binary tensor packed LSB-first into 64-bit words along its last axis";
+  let description = [{
+    `!bnn.packed<D0 x ... x K>` is a tensor of logical binary values whose last (reduction) axis
+    has `K` bits. It is stored as a tensor of `i64` words with the same leading dimensions and
+    `ceil(K / 64)` words in the last one; element `64 * w + j` of a row is bit `j` of word `w`, and
+    the padding bits of the last word are zero. Because `K` is part of the type, every consumer
+    (for example `bnn.xnor_popcount`) can check that its operands agree on it.
+
+    Example:
+
+    ```mlir
+    // 4 rows of 100 bits, stored as tensor<4x2xi64>.
+    !bnn.packed<4x100>
+    // A single packed vector of 4096 bits (64 words).
+    !bnn.packed<4096>
+    ```
+
+    All dimensions are static; `K` is at least 1.
+  }];
+  let parameters = (ins ArrayRefParameter<"int64_t", "logical shape; the last entry is K">:$shape);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Number of logical bits per packed row (the last dimension).
+    int64_t getK() const { return getShape().back(); }
+    /// Number of 64-bit words per packed row: ceil(K / 64).
+    int64_t getNumWords() const;
+    /// Number of packed rows: the product of all dimensions but the last.
+    int64_t getNumRows() const;
+    int64_t getRank() const { return getShape().size(); }
+    /// The tensor of i64 words that holds the bits: leading dimensions, then getNumWords().
+    ::mlir::RankedTensorType getStorageType() const;
+  }];
+}
+
+#endif // BNN_TYPES_TD

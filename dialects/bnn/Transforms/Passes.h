@@ -1,0 +1,19 @@
+//===- Passes.h - bnn transformation passes ---------------------*- C++ -*-===//
+
+#ifndef BNN_DIALECTS_BNN_TRANSFORMS_PASSES_H
+#define BNN_DIALECTS_BNN_TRANSFORMS_PASSES_H
+
+#include "dialects/bnn/IR/BNNDialect.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::bnn {
+
+#define GEN_PASS_DECL
+#include "dialects/bnn/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "dialects/bnn/Transforms/Passes.h.inc"
+
+} // namespace mlir::bnn
+
+#endif // BNN_DIALECTS_BNN_TRANSFORMS_PASSES_H

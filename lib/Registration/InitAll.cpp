@@ -1,0 +1,18 @@
+//===- InitAll.cpp - register everything bnn provides ---------------------===//
+
+#include "bnn/InitAll.h"
+
+#include "dialects/bnn/IR/BNNDialect.h"
+#include "dialects/bnn/Transforms/Passes.h"
+#include "mlir/IR/DialectRegistry.h"
+
+void bnn::registerBNNDialects(mlir::DialectRegistry &registry) {
+  registry.insert<mlir::bnn::BNNDialect>();
+}
+
+void bnn::registerBNNPasses() { mlir::bnn::registerBNNPasses(); }
+
+void bnn::registerBNNTranslations() {
+  // bnn's own translations (object file + C header, PTX bundles) register here as the code
+  // generation parts land; upstream ones (--mlir-to-llvmir, ...) are registered by the tool.
+}

@@ -1,0 +1,98 @@
+//===- Reference.h - Scalar reference semantics for bnn ops ------*- C++ -*-===//
+//
+// The oracle that every compiled kernel (CPU and GPU) is tested against. It
+// implements "the bit contract" of /work/shared/ARCHITECTURE.md with plain,
+// deliberately naive scalar C++17 so that it is easy to convince oneself it is
+// correct. It must never depend on MLIR or LLVM: the runtime builds alone.
+//
+// Bit contract summary:
+//   * +1 is bit 1, -1 is bit 0, sign(0) = +1.
+//   * Packing runs along the last (reduction) axis, LSB first in 64-bit words:
+//     element 64*w + j of a row is bit j of word w. Rows are padded to whole
+//     words with zero bits.
+//   * xnor_popcount(a, b)[m, n] = sum_k a[m,k]*b[n,k]
+//                               = K - 2*popcount(a_m XOR b_n).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BNN_RUNTIME_REFERENCE_H
+#define BNN_RUNTIME_REFERENCE_H
+
+#include <cstdint>
+
+namespace bnn::ref {
+
+/// Number of logical elements stored in one packed word.
+constexpr int64_t kBitsPerWord = 64;
+
+/// Number of 64-bit words holding one packed row of \p k elements, i.e.
+/// ceil(k / 64). \p k must be >= 0.
+int64_t wordsPerRow(int64_t k);
+
+/// The packed bit of \p x: true (+1) unless x is strictly negative. Written as
+/// !(x < 0) rather than (x >= 0) so that +0, -0 and NaN all map to +1; every
+/// backend must agree on NaN, and "not negative" is the cheapest rule to copy.
+inline bool signBit(float x) { return !(x < 0.0f); }
+
+/// +1.0f if signBit(x), else -1.0f.
+float sign(float x);
+
+/// y[i] = sign(x[i]) for i in [0, n). \p y may alias \p x.
+void signTensor(const float *x, int64_t n, float *y);
+
+/// Packs a row-major rows x k float tensor by sign along the last axis.
+/// Writes rows * wordsPerRow(k) words; element 64*w + j of a row becomes bit j
+/// of word w of that row, and padding bits past k are zero.
+void packBitsLSBFirst(const float *x, int64_t rows, int64_t k, uint64_t *words);
+
+/// Same as above for i1 input: true is +1 (bit 1), false is -1 (bit 0).
+void packBitsLSBFirst(const bool *x, int64_t rows, int64_t k, uint64_t *words);
+
+/// Inverse of packing: reads rows * wordsPerRow(k) words and writes a
+/// row-major rows x k tensor, bit 1 -> +1.0f, bit 0 -> -1.0f. Padding bits
+/// are ignored.
+void unpackBitsLSBFirst(const uint64_t *words, int64_t rows, int64_t k,
+                        float *x);
+
+/// Same as above producing i1 values (bit 1 -> true).
+void unpackBitsLSBFirst(const uint64_t *words, int64_t rows, int64_t k,
+                        bool *x);
+
+/// Binary GEMM on packed operands. \p a holds m packed rows, \p b holds n
+/// packed rows (a weight matrix N x K, i.e. already "transposed"), both with
+/// logical length \p k. Writes the row-major m x n int32 result
+///   out[i*n + j] = sum_k a[i,k] * b[j,k] = k - 2 * popcount(a_i XOR b_j).
+void xnorPopcount(const uint64_t *a, int64_t m, const uint64_t *b, int64_t n,
+                  int64_t k, int32_t *out);
+
+/// How many scale factors scaledSign uses.
+enum class ScaleGranularity {
+  PerTensor,  ///< One alpha for the whole tensor.
+  PerChannel, ///< One alpha per output channel (leading dimension).
+};
+
+/// mean(|x[i]|) over i in [0, n); 0 when n == 0.
+float meanAbs(const float *x, int64_t n);
+
+/// y = alpha * sign(x) for a row-major channels x elemsPerChannel tensor whose
+/// leading dimension is the output channel. If \p alpha is nullptr the scale
+/// is computed as meanAbs over the whole tensor (PerTensor) or over each
+/// channel's row (PerChannel); otherwise \p alpha points to 1 value
+/// (PerTensor) or \p channels values (PerChannel).
+void scaledSign(const float *x, int64_t channels, int64_t elemsPerChannel,
+                ScaleGranularity g, const float *alpha, float *y);
+
+/// Straight-through estimator, forward pass: y = sign(x).
+void steForward(const float *x, int64_t n, float *y);
+
+/// Straight-through estimator, backward pass:
+///   gradIn[i] = (|x[i]| <= clip) ? gradOut[i] * gradScale : 0.
+/// The window is inclusive: x = +-clip still passes the gradient (this matches
+/// the usual hardtanh derivative convention and means a latent weight clipped
+/// exactly to +-clip keeps learning). NaN inputs get zero gradient.
+void steBackward(const float *x, const float *gradOut, int64_t n, float clip,
+                 float gradScale, float *gradIn);
+
+} // namespace bnn::ref
+
+#endif // BNN_RUNTIME_REFERENCE_H

@@ -1,0 +1,132 @@
+//===- Reference.cpp - Scalar reference semantics for bnn ops -------------===//
+//
+// Deliberately simple scalar code: this is the oracle, so clarity wins over
+// speed everywhere. See Reference.h for the contract of each function.
+//
+//===----------------------------------------------------------------------===//
+
+#include "bnn/runtime/Reference.h"
+
+#include <bitset>
+#include <cassert>
+#include <cmath>
+
+namespace bnn::ref {
+
+int64_t wordsPerRow(int64_t k) {
+  assert(k >= 0 && "logical row length must be non-negative");
+  return (k + kBitsPerWord - 1) / kBitsPerWord;
+}
+
+float sign(float x) { return signBit(x) ? 1.0f : -1.0f; }
+
+void signTensor(const float *x, int64_t n, float *y) {
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = sign(x[i]);
+}
+
+namespace {
+// Shared packing loop: `bitOf(r, e)` yields the bit of element e in row r.
+// Every word is zeroed first, so padding bits past k are zero by construction.
+template <typename BitFn>
+void packRows(int64_t rows, int64_t k, uint64_t *words, BitFn bitOf) {
+  const int64_t wpr = wordsPerRow(k);
+  for (int64_t r = 0; r < rows; ++r) {
+    uint64_t *row = words + r * wpr;
+    for (int64_t w = 0; w < wpr; ++w)
+      row[w] = 0;
+    for (int64_t e = 0; e < k; ++e)
+      if (bitOf(r, e)) // element 64*w + j -> bit j of word w (LSB first)
+        row[e / kBitsPerWord] |= uint64_t{1} << (e % kBitsPerWord);
+  }
+}
+
+// Reads the bit of element e from a packed row (ignores padding).
+bool getBit(const uint64_t *row, int64_t e) {
+  return (row[e / kBitsPerWord] >> (e % kBitsPerWord)) & 1u;
+}
+} // namespace
+
+void packBitsLSBFirst(const float *x, int64_t rows, int64_t k,
+                      uint64_t *words) {
+  packRows(rows, k, words,
+           [&](int64_t r, int64_t e) { return signBit(x[r * k + e]); });
+}
+
+void packBitsLSBFirst(const bool *x, int64_t rows, int64_t k,
+                      uint64_t *words) {
+  packRows(rows, k, words, [&](int64_t r, int64_t e) { return x[r * k + e]; });
+}
+
+void unpackBitsLSBFirst(const uint64_t *words, int64_t rows, int64_t k,
+                        float *x) {
+  const int64_t wpr = wordsPerRow(k);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t e = 0; e < k; ++e)
+      x[r * k + e] = getBit(words + r * wpr, e) ? 1.0f : -1.0f;
+}
+
+void unpackBitsLSBFirst(const uint64_t *words, int64_t rows, int64_t k,
+                        bool *x) {
+  const int64_t wpr = wordsPerRow(k);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t e = 0; e < k; ++e)
+      x[r * k + e] = getBit(words + r * wpr, e);
+}
+
+void xnorPopcount(const uint64_t *a, int64_t m, const uint64_t *b, int64_t n,
+                  int64_t k, int32_t *out) {
+  // For +-1 values a*b = +1 when the bits agree and -1 when they differ, so
+  // the dot product is (#agree - #differ) = k - 2 * #differ, and #differ is
+  // popcount(a XOR b). Padding bits are zero in both operands, so their XOR is
+  // zero and they never add to #differ; that is why we can XOR whole words
+  // without masking and still subtract from the logical k, not 64 * words.
+  const int64_t wpr = wordsPerRow(k);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t differ = 0;
+      for (int64_t w = 0; w < wpr; ++w)
+        differ += std::bitset<64>(a[i * wpr + w] ^ b[j * wpr + w]).count();
+      out[i * n + j] = static_cast<int32_t>(k - 2 * differ);
+    }
+  }
+}
+
+float meanAbs(const float *x, int64_t n) {
+  if (n == 0)
+    return 0.0f;
+  // Accumulate in double: the reference should not lose precision on long
+  // rows, so kernels are compared against the best answer, not a rounded one.
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i)
+    sum += std::fabs(static_cast<double>(x[i]));
+  return static_cast<float>(sum / static_cast<double>(n));
+}
+
+void scaledSign(const float *x, int64_t channels, int64_t elemsPerChannel,
+                ScaleGranularity g, const float *alpha, float *y) {
+  const bool perChannel = g == ScaleGranularity::PerChannel;
+  // Per-tensor scale computed once up front; per-channel scales row by row.
+  float tensorAlpha = 0.0f;
+  if (!perChannel)
+    tensorAlpha = alpha ? alpha[0] : meanAbs(x, channels * elemsPerChannel);
+  for (int64_t c = 0; c < channels; ++c) {
+    const float *row = x + c * elemsPerChannel;
+    float a = tensorAlpha;
+    if (perChannel)
+      a = alpha ? alpha[c] : meanAbs(row, elemsPerChannel);
+    for (int64_t e = 0; e < elemsPerChannel; ++e)
+      y[c * elemsPerChannel + e] = a * sign(row[e]);
+  }
+}
+
+void steForward(const float *x, int64_t n, float *y) { signTensor(x, n, y); }
+
+void steBackward(const float *x, const float *gradOut, int64_t n, float clip,
+                 float gradScale, float *gradIn) {
+  // Inclusive window (see header). fabs(NaN) <= clip is false -> zero.
+  for (int64_t i = 0; i < n; ++i)
+    gradIn[i] = std::fabs(x[i]) <= clip ? gradOut[i] * gradScale : 0.0f;
+}
+
+} // namespace bnn::ref

@@ -1,0 +1,55 @@
+# Shared by scripts/demo.sh and scripts/test.sh: install what is missing, configure, build.
+# Source it; it defines bnn_setup and bnn_build and sets BNN_ROOT / BNN_BUILD.
+
+BNN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BNN_BUILD="${BNN_BUILD:-$BNN_ROOT/build}"
+BNN_LLVM_DIR=/usr/lib/llvm-22
+
+# Debian packages bnn needs to build and test (CPU only; the CUDA toolkit is optional).
+BNN_PACKAGES=(
+  cmake ninja-build g++ ccache
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
+  libgtest-dev
+)
+
+bnn_log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+bnn_setup() {
+  local missing=()
+  for pkg in "${BNN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$pkg")
+  done
+  if ((${#missing[@]})); then
+    bnn_log "Installing missing packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+bnn_configure() {
+  if [ -f "$BNN_BUILD/build.ninja" ]; then
+    return
+  fi
+  bnn_log "Configuring in $BNN_BUILD"
+  local launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  local linker=()
+  command -v ld.lld >/dev/null && linker=(-DLLVM_USE_LINKER=lld)
+  cmake -G Ninja -S "$BNN_ROOT" -B "$BNN_BUILD" \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ \
+    -DMLIR_DIR="$BNN_LLVM_DIR/lib/cmake/mlir" \
+    -DLLVM_EXTERNAL_LIT="$BNN_LLVM_DIR/bin/lit" \
+    "${launcher[@]}" "${linker[@]}"
+}
+
+# Builds the given targets (all by default) with as many jobs as the machine has cores.
+bnn_build() {
+  bnn_setup
+  bnn_configure
+  bnn_log "Building ${*:-all}"
+  cmake --build "$BNN_BUILD" -j "$(nproc)" ${1:+--target "$@"}
+}

@@ -1,0 +1,207 @@
+// Every verifier message of the bnn dialect, and the type-constraint errors ODS generates.
+// RUN: bnn-opt %s --split-input-file --verify-diagnostics
+
+// expected-error @+1 {{!bnn.packed expects at least one dimension (the bit length K), found none}}
+func.func @packed_no_dims(%p: !bnn.packed<>)
+
+// -----
+
+// expected-error @+1 {{!bnn.packed expects a bit length K >= 1 in its last dimension, found 0}}
+func.func @packed_zero_k(%p: !bnn.packed<4x0>)
+
+// -----
+
+// expected-error @+1 {{expected static shape}}
+func.func @packed_dynamic(%p: !bnn.packed<?x64>)
+
+// -----
+
+func.func @sign_int(%x: tensor<4xi32>) -> tensor<4xi32> {
+  // expected-error @+1 {{'bnn.sign' op operand #0 must be ranked tensor of floating-point values, but got 'tensor<4xi32>'}}
+  %0 = bnn.sign %x : tensor<4xi32>
+  return %0 : tensor<4xi32>
+}
+
+// -----
+
+func.func @scaled_sign_per_channel_scalar(%x: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{'bnn.scaled_sign' op per_channel granularity needs an input of rank >= 1 (dimension 0 is the output channel), found 'tensor<f32>'}}
+  %0 = bnn.scaled_sign per_channel %x : tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @scaled_sign_alpha_type(%x: tensor<4x8xf32>, %a: tensor<f16>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'bnn.scaled_sign' op expected alpha element type 'f32' (the input's), found 'f16'}}
+  %0 = bnn.scaled_sign per_tensor %x alpha(%a : tensor<f16>) : tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @scaled_sign_per_tensor_shape(%x: tensor<4x8xf32>, %a: tensor<4xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'bnn.scaled_sign' op per_tensor alpha must hold a single value (shape [] or [1]), found shape [4]}}
+  %0 = bnn.scaled_sign per_tensor %x alpha(%a : tensor<4xf32>) : tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @scaled_sign_per_channel_shape(%x: tensor<4x8xf32>, %a: tensor<8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'bnn.scaled_sign' op per_channel alpha must have shape [4] (one value per index of input dimension 0), found shape [8]}}
+  %0 = bnn.scaled_sign per_channel %x alpha(%a : tensor<8xf32>) : tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @scaled_sign_result_type(%x: tensor<4x8xf32>) -> tensor<4x8xf16> {
+  // expected-error @+1 {{'bnn.scaled_sign' op failed to verify that all of {input, result} have same type}}
+  %0 = "bnn.scaled_sign"(%x) <{granularity = 0 : i32}> : (tensor<4x8xf32>) -> tensor<4x8xf16>
+  return %0 : tensor<4x8xf16>
+}
+
+// -----
+
+func.func @scaled_sign_bad_granularity(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{custom op 'bnn.scaled_sign' expected string or keyword containing one of the following enum values for attribute 'granularity' [per_tensor, per_channel]}}
+  %0 = bnn.scaled_sign per_row %x : tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @ste_negative_clip(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'bnn.ste' op expected clip > 0 (the gradient passes where |x| <= clip), found -1.000000e+00}}
+  %0 = bnn.ste %x {clip = -1.0 : f32} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @ste_nan_clip(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'bnn.ste' op expected clip > 0 (the gradient passes where |x| <= clip), found nan}}
+  %0 = bnn.ste %x {clip = 0x7FC00000 : f32} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @ste_infinite_scale(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'bnn.ste' op expected a finite grad_scale, found INF}}
+  %0 = bnn.ste %x {grad_scale = 0x7F800000 : f32} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @pack_scalar(%x: tensor<f32>) -> !bnn.packed<1> {
+  // expected-error @+1 {{'bnn.pack' op expected an input of rank >= 1 (its last axis is packed), found 'tensor<f32>'}}
+  %0 = bnn.pack %x : tensor<f32> -> !bnn.packed<1>
+  return %0 : !bnn.packed<1>
+}
+
+// -----
+
+func.func @pack_dynamic(%x: tensor<?x64xf32>) -> !bnn.packed<4x64> {
+  // expected-error @+1 {{'bnn.pack' op expected a statically shaped input, found 'tensor<?x64xf32>'}}
+  %0 = bnn.pack %x : tensor<?x64xf32> -> !bnn.packed<4x64>
+  return %0 : !bnn.packed<4x64>
+}
+
+// -----
+
+func.func @pack_shape(%x: tensor<4x100xf32>) -> !bnn.packed<4x99> {
+  // expected-error @+1 {{'bnn.pack' op expected result type '!bnn.packed<4x100>' (the input's shape), found '!bnn.packed<4x99>'}}
+  %0 = bnn.pack %x : tensor<4x100xf32> -> !bnn.packed<4x99>
+  return %0 : !bnn.packed<4x99>
+}
+
+// -----
+
+func.func @pack_int(%x: tensor<4x8xi32>) -> !bnn.packed<4x8> {
+  // expected-error @+1 {{'bnn.pack' op operand #0 must be ranked tensor of floating-point or 1-bit signless integer values, but got 'tensor<4x8xi32>'}}
+  %0 = bnn.pack %x : tensor<4x8xi32> -> !bnn.packed<4x8>
+  return %0 : !bnn.packed<4x8>
+}
+
+// -----
+
+func.func @unpack_shape(%p: !bnn.packed<4x100>) -> tensor<4x64xf32> {
+  // expected-error @+1 {{'bnn.unpack' op expected result shape [4, 100] (the logical shape of '!bnn.packed<4x100>'), found [4, 64]}}
+  %0 = bnn.unpack %p : !bnn.packed<4x100> -> tensor<4x64xf32>
+  return %0 : tensor<4x64xf32>
+}
+
+// -----
+
+func.func @unpack_from_tensor(%p: tensor<4x2xi64>) -> tensor<4x100xf32> {
+  // expected-error @+1 {{'bnn.unpack' op operand #0 must be bnn packed binary tensor, but got 'tensor<4x2xi64>'}}
+  %0 = "bnn.unpack"(%p) : (tensor<4x2xi64>) -> tensor<4x100xf32>
+  return %0 : tensor<4x100xf32>
+}
+
+// -----
+
+func.func @constant_storage_type() -> !bnn.packed<2x100> {
+  // expected-error @+1 {{'bnn.constant' op expected a value of type 'tensor<2x2xi64>' (the storage of '!bnn.packed<2x100>'), found 'tensor<2x3xi64>'}}
+  %0 = bnn.constant dense<0> : tensor<2x3xi64> -> !bnn.packed<2x100>
+  return %0 : !bnn.packed<2x100>
+}
+
+// -----
+
+func.func @constant_padding() -> !bnn.packed<2x3> {
+  // expected-error @+1 {{'bnn.constant' op expected zero padding bits above K = 3, found bits set in the last word of row 1 (0x9)}}
+  %0 = bnn.constant dense<[[5], [9]]> : tensor<2x1xi64> -> !bnn.packed<2x3>
+  return %0 : !bnn.packed<2x3>
+}
+
+// -----
+
+func.func @xnor_rhs_rank(%a: !bnn.packed<8x64>, %b: !bnn.packed<2x4x64>) -> tensor<8x2xi32> {
+  // expected-error @+1 {{'bnn.xnor_popcount' op expected rhs to be an N x K matrix of rank 2, found rank 3 ('!bnn.packed<2x4x64>')}}
+  %0 = bnn.xnor_popcount %a, %b : !bnn.packed<8x64>, !bnn.packed<2x4x64> -> tensor<8x2xi32>
+  return %0 : tensor<8x2xi32>
+}
+
+// -----
+
+func.func @xnor_k_mismatch(%a: !bnn.packed<8x100>, %b: !bnn.packed<16x99>) -> tensor<8x16xi32> {
+  // expected-error @+1 {{'bnn.xnor_popcount' op K mismatch: lhs has K = 100 bits, rhs has K = 99 bits}}
+  %0 = bnn.xnor_popcount %a, %b : !bnn.packed<8x100>, !bnn.packed<16x99> -> tensor<8x16xi32>
+  return %0 : tensor<8x16xi32>
+}
+
+// -----
+
+func.func @xnor_result_shape(%a: !bnn.packed<8x100>, %b: !bnn.packed<16x100>) -> tensor<8x15xi32> {
+  // expected-error @+1 {{'bnn.xnor_popcount' op expected result type 'tensor<8x16xi32>' (lhs leading dimensions, then N), found 'tensor<8x15xi32>'}}
+  %0 = bnn.xnor_popcount %a, %b : !bnn.packed<8x100>, !bnn.packed<16x100> -> tensor<8x15xi32>
+  return %0 : tensor<8x15xi32>
+}
+
+// -----
+
+func.func @xnor_result_element(%a: !bnn.packed<8x100>, %b: !bnn.packed<16x100>) -> tensor<8x16xf32> {
+  // expected-error @+1 {{'bnn.xnor_popcount' op result #0 must be ranked tensor of 32-bit signless integer values, but got 'tensor<8x16xf32>'}}
+  %0 = bnn.xnor_popcount %a, %b : !bnn.packed<8x100>, !bnn.packed<16x100> -> tensor<8x16xf32>
+  return %0 : tensor<8x16xf32>
+}
+
+// -----
+
+func.func @xnor_unpacked(%a: tensor<8x2xi64>, %b: !bnn.packed<16x100>) -> tensor<8x16xi32> {
+  // expected-error @+1 {{'bnn.xnor_popcount' op operand #0 must be bnn packed binary tensor, but got 'tensor<8x2xi64>'}}
+  %0 = "bnn.xnor_popcount"(%a, %b) : (tensor<8x2xi64>, !bnn.packed<16x100>) -> tensor<8x16xi32>
+  return %0 : tensor<8x16xi32>
+}
+
+// -----
+
+func.func @unknown_op(%x: tensor<4xf32>) {
+  // expected-error @+1 {{custom op 'bnn.frobnicate' is unknown}}
+  %0 = bnn.frobnicate %x : tensor<4xf32>
+  return
+}

@@ -1,0 +1,91 @@
+// Round trip of every bnn op and type: custom form, then through the generic form.
+// RUN: bnn-opt %s | bnn-opt | FileCheck %s
+// RUN: bnn-opt %s --mlir-print-op-generic | bnn-opt | FileCheck %s
+// RUN: bnn-opt %s --mlir-print-op-generic | FileCheck %s --check-prefix=GENERIC
+
+// CHECK-LABEL: func.func @sign
+// CHECK-SAME: (%[[X:.*]]: tensor<4x100xf32>, %[[H:.*]]: tensor<7xf16>)
+// CHECK: bnn.sign %[[X]] : tensor<4x100xf32>
+// CHECK: bnn.sign %[[H]] : tensor<7xf16>
+// GENERIC-LABEL: sym_name = "sign"
+// GENERIC: "bnn.sign"(%{{.*}}) : (tensor<4x100xf32>) -> tensor<4x100xf32>
+func.func @sign(%x: tensor<4x100xf32>, %h: tensor<7xf16>) -> (tensor<4x100xf32>, tensor<7xf16>) {
+  %0 = bnn.sign %x : tensor<4x100xf32>
+  %1 = bnn.sign %h : tensor<7xf16>
+  return %0, %1 : tensor<4x100xf32>, tensor<7xf16>
+}
+
+// CHECK-LABEL: func.func @scaled_sign
+// CHECK-SAME: (%[[W:.*]]: tensor<64x256xf32>, %[[A:.*]]: tensor<f32>, %[[C:.*]]: tensor<64xf32>, %[[A1:.*]]: tensor<1xf32>)
+// CHECK: bnn.scaled_sign per_channel %[[W]] : tensor<64x256xf32>
+// CHECK: bnn.scaled_sign per_tensor %[[W]] : tensor<64x256xf32>
+// CHECK: bnn.scaled_sign per_tensor %[[W]] alpha(%[[A]] : tensor<f32>) : tensor<64x256xf32>
+// CHECK: bnn.scaled_sign per_tensor %[[W]] alpha(%[[A1]] : tensor<1xf32>) : tensor<64x256xf32>
+// CHECK: bnn.scaled_sign per_channel %[[W]] alpha(%[[C]] : tensor<64xf32>) : tensor<64x256xf32>
+// GENERIC: "bnn.scaled_sign"(%{{.*}}) <{granularity = 1 : i32}> : (tensor<64x256xf32>) -> tensor<64x256xf32>
+func.func @scaled_sign(%w: tensor<64x256xf32>, %a: tensor<f32>, %c: tensor<64xf32>, %a1: tensor<1xf32>)
+    -> (tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>) {
+  %0 = bnn.scaled_sign per_channel %w : tensor<64x256xf32>
+  %1 = bnn.scaled_sign per_tensor %w : tensor<64x256xf32>
+  %2 = bnn.scaled_sign per_tensor %w alpha(%a : tensor<f32>) : tensor<64x256xf32>
+  %3 = bnn.scaled_sign per_tensor %w alpha(%a1 : tensor<1xf32>) : tensor<64x256xf32>
+  %4 = bnn.scaled_sign per_channel %w alpha(%c : tensor<64xf32>) : tensor<64x256xf32>
+  return %0, %1, %2, %3, %4 : tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>
+}
+
+// The default clip and grad_scale (1.0) are not printed.
+// CHECK-LABEL: func.func @ste
+// CHECK: bnn.ste %{{.*}} : tensor<16x256xf32>
+// CHECK: bnn.ste %{{.*}} {clip = 2.500000e+00 : f32, grad_scale = 5.000000e-01 : f32} : tensor<16x256xf32>
+// CHECK: bnn.ste %{{.*}} {clip = 0x7F800000 : f32} : tensor<16x256xf32>
+// GENERIC: "bnn.ste"(%{{.*}}) <{clip = 2.500000e+00 : f32, grad_scale = 5.000000e-01 : f32}>
+func.func @ste(%x: tensor<16x256xf32>) -> (tensor<16x256xf32>, tensor<16x256xf32>, tensor<16x256xf32>) {
+  %0 = bnn.ste %x : tensor<16x256xf32>
+  %1 = bnn.ste %x {clip = 2.5 : f32, grad_scale = 0.5 : f32} : tensor<16x256xf32>
+  %2 = bnn.ste %x {clip = 0x7F800000 : f32} : tensor<16x256xf32>
+  return %0, %1, %2 : tensor<16x256xf32>, tensor<16x256xf32>, tensor<16x256xf32>
+}
+
+// CHECK-LABEL: func.func @pack_unpack
+// CHECK: %[[P:.*]] = bnn.pack %{{.*}} : tensor<4x100xf32> -> !bnn.packed<4x100>
+// CHECK: %[[Q:.*]] = bnn.pack %{{.*}} : tensor<2x3x65xi1> -> !bnn.packed<2x3x65>
+// CHECK: %[[V:.*]] = bnn.pack %{{.*}} : tensor<1xbf16> -> !bnn.packed<1>
+// CHECK: bnn.unpack %[[P]] : !bnn.packed<4x100> -> tensor<4x100xf32>
+// CHECK: bnn.unpack %[[Q]] : !bnn.packed<2x3x65> -> tensor<2x3x65xi1>
+// CHECK: bnn.unpack %[[P]] : !bnn.packed<4x100> -> tensor<4x100xf16>
+// GENERIC: "bnn.pack"(%{{.*}}) : (tensor<4x100xf32>) -> !bnn.packed<4x100>
+// GENERIC: "bnn.unpack"(%{{.*}}) : (!bnn.packed<4x100>) -> tensor<4x100xf32>
+func.func @pack_unpack(%x: tensor<4x100xf32>, %b: tensor<2x3x65xi1>, %s: tensor<1xbf16>)
+    -> (tensor<4x100xf32>, tensor<2x3x65xi1>, tensor<4x100xf16>, !bnn.packed<1>) {
+  %p = bnn.pack %x : tensor<4x100xf32> -> !bnn.packed<4x100>
+  %q = bnn.pack %b : tensor<2x3x65xi1> -> !bnn.packed<2x3x65>
+  %v = bnn.pack %s : tensor<1xbf16> -> !bnn.packed<1>
+  %0 = bnn.unpack %p : !bnn.packed<4x100> -> tensor<4x100xf32>
+  %1 = bnn.unpack %q : !bnn.packed<2x3x65> -> tensor<2x3x65xi1>
+  %2 = bnn.unpack %p : !bnn.packed<4x100> -> tensor<4x100xf16>
+  return %0, %1, %2, %v : tensor<4x100xf32>, tensor<2x3x65xi1>, tensor<4x100xf16>, !bnn.packed<1>
+}
+
+// CHECK-LABEL: func.func @constant
+// CHECK: bnn.constant dense<{{\[}}[5], [4]]> : tensor<2x1xi64> -> !bnn.packed<2x3>
+// CHECK: bnn.constant dense<-1> : tensor<3x2xi64> -> !bnn.packed<3x128>
+// GENERIC: "bnn.constant"() <{value = dense<{{\[}}[5], [4]]> : tensor<2x1xi64>}> : () -> !bnn.packed<2x3>
+func.func @constant() -> (!bnn.packed<2x3>, !bnn.packed<3x128>) {
+  %0 = bnn.constant dense<[[5], [4]]> : tensor<2x1xi64> -> !bnn.packed<2x3>
+  %1 = bnn.constant dense<-1> : tensor<3x2xi64> -> !bnn.packed<3x128>
+  return %0, %1 : !bnn.packed<2x3>, !bnn.packed<3x128>
+}
+
+// CHECK-LABEL: func.func @xnor_popcount
+// CHECK-SAME: (%[[A:.*]]: !bnn.packed<8x1000>, %[[W:.*]]: !bnn.packed<64x1000>, %[[V:.*]]: !bnn.packed<1000>, %[[B:.*]]: !bnn.packed<2x5x1000>)
+// CHECK: bnn.xnor_popcount %[[A]], %[[W]] : !bnn.packed<8x1000>, !bnn.packed<64x1000> -> tensor<8x64xi32>
+// CHECK: bnn.xnor_popcount %[[V]], %[[W]] : !bnn.packed<1000>, !bnn.packed<64x1000> -> tensor<64xi32>
+// CHECK: bnn.xnor_popcount %[[B]], %[[W]] : !bnn.packed<2x5x1000>, !bnn.packed<64x1000> -> tensor<2x5x64xi32>
+// GENERIC: "bnn.xnor_popcount"(%{{.*}}, %{{.*}}) : (!bnn.packed<8x1000>, !bnn.packed<64x1000>) -> tensor<8x64xi32>
+func.func @xnor_popcount(%a: !bnn.packed<8x1000>, %w: !bnn.packed<64x1000>, %v: !bnn.packed<1000>,
+                         %b: !bnn.packed<2x5x1000>) -> (tensor<8x64xi32>, tensor<64xi32>, tensor<2x5x64xi32>) {
+  %0 = bnn.xnor_popcount %a, %w : !bnn.packed<8x1000>, !bnn.packed<64x1000> -> tensor<8x64xi32>
+  %1 = bnn.xnor_popcount %v, %w : !bnn.packed<1000>, !bnn.packed<64x1000> -> tensor<64xi32>
+  %2 = bnn.xnor_popcount %b, %w : !bnn.packed<2x5x1000>, !bnn.packed<64x1000> -> tensor<2x5x64xi32>
+  return %0, %1, %2 : tensor<8x64xi32>, tensor<64xi32>, tensor<2x5x64xi32>
+}

@@ -1,0 +1,27 @@
+# -*- Python -*-
+# lit configuration of the bnn regression tests (check-bnn).
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "BNN"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.bnn_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unittests", "Inputs"]
+
+config.substitutions.append(("%bnn_src_root", config.bnn_src_root))
+config.substitutions.append(("%bnn_obj_root", config.bnn_obj_root))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+# FileCheck, not and count come from LLVM's tool folder (Debian: /usr/lib/llvm-22/bin), which is
+# not on PATH by default; bnn's own tools come first.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.bnn_tools_dir, append_path=True)
+tools = ["bnn-opt", "bnn-translate"]
+llvm_config.add_tool_substitutions(tools, [config.bnn_tools_dir])

@@ -4,6 +4,7 @@
 
 #include "dialects/bnn/IR/BNNDialect.h"
 #include "dialects/bnn/Transforms/Passes.h"
+#include "frontend/onnx/ONNXImporter.h"
 #include "mlir/IR/DialectRegistry.h"
 
 void bnn::registerBNNDialects(mlir::DialectRegistry &registry) {
@@ -13,6 +14,7 @@ void bnn::registerBNNDialects(mlir::DialectRegistry &registry) {
 void bnn::registerBNNPasses() { mlir::bnn::registerBNNPasses(); }
 
 void bnn::registerBNNTranslations() {
+  bnn::frontend::registerONNXImportTranslation(); // --import-onnx
   // bnn's own translations (object file + C header, PTX bundles) register here as the code
   // generation parts land; upstream ones (--mlir-to-llvmir, ...) are registered by the tool.
 }

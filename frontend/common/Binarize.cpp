@@ -65,9 +65,6 @@ Value emitBinaryEpilogue(TensorEmitter &e, Value product, FloatType floatType,
       e.builder(), e.location(), TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
       iterators, [&](OpBuilder &b, Location loc, ValueRange args) {
         Value x = arith::SIToFPOp::create(b, loc, floatType, args[0]);
-        if (epilogue.tensorScale)
-          x = arith::MulFOp::create(b, loc, x,
-                                    scalarConstant(b, loc, floatType, *epilogue.tensorScale));
         if (columnIndex >= 0)
           x = arith::MulFOp::create(b, loc, x, args[columnIndex]);
         if (rowIndex >= 0)
@@ -160,12 +157,15 @@ Value emitBitSerialMatmul(TensorEmitter &e, Value q, const LowBitWeights &weight
   Value accInit = e.broadcastTo(correctionConst, {m, n});
   AffineExpr dm = getAffineDimExpr(0, ctx), dn = getAffineDimExpr(1, ctx),
              dj = getAffineDimExpr(2, ctx);
-  SmallVector<Value> inputs = {partial};
-  SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {dj, dm, dn}, ctx)};
+  SmallVector<Value> inputs;
   if (ternary) {
+    // The two halves of the 2N columns: products with b1 and with b2.
+    inputs.push_back(e.slice(partial, {0, 0, 0}, {kPlanes, m, n}, {1, 1, 1}));
+    inputs.push_back(e.slice(partial, {0, 0, n}, {kPlanes, m, n}, {1, 1, 1}));
+  } else {
     inputs.push_back(partial);
-    maps.push_back(AffineMap::get(3, 0, {dj, dm, dn + n}, ctx));
   }
+  SmallVector<AffineMap> maps(inputs.size(), AffineMap::get(3, 0, {dj, dm, dn}, ctx));
   maps.push_back(AffineMap::get(3, 0, {dm, dn}, ctx));
   SmallVector<utils::IteratorType> iterators = {utils::IteratorType::parallel,
                                                 utils::IteratorType::parallel,

@@ -30,9 +30,9 @@ mlir::Value createPackedConstant(mlir::OpBuilder &b, mlir::Location loc,
                                  llvm::ArrayRef<int64_t> shape,
                                  llvm::function_ref<bool(int64_t)> isPlusOne);
 
-/// What the canonical epilogue applies after the integer product, in this order.
+/// What the canonical epilogue applies after the integer product, in this order (the order of
+/// bnn.xnor_linear: float(dot) * col_scale[n] * row_scale[m] + bias[n], then relu).
 struct BinaryEpilogue {
-  std::optional<double> tensorScale; ///< one scale for all elements
   mlir::Value columnScale;           ///< tensor<N x f>: scale per output column n
   mlir::Value rowScale;              ///< tensor<lhs leading dims x f>: scale per output row
   mlir::Value bias;                  ///< tensor<N x f>: added per output column

@@ -314,15 +314,8 @@ Value TensorEmitter::reshape(Value input, ArrayRef<int64_t> shape) {
     return input;
   Type elementType = inputType.getElementType();
   auto resultType = RankedTensorType::get(shape, elementType);
-  // Only unit dimensions change: one collapse or one expand.
-  SmallVector<int64_t> inNonUnit, outNonUnit;
-  for (int64_t d : inputType.getShape())
-    if (d != 1)
-      inNonUnit.push_back(d);
-  for (int64_t d : shape)
-    if (d != 1)
-      outNonUnit.push_back(d);
-  if (inNonUnit == outNonUnit && static_cast<int64_t>(shape.size()) != inputType.getRank()) {
+  // One collapse or one expand when the dimensions group contiguously.
+  if (static_cast<int64_t>(shape.size()) != inputType.getRank()) {
     bool collapse = static_cast<int64_t>(shape.size()) < inputType.getRank();
     auto reassociation = collapse ? getReassociationIndicesForReshape(inputType, resultType)
                                   : getReassociationIndicesForReshape(resultType, inputType);

@@ -397,11 +397,7 @@ bool tryBinarizeMatMul(NodeImporter &n) {
   auto signB = graph.signOf.find(n.node.input(1));
 
   BinaryEpilogue epilogue;
-  if (gemm) {
-    double alpha = n.getFloat("alpha", 1.0f);
-    if (alpha != 1.0)
-      epilogue.tensorScale = alpha;
-  }
+  double alpha = gemm ? n.getFloat("alpha", 1.0f) : 1.0;
   auto gemmBias = [&](Value y) -> Value {
     if (!gemm || !n.hasInput(2))
       return y;
@@ -424,13 +420,17 @@ bool tryBinarizeMatMul(NodeImporter &n) {
       rhsPacked = createPackedConstant(n.b, n.loc, {columns, k}, [&](int64_t i) {
         return weights->weights.values[i] > 0;
       });
-      bool unitScale = llvm::all_of(weights->scale, [](double s) { return s == 1.0; });
-      if (!unitScale)
-        epilogue.columnScale = vectorConstant(n, weights->scale, floatType);
+      std::vector<double> scale;
+      for (double s : weights->scale)
+        scale.push_back(s * alpha);
+      if (llvm::any_of(scale, [](double s) { return s != 1.0; }))
+        epilogue.columnScale = vectorConstant(n, scale, floatType);
     } else if (!weights && signB != graph.signOf.end() && !transB) {
       Value bT = n.e.transpose(signB->second, {1, 0});
       rhsPacked = mlir::bnn::PackOp::create(
           n.b, n.loc, mlir::bnn::PackedType::get(n.b.getContext(), {columns, k}), bT);
+      if (alpha != 1.0)
+        epilogue.columnScale = vectorConstant(n, std::vector<double>(columns, alpha), floatType);
     } else {
       return false;
     }
@@ -463,7 +463,7 @@ bool tryBinarizeMatMul(NodeImporter &n) {
   Value product = emitBitSerialMatmul(n.e, q2d, weights->weights, &factor);
   std::vector<double> columnScale;
   for (double s : weights->scale)
-    columnScale.push_back(s / static_cast<double>(factor));
+    columnScale.push_back(s * alpha / static_cast<double>(factor));
   epilogue.columnScale = vectorConstant(n, columnScale, floatType);
   // Per-row factor 1/a (Div) or r (Mul), broadcast over the leading dims and flattened.
   SmallVector<int64_t> rowShape(aShape.drop_back());

@@ -594,6 +594,7 @@ LogicalResult GraphImporter::createFunction(ModuleOp module) {
   Block *entry = function.addEntryBlock();
   builder.setInsertionPointToStart(entry);
   for (auto [argument, info] : llvm::zip(entry->getArguments(), arguments)) {
+    argument.setLoc(NameLoc::get(StringAttr::get(ctx, info->name()), fileLoc()));
     values[info->name()] = ImportedValue{argument, info->type().tensor_type().elem_type(), {}};
     function.setArgAttr(argument.getArgNumber(), "onnx.name",
                         builder.getStringAttr(info->name()));

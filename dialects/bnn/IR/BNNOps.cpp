@@ -210,15 +210,43 @@ OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
     getInputMutable().assign(sign.getInput());
     return getResult();
   }
+  // Only inline dense constants fold here; blobs (model weights) are bnn-pack-constants' job,
+  // which stores the packed words as a blob too.
   auto constant = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput());
   if (!constant || !getType().hasStaticShape())
     return {};
-  PackedType packedType = getType();
-  std::vector<float> signs = readSigns(constant);
-  std::vector<uint64_t> words(packedType.getNumRows() * packedType.getNumWords());
-  ::bnn::ref::packBitsLSBFirst(signs.data(), packedType.getNumRows(), packedType.getK(),
-                               words.data());
-  return DenseElementsAttr::get(packedType.getStorageType(), ArrayRef<uint64_t>(words));
+  FailureOr<SmallVector<uint64_t>> words = packConstantElements(constant, getType());
+  if (failed(words))
+    return {};
+  return DenseElementsAttr::get(getType().getStorageType(), ArrayRef<uint64_t>(*words));
+}
+
+FailureOr<SmallVector<uint64_t>> mlir::bnn::packConstantElements(ElementsAttr values,
+                                                                  PackedType type) {
+  if (!type.hasStaticShape())
+    return failure();
+  std::vector<float> signs;
+  if (auto dense = dyn_cast<DenseElementsAttr>(values)) {
+    signs = readSigns(dense);
+  } else if (auto blob = dyn_cast<DenseF32ResourceElementsAttr>(values)) {
+    std::optional<ArrayRef<float>> data = blob.tryGetAsArrayRef();
+    if (!data)
+      return failure();
+    signs.assign(data->begin(), data->end());
+  } else if (auto blob = dyn_cast<DenseBoolResourceElementsAttr>(values)) {
+    std::optional<ArrayRef<bool>> data = blob.tryGetAsArrayRef();
+    if (!data)
+      return failure();
+    for (bool bit : *data)
+      signs.push_back(bit ? 1.0f : -1.0f);
+  } else {
+    return failure();
+  }
+  if (static_cast<int64_t>(signs.size()) != type.getNumRows() * type.getK())
+    return failure();
+  SmallVector<uint64_t> words(type.getNumRows() * type.getNumWords());
+  ::bnn::ref::packBitsLSBFirst(signs.data(), type.getNumRows(), type.getK(), words.data());
+  return words;
 }
 
 //===----------------------------------------------------------------------===//
@@ -488,8 +516,8 @@ struct SliceOfPack : OpRewritePattern<SliceOp> {
 
 } // namespace
 
-void SliceOp::getCanonicalizationPatterns(RewritePatternSet &patterns, MLIRContext *context) {
-  patterns.add<SliceOfPack>(context);
+void mlir::bnn::populateSliceOfPackPatterns(RewritePatternSet &patterns) {
+  patterns.add<SliceOfPack>(patterns.getContext());
 }
 
 //===----------------------------------------------------------------------===//

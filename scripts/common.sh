@@ -9,7 +9,7 @@ BNN_LLVM_DIR=/usr/lib/llvm-22
 BNN_PACKAGES=(
   cmake ninja-build g++ ccache
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
-  libgtest-dev
+  libgtest-dev libomp-22-dev libopenblas-dev
 )
 
 bnn_log() { printf '\033[1m==> %s\033[0m\n' "$*"; }

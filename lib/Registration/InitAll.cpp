@@ -2,6 +2,8 @@
 
 #include "bnn/InitAll.h"
 
+#include "bnn/Conversion/BNNToCPU/BNNToCPU.h"
+#include "bnn/Pipelines/CPUPipeline.h"
 #include "dialects/bnn/IR/BNNDialect.h"
 #include "dialects/bnn/Transforms/Passes.h"
 #include "frontend/onnx/ONNXImporter.h"
@@ -11,7 +13,11 @@ void bnn::registerBNNDialects(mlir::DialectRegistry &registry) {
   registry.insert<mlir::bnn::BNNDialect>();
 }
 
-void bnn::registerBNNPasses() { mlir::bnn::registerBNNPasses(); }
+void bnn::registerBNNPasses() {
+  mlir::bnn::registerBNNPasses();
+  bnn::registerBNNToCPUPasses();
+  bnn::registerCPUPipeline();
+}
 
 void bnn::registerBNNTranslations() {
   bnn::frontend::registerONNXImportTranslation(); // --import-onnx

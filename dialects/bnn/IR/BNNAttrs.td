@@ -15,4 +15,13 @@ def BNN_ScaleGranularity : I32EnumAttr<"ScaleGranularity",
   let cppNamespace = "::mlir::bnn";
 }
 
+def BNN_ActivationNone : I32EnumAttrCase<"None", 0, "none">;
+def BNN_ActivationRelu : I32EnumAttrCase<"Relu", 1, "relu">;
+
+def BNN_Activation : I32EnumAttr<"Activation",
+    "activation applied by a fused binary layer epilogue",
+    [BNN_ActivationNone, BNN_ActivationRelu]> {
+  let cppNamespace = "::mlir::bnn";
+}
+
 #endif // BNN_ATTRS_TD

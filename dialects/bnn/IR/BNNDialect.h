@@ -4,6 +4,7 @@
 #define BNN_DIALECTS_BNN_IR_BNNDIALECT_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Dialect.h"
 
 #include "dialects/bnn/IR/BNNDialect.h.inc"

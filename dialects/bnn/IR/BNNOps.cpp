@@ -14,6 +14,9 @@
 #include "bnn/runtime/Reference.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/APFloat.h"
 
@@ -187,8 +190,8 @@ LogicalResult PackOp::verify() {
   if (inputType.getRank() == 0)
     return emitOpError("expected an input of rank >= 1 (its last axis is packed), found ")
            << inputType;
-  if (!inputType.hasStaticShape())
-    return emitOpError("expected a statically shaped input, found ") << inputType;
+  if (inputType.isDynamicDim(inputType.getRank() - 1))
+    return emitOpError("expected a static last dimension (the bit length K), found ") << inputType;
   PackedType resultType = getType();
   if (resultType.getShape() != inputType.getShape())
     return emitOpError("expected result type ")
@@ -207,15 +210,43 @@ OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
     getInputMutable().assign(sign.getInput());
     return getResult();
   }
+  // Only inline dense constants fold here; blobs (model weights) are bnn-pack-constants' job,
+  // which stores the packed words as a blob too.
   auto constant = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput());
-  if (!constant)
+  if (!constant || !getType().hasStaticShape())
     return {};
-  PackedType packedType = getType();
-  std::vector<float> signs = readSigns(constant);
-  std::vector<uint64_t> words(packedType.getNumRows() * packedType.getNumWords());
-  ::bnn::ref::packBitsLSBFirst(signs.data(), packedType.getNumRows(), packedType.getK(),
-                               words.data());
-  return DenseElementsAttr::get(packedType.getStorageType(), ArrayRef<uint64_t>(words));
+  FailureOr<SmallVector<uint64_t>> words = packConstantElements(constant, getType());
+  if (failed(words))
+    return {};
+  return DenseElementsAttr::get(getType().getStorageType(), ArrayRef<uint64_t>(*words));
+}
+
+FailureOr<SmallVector<uint64_t>> mlir::bnn::packConstantElements(ElementsAttr values,
+                                                                  PackedType type) {
+  if (!type.hasStaticShape())
+    return failure();
+  std::vector<float> signs;
+  if (auto dense = dyn_cast<DenseElementsAttr>(values)) {
+    signs = readSigns(dense);
+  } else if (auto blob = dyn_cast<DenseF32ResourceElementsAttr>(values)) {
+    std::optional<ArrayRef<float>> data = blob.tryGetAsArrayRef();
+    if (!data)
+      return failure();
+    signs.assign(data->begin(), data->end());
+  } else if (auto blob = dyn_cast<DenseBoolResourceElementsAttr>(values)) {
+    std::optional<ArrayRef<bool>> data = blob.tryGetAsArrayRef();
+    if (!data)
+      return failure();
+    for (bool bit : *data)
+      signs.push_back(bit ? 1.0f : -1.0f);
+  } else {
+    return failure();
+  }
+  if (static_cast<int64_t>(signs.size()) != type.getNumRows() * type.getK())
+    return failure();
+  SmallVector<uint64_t> words(type.getNumRows() * type.getNumWords());
+  ::bnn::ref::packBitsLSBFirst(signs.data(), type.getNumRows(), type.getK(), words.data());
+  return words;
 }
 
 //===----------------------------------------------------------------------===//
@@ -238,7 +269,7 @@ OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
     if (pack.getInput().getType() == getType() && getType().getElementType().isInteger(1))
       return pack.getInput();
   auto constant = dyn_cast_if_present<ElementsAttr>(adaptor.getInput());
-  if (!constant)
+  if (!constant || !getInput().getType().hasStaticShape())
     return {};
   FailureOr<SmallVector<uint64_t>> words = readWords(constant);
   if (failed(words))
@@ -324,5 +355,257 @@ LogicalResult XnorPopcountOp::verify() {
   if (getType() != expected)
     return emitOpError("expected result type ")
            << expected << " (lhs leading dimensions, then N), found " << getType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Tiling helpers shared by xnor_popcount and xnor_linear
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The static shape described by tile sizes (kDynamic where a size is an SSA value).
+SmallVector<int64_t> shapeOf(ArrayRef<OpFoldResult> sizes) {
+  SmallVector<int64_t> shape;
+  for (OpFoldResult size : sizes)
+    shape.push_back(getConstantIntValue(size).value_or(ShapedType::kDynamic));
+  return shape;
+}
+
+/// One parallel loop per result dimension: every output element is independent.
+SmallVector<utils::IteratorType> allParallel(int64_t rank) {
+  return SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel);
+}
+
+SmallVector<Range> domainOf(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
+  SmallVector<Range> domain;
+  for (int64_t dim : shape) {
+    assert(!ShapedType::isDynamic(dim) && "bnn-tile only tiles statically shaped results");
+    domain.push_back(Range{b.getIndexAttr(0), b.getIndexAttr(dim), b.getIndexAttr(1)});
+  }
+  return domain;
+}
+
+/// The operand slices of a binary matmul tile: lhs rows at the leading offsets, rhs rows at
+/// the last (N) offset.
+std::pair<SliceOp, SliceOp> sliceMatmulOperands(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                                                ArrayRef<OpFoldResult> offsets,
+                                                ArrayRef<OpFoldResult> sizes) {
+  auto lhsSlice = SliceOp::create(b, loc, lhs, offsets.drop_back(), sizes.drop_back());
+  auto rhsSlice = SliceOp::create(b, loc, rhs, offsets.take_back(), sizes.take_back());
+  return {lhsSlice, rhsSlice};
+}
+
+Value sliceVector(OpBuilder &b, Location loc, Value vector, ArrayRef<OpFoldResult> offsets,
+                  ArrayRef<OpFoldResult> sizes) {
+  SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(b, loc, vector, offsets, sizes, strides);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// XnorPopcountOp: TilingInterface
+//===----------------------------------------------------------------------===//
+
+SmallVector<utils::IteratorType> XnorPopcountOp::getLoopIteratorTypes() {
+  return allParallel(getType().getRank());
+}
+
+SmallVector<Range> XnorPopcountOp::getIterationDomain(OpBuilder &b) {
+  return domainOf(b, getLoc(), getType().getShape());
+}
+
+FailureOr<TilingResult> XnorPopcountOp::getTiledImplementation(OpBuilder &b,
+                                                               ArrayRef<OpFoldResult> offsets,
+                                                               ArrayRef<OpFoldResult> sizes) {
+  auto [lhs, rhs] = sliceMatmulOperands(b, getLoc(), getLhs(), getRhs(), offsets, sizes);
+  auto tileType = RankedTensorType::get(shapeOf(sizes), getType().getElementType());
+  auto tile = XnorPopcountOp::create(b, getLoc(), tileType, lhs, rhs);
+  return TilingResult{{tile}, {tile.getResult()}, {lhs, rhs}};
+}
+
+LogicalResult XnorPopcountOp::getResultTilePosition(OpBuilder &, unsigned,
+                                                    ArrayRef<OpFoldResult> offsets,
+                                                    ArrayRef<OpFoldResult> sizes,
+                                                    SmallVector<OpFoldResult> &resultOffsets,
+                                                    SmallVector<OpFoldResult> &resultSizes) {
+  resultOffsets.assign(offsets.begin(), offsets.end());
+  resultSizes.assign(sizes.begin(), sizes.end());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SliceOp
+//===----------------------------------------------------------------------===//
+
+void SliceOp::build(OpBuilder &b, OperationState &state, Value source,
+                    ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes) {
+  SmallVector<int64_t> staticOffsets, staticSizes;
+  SmallVector<Value> dynamicOffsets, dynamicSizes;
+  dispatchIndexOpFoldResults(offsets, dynamicOffsets, staticOffsets);
+  dispatchIndexOpFoldResults(sizes, dynamicSizes, staticSizes);
+  SmallVector<int64_t> shape(staticSizes);
+  shape.push_back(cast<PackedType>(source.getType()).getK());
+  build(b, state, PackedType::get(b.getContext(), shape), source, dynamicOffsets, dynamicSizes,
+        b.getDenseI64ArrayAttr(staticOffsets), b.getDenseI64ArrayAttr(staticSizes));
+}
+
+SmallVector<OpFoldResult> SliceOp::getMixedOffsets() {
+  return getMixedValues(getStaticOffsets(), getOffsets(), getContext());
+}
+
+SmallVector<OpFoldResult> SliceOp::getMixedSizes() {
+  return getMixedValues(getStaticSizes(), getSizes(), getContext());
+}
+
+LogicalResult SliceOp::verify() {
+  PackedType sourceType = getSource().getType();
+  PackedType resultType = getType();
+  int64_t leading = sourceType.getRank() - 1;
+  if (static_cast<int64_t>(getStaticOffsets().size()) != leading ||
+      static_cast<int64_t>(getStaticSizes().size()) != leading)
+    return emitOpError("expected ")
+           << leading << " offsets and sizes (one per leading dimension of " << sourceType
+           << "), found " << getStaticOffsets().size() << " offsets and "
+           << getStaticSizes().size() << " sizes";
+  if (llvm::count(getStaticOffsets(), ShapedType::kDynamic) !=
+          static_cast<int64_t>(getOffsets().size()) ||
+      llvm::count(getStaticSizes(), ShapedType::kDynamic) !=
+          static_cast<int64_t>(getSizes().size()))
+    return emitOpError("expected one SSA value per dynamic offset and size");
+  SmallVector<int64_t> expectedShape(getStaticSizes());
+  expectedShape.push_back(sourceType.getK());
+  if (resultType.getShape() != ArrayRef<int64_t>(expectedShape))
+    return emitOpError("expected result type ")
+           << PackedType::get(getContext(), expectedShape)
+           << " (the slice sizes, then K), found " << resultType;
+  for (int64_t i = 0; i < leading; ++i) {
+    int64_t offset = getStaticOffsets()[i], size = getStaticSizes()[i];
+    int64_t dim = sourceType.getShape()[i];
+    if (ShapedType::isDynamic(offset) || ShapedType::isDynamic(size) || ShapedType::isDynamic(dim))
+      continue;
+    if (offset < 0 || size < 0 || offset + size > dim)
+      return emitOpError("slice [")
+             << offset << ", " << offset + size << ") of dimension " << i
+             << " is out of bounds [0, " << dim << ")";
+  }
+  return success();
+}
+
+namespace {
+/// slice(pack(x)) -> pack(extract_slice(x)): a tile packs only the rows it reads.
+struct SliceOfPack : OpRewritePattern<SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceOp slice, PatternRewriter &rewriter) const override {
+    auto pack = slice.getSource().getDefiningOp<PackOp>();
+    if (!pack)
+      return rewriter.notifyMatchFailure(slice, "source is not a bnn.pack");
+    RankedTensorType inputType = pack.getInput().getType();
+    SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
+    SmallVector<OpFoldResult> sizes = slice.getMixedSizes();
+    offsets.push_back(rewriter.getIndexAttr(0));
+    sizes.push_back(rewriter.getIndexAttr(inputType.getShape().back()));
+    SmallVector<OpFoldResult> strides(offsets.size(), rewriter.getIndexAttr(1));
+    Value rows = tensor::ExtractSliceOp::create(rewriter, slice.getLoc(), pack.getInput(),
+                                                offsets, sizes, strides);
+    rewriter.replaceOpWithNewOp<PackOp>(slice, slice.getType(), rows);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::bnn::populateSliceOfPackPatterns(RewritePatternSet &patterns) {
+  patterns.add<SliceOfPack>(patterns.getContext());
+}
+
+//===----------------------------------------------------------------------===//
+// XnorLinearOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult XnorLinearOp::verify() {
+  PackedType lhsType = getLhs().getType();
+  PackedType rhsType = getRhs().getType();
+  if (rhsType.getRank() != 2)
+    return emitOpError("expected rhs to be an N x K matrix of rank 2, found rank ")
+           << rhsType.getRank() << " (" << rhsType << ")";
+  if (lhsType.getK() != rhsType.getK())
+    return emitOpError("K mismatch: lhs has K = ")
+           << lhsType.getK() << " bits, rhs has K = " << rhsType.getK() << " bits";
+  SmallVector<int64_t> shape(lhsType.getShape().drop_back());
+  shape.push_back(rhsType.getShape().front());
+  ArrayRef<int64_t> resultShape = isa<PackedType>(getType())
+                                      ? cast<PackedType>(getType()).getShape()
+                                      : cast<RankedTensorType>(getType()).getShape();
+  if (resultShape != ArrayRef<int64_t>(shape))
+    return emitOpError("expected result shape ")
+           << shapeToString(shape) << " (lhs leading dimensions, then N), found "
+           << shapeToString(resultShape);
+  int64_t n = rhsType.getShape().front();
+  auto checkVector = [&](Value vector, StringRef name,
+                         ArrayRef<int64_t> expected) -> LogicalResult {
+    if (!vector)
+      return success();
+    ArrayRef<int64_t> found = cast<RankedTensorType>(vector.getType()).getShape();
+    if (found != expected)
+      return emitOpError("expected ")
+             << name << " of shape " << shapeToString(expected) << ", found "
+             << shapeToString(found);
+    return success();
+  };
+  if (failed(checkVector(getColScale(), "col_scale", {n})) ||
+      failed(checkVector(getBias(), "bias", {n})) ||
+      failed(checkVector(getRowScale(), "row_scale", lhsType.getShape().drop_back())))
+    return failure();
+  return success();
+}
+
+ArrayRef<int64_t> XnorLinearOp::getResultShape() {
+  if (auto packed = dyn_cast<PackedType>(getType()))
+    return packed.getShape();
+  return cast<RankedTensorType>(getType()).getShape();
+}
+
+SmallVector<utils::IteratorType> XnorLinearOp::getLoopIteratorTypes() {
+  return allParallel(getResultShape().size());
+}
+
+SmallVector<Range> XnorLinearOp::getIterationDomain(OpBuilder &b) {
+  return domainOf(b, getLoc(), getResultShape());
+}
+
+FailureOr<TilingResult> XnorLinearOp::getTiledImplementation(OpBuilder &b,
+                                                             ArrayRef<OpFoldResult> offsets,
+                                                             ArrayRef<OpFoldResult> sizes) {
+  // A packed result holds 64 columns per word; tiles would have to own whole words.
+  if (hasPackedResult())
+    return emitOpError("tiling is only supported for a float result");
+  Location loc = getLoc();
+  auto [lhs, rhs] = sliceMatmulOperands(b, loc, getLhs(), getRhs(), offsets, sizes);
+  Value colScale, rowScale, bias;
+  if (getColScale())
+    colScale = sliceVector(b, loc, getColScale(), offsets.take_back(), sizes.take_back());
+  if (getBias())
+    bias = sliceVector(b, loc, getBias(), offsets.take_back(), sizes.take_back());
+  if (getRowScale())
+    rowScale = sliceVector(b, loc, getRowScale(), offsets.drop_back(), sizes.drop_back());
+  auto tileType = RankedTensorType::get(shapeOf(sizes), b.getF32Type());
+  auto tile = XnorLinearOp::create(b, loc, tileType, lhs, rhs, colScale, rowScale, bias,
+                                   getActivation());
+  SmallVector<Operation *> slices = {lhs, rhs};
+  for (Value v : {colScale, rowScale, bias})
+    if (v)
+      slices.push_back(v.getDefiningOp());
+  return TilingResult{{tile}, {tile.getResult()}, slices};
+}
+
+LogicalResult XnorLinearOp::getResultTilePosition(OpBuilder &, unsigned,
+                                                  ArrayRef<OpFoldResult> offsets,
+                                                  ArrayRef<OpFoldResult> sizes,
+                                                  SmallVector<OpFoldResult> &resultOffsets,
+                                                  SmallVector<OpFoldResult> &resultSizes) {
+  resultOffsets.assign(offsets.begin(), offsets.end());
+  resultSizes.assign(sizes.begin(), sizes.end());
   return success();
 }

@@ -11,6 +11,8 @@ include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/IR/CommonTypeConstraints.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/TilingInterface.td"
+include "mlir/Interfaces/ViewLikeInterface.td"
 
 //===----------------------------------------------------------------------===//
 // Type constraints
@@ -21,6 +23,7 @@ def BNN_FloatOrBoolTensor : RankedTensorOf<[AnyFloat, I1]>;
 def BNN_Packed : Type<CPred<"::llvm::isa<::mlir::bnn::PackedType>($_self)">,
                       "bnn packed binary tensor", "::mlir::bnn::PackedType">;
 def BNN_Int32Tensor : RankedTensorOf<[I32]>;
+def BNN_F32Tensor : RankedTensorOf<[F32]>;
 
 //===----------------------------------------------------------------------===//
 // Binarisation
@@ -167,7 +170,10 @@ def BNN_ConstantOp : BNN_Op<"constant", [ConstantLike, Pure]> {
 // Arithmetic
 //===----------------------------------------------------------------------===//
 
-def BNN_XnorPopcountOp : BNN_Op<"xnor_popcount", [Pure]> {
+def BNN_XnorPopcountOp : BNN_Op<"xnor_popcount", [Pure,
+    DeclareOpInterfaceMethods<TilingInterface,
+        ["getLoopIteratorTypes", "getIterationDomain", "getTiledImplementation",
+         "getResultTilePosition"]>]> {
   let summary = "binary matrix product of packed operands: K - 2 * popcount(a XOR b)";
   let description = [{
     Computes `result[..., m, n] = sum_k lhs[..., m, k] * rhs[n, k]` for `+1/-1` values, evaluated
@@ -192,6 +198,92 @@ def BNN_XnorPopcountOp : BNN_Op<"xnor_popcount", [Pure]> {
   let extraClassDeclaration = [{
     /// The result type implied by the operand types.
     static ::mlir::RankedTensorType inferResultType(PackedType lhs, PackedType rhs);
+  }];
+}
+
+def BNN_SliceOp : BNN_Op<"slice", [Pure, AttrSizedOperandSegments]> {
+  let summary = "rows of a packed value (a slice of its leading dimensions)";
+  let description = [{
+    Extracts the packed rows `[offsets, offsets + sizes)` of the leading dimensions of `source`;
+    the bit length `K` is kept whole (a row is never split). Offsets and sizes are static or SSA
+    `index` values, as in `tensor.extract_slice`. `bnn-tile` creates this op to hand each tile
+    its operand rows; lowering turns it into a slice of the storage words.
+
+    Example:
+
+    ```mlir
+    %rows = bnn.slice %w [%n0] [64] : !bnn.packed<4096x1000> -> !bnn.packed<64x1000>
+    %tail = bnn.slice %a [%m0] [%size] : !bnn.packed<100x1000> -> !bnn.packed<?x1000>
+    ```
+  }];
+  let arguments = (ins BNN_Packed:$source, Variadic<Index>:$offsets, Variadic<Index>:$sizes,
+                       DenseI64ArrayAttr:$static_offsets, DenseI64ArrayAttr:$static_sizes);
+  let results = (outs BNN_Packed:$result);
+  let assemblyFormat = [{
+    $source custom<DynamicIndexList>($offsets, $static_offsets)
+    custom<DynamicIndexList>($sizes, $static_sizes) attr-dict `:` qualified(type($source))
+    `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$source, "::mlir::ArrayRef<::mlir::OpFoldResult>":$offsets,
+                   "::mlir::ArrayRef<::mlir::OpFoldResult>":$sizes)>
+  ];
+  let extraClassDeclaration = [{
+    ::mlir::SmallVector<::mlir::OpFoldResult> getMixedOffsets();
+    ::mlir::SmallVector<::mlir::OpFoldResult> getMixedSizes();
+  }];
+}
+
+def BNN_XnorLinearOp : BNN_Op<"xnor_linear", [Pure, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<TilingInterface,
+        ["getLoopIteratorTypes", "getIterationDomain", "getTiledImplementation",
+         "getResultTilePosition"]>]> {
+  let summary = "binary linear layer: xnor_popcount with its fused epilogue";
+  let description = [{
+    `bnn.xnor_popcount` followed by the elementwise epilogue of a binary linear layer, computed
+    in one pass so that the `i32` dot products are never materialised:
+
+    ```
+    dot[..., m, n] = sum_k lhs[..., m, k] * rhs[n, k]            (as in bnn.xnor_popcount)
+    y = activation(((float(dot) * col_scale[n]) * row_scale[..., m]) + bias[n])
+    ```
+
+    Each of `col_scale` (shape `[N]`), `row_scale` (the leading dimensions of `lhs`) and `bias`
+    (`[N]`) is optional; the operations are applied in exactly this order so the result is
+    bit-identical to the unfused `f32` computation. `activation` is `none` or `relu`
+    (`max(y, 0)`). With a `tensor<...xf32>` result, `y` is returned; with a `!bnn.packed` result,
+    `y` is re-binarized and packed along `N` (`pack(y)`, the input of the next binary layer).
+    `bnn-fuse` forms this op from `bnn.xnor_popcount` and a `linalg.generic` epilogue.
+
+    Example:
+
+    ```mlir
+    %y = bnn.xnor_linear %a, %w col_scale(%alpha : tensor<64xf32>) bias(%b : tensor<64xf32>)
+           activation(relu) : !bnn.packed<8x1000>, !bnn.packed<64x1000> -> tensor<8x64xf32>
+    %h = bnn.xnor_linear %a, %w col_scale(%alpha : tensor<64xf32>)
+           : !bnn.packed<8x1000>, !bnn.packed<64x1000> -> !bnn.packed<8x64>
+    ```
+  }];
+  let arguments = (ins BNN_Packed:$lhs, BNN_Packed:$rhs,
+                       Optional<BNN_F32Tensor>:$col_scale,
+                       Optional<BNN_F32Tensor>:$row_scale,
+                       Optional<BNN_F32Tensor>:$bias,
+                       DefaultValuedAttr<BNN_Activation, "::mlir::bnn::Activation::None">:$activation);
+  let results = (outs AnyTypeOf<[BNN_F32Tensor, BNN_Packed]>:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`col_scale` `(` $col_scale^ `:` type($col_scale) `)`)?
+    (`row_scale` `(` $row_scale^ `:` type($row_scale) `)`)?
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`activation` `(` $activation^ `)`)?
+    attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// True when the result is re-binarized and packed.
+    bool hasPackedResult() { return ::llvm::isa<PackedType>(getResult().getType()); }
+    /// The logical result shape: lhs leading dimensions, then N.
+    ::llvm::ArrayRef<int64_t> getResultShape();
   }];
 }
 

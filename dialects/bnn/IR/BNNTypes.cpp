@@ -30,8 +30,7 @@ Type PackedType::parse(AsmParser &parser) {
   // An empty list is accepted here so that the verifier, not the parser, explains what a packed
   // type needs.
   if (failed(parser.parseOptionalGreater())) {
-    if (parser.parseDimensionList(shape, /*allowDynamic=*/false,
-                                  /*withTrailingX=*/false) ||
+    if (parser.parseDimensionList(shape, /*allowDynamic=*/true, /*withTrailingX=*/false) ||
         parser.parseGreater())
       return {};
   }
@@ -40,7 +39,15 @@ Type PackedType::parse(AsmParser &parser) {
 
 void PackedType::print(AsmPrinter &printer) const {
   printer << '<';
-  llvm::interleave(getShape(), printer.getStream(), "x");
+  llvm::interleave(
+      getShape(), printer.getStream(),
+      [&](int64_t dim) {
+        if (ShapedType::isDynamic(dim))
+          printer << '?';
+        else
+          printer << dim;
+      },
+      "x");
   printer << '>';
 }
 
@@ -50,14 +57,16 @@ LogicalResult PackedType::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "!bnn.packed expects at least one dimension (the bit length K), "
                           "found none";
   for (int64_t dim : shape.drop_back())
-    if (dim < 0)
-      return emitError() << "!bnn.packed expects static, non-negative dimensions, found "
-                         << (ShapedType::isDynamic(dim) ? std::string("?")
-                                                        : std::to_string(dim));
+    if (dim < 0 && !ShapedType::isDynamic(dim))
+      return emitError() << "!bnn.packed expects non-negative or dynamic leading dimensions, "
+                            "found "
+                         << dim;
+  if (ShapedType::isDynamic(shape.back()))
+    return emitError() << "!bnn.packed expects a static bit length K in its last dimension, "
+                          "found ?";
   if (shape.back() < 1)
     return emitError() << "!bnn.packed expects a bit length K >= 1 in its last dimension, found "
-                       << (ShapedType::isDynamic(shape.back()) ? std::string("?")
-                                                               : std::to_string(shape.back()));
+                       << shape.back();
   return success();
 }
 
@@ -65,9 +74,16 @@ int64_t PackedType::getNumWords() const { return ::bnn::ref::wordsPerRow(getK())
 
 int64_t PackedType::getNumRows() const {
   int64_t rows = 1;
-  for (int64_t dim : getShape().drop_back())
+  for (int64_t dim : getShape().drop_back()) {
+    if (ShapedType::isDynamic(dim))
+      return ShapedType::kDynamic;
     rows *= dim;
+  }
   return rows;
+}
+
+bool PackedType::hasStaticShape() const {
+  return llvm::none_of(getShape(), ShapedType::isDynamic);
 }
 
 RankedTensorType PackedType::getStorageType() const {

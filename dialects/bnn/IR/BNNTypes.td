@@ -35,8 +35,9 @@ def BNN_PackedType : TypeDef<BNN_Dialect, "Packed"> {
     int64_t getK() const { return getShape().back(); }
     /// Number of 64-bit words per packed row: ceil(K / 64).
     int64_t getNumWords() const;
-    /// Number of packed rows: the product of all dimensions but the last.
+    /// Number of packed rows: the product of all dimensions but the last (kDynamic if any is).
     int64_t getNumRows() const;
+    bool hasStaticShape() const;
     int64_t getRank() const { return getShape().size(); }
     /// The tensor of i64 words that holds the bits: leading dimensions, then getNumWords().
     ::mlir::RankedTensorType getStorageType() const;

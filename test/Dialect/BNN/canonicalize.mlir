@@ -176,3 +176,17 @@ func.func @dead(%x: tensor<4x64xf32>, %w: !bnn.packed<8x64>) {
   %1 = bnn.xnor_popcount %0, %w : !bnn.packed<4x64>, !bnn.packed<8x64> -> tensor<4x8xi32>
   return
 }
+
+// -----
+
+// A tile packs only the rows it reads.
+// CHECK-LABEL: func.func @slice_of_pack
+// CHECK-SAME: (%[[X:.*]]: tensor<100x70xf32>, %[[I:.*]]: index)
+// CHECK-NEXT: %[[ROWS:.*]] = tensor.extract_slice %[[X]][%[[I]], 0] [16, 70] [1, 1] : tensor<100x70xf32> to tensor<16x70xf32>
+// CHECK-NEXT: %[[P:.*]] = bnn.pack %[[ROWS]] : tensor<16x70xf32> -> !bnn.packed<16x70>
+// CHECK-NEXT: return %[[P]]
+func.func @slice_of_pack(%x: tensor<100x70xf32>, %i: index) -> !bnn.packed<16x70> {
+  %p = bnn.pack %x : tensor<100x70xf32> -> !bnn.packed<100x70>
+  %s = bnn.slice %p [%i] [16] : !bnn.packed<100x70> -> !bnn.packed<16x70>
+  return %s : !bnn.packed<16x70>
+}

@@ -11,8 +11,8 @@ func.func @packed_zero_k(%p: !bnn.packed<4x0>)
 
 // -----
 
-// expected-error @+1 {{expected static shape}}
-func.func @packed_dynamic(%p: !bnn.packed<?x64>)
+// expected-error @+1 {{!bnn.packed expects a static bit length K in its last dimension, found ?}}
+func.func @packed_dynamic_k(%p: !bnn.packed<4x?>)
 
 // -----
 
@@ -104,8 +104,16 @@ func.func @pack_scalar(%x: tensor<f32>) -> !bnn.packed<1> {
 
 // -----
 
-func.func @pack_dynamic(%x: tensor<?x64xf32>) -> !bnn.packed<4x64> {
-  // expected-error @+1 {{'bnn.pack' op expected a statically shaped input, found 'tensor<?x64xf32>'}}
+func.func @pack_dynamic_k(%x: tensor<4x?xf32>) -> !bnn.packed<4x64> {
+  // expected-error @+1 {{'bnn.pack' op expected a static last dimension (the bit length K), found 'tensor<4x?xf32>'}}
+  %0 = bnn.pack %x : tensor<4x?xf32> -> !bnn.packed<4x64>
+  return %0 : !bnn.packed<4x64>
+}
+
+// -----
+
+func.func @pack_dynamic_rows(%x: tensor<?x64xf32>) -> !bnn.packed<4x64> {
+  // expected-error @+1 {{'bnn.pack' op expected result type '!bnn.packed<?x64>' (the input's shape), found '!bnn.packed<4x64>'}}
   %0 = bnn.pack %x : tensor<?x64xf32> -> !bnn.packed<4x64>
   return %0 : !bnn.packed<4x64>
 }
@@ -204,4 +212,92 @@ func.func @unknown_op(%x: tensor<4xf32>) {
   // expected-error @+1 {{custom op 'bnn.frobnicate' is unknown}}
   %0 = bnn.frobnicate %x : tensor<4xf32>
   return
+}
+
+// -----
+
+func.func @slice_count(%p: !bnn.packed<8x4x64>) -> !bnn.packed<2x4x64> {
+  // expected-error @+1 {{'bnn.slice' op expected 2 offsets and sizes (one per leading dimension of '!bnn.packed<8x4x64>'), found 1 offsets and 1 sizes}}
+  %0 = bnn.slice %p [0] [2] : !bnn.packed<8x4x64> -> !bnn.packed<2x4x64>
+  return %0 : !bnn.packed<2x4x64>
+}
+
+// -----
+
+func.func @slice_result(%p: !bnn.packed<8x64>) -> !bnn.packed<3x64> {
+  // expected-error @+1 {{'bnn.slice' op expected result type '!bnn.packed<2x64>' (the slice sizes, then K), found '!bnn.packed<3x64>'}}
+  %0 = bnn.slice %p [0] [2] : !bnn.packed<8x64> -> !bnn.packed<3x64>
+  return %0 : !bnn.packed<3x64>
+}
+
+// -----
+
+func.func @slice_bounds(%p: !bnn.packed<8x64>) -> !bnn.packed<4x64> {
+  // expected-error @+1 {{'bnn.slice' op slice [6, 10) of dimension 0 is out of bounds [0, 8)}}
+  %0 = bnn.slice %p [6] [4] : !bnn.packed<8x64> -> !bnn.packed<4x64>
+  return %0 : !bnn.packed<4x64>
+}
+
+// -----
+
+func.func @slice_dynamic_count(%p: !bnn.packed<8x64>, %i: index) -> !bnn.packed<4x64> {
+  // expected-error @+1 {{'bnn.slice' op expected one SSA value per dynamic offset and size}}
+  %0 = "bnn.slice"(%p, %i) <{operandSegmentSizes = array<i32: 1, 1, 0>, static_offsets = array<i64: 0>, static_sizes = array<i64: 4>}> : (!bnn.packed<8x64>, index) -> !bnn.packed<4x64>
+  return %0 : !bnn.packed<4x64>
+}
+
+// -----
+
+func.func @linear_k(%a: !bnn.packed<8x100>, %w: !bnn.packed<16x99>) -> tensor<8x16xf32> {
+  // expected-error @+1 {{'bnn.xnor_linear' op K mismatch: lhs has K = 100 bits, rhs has K = 99 bits}}
+  %0 = bnn.xnor_linear %a, %w : !bnn.packed<8x100>, !bnn.packed<16x99> -> tensor<8x16xf32>
+  return %0 : tensor<8x16xf32>
+}
+
+// -----
+
+func.func @linear_rhs_rank(%a: !bnn.packed<8x64>, %w: !bnn.packed<64>) -> tensor<8xf32> {
+  // expected-error @+1 {{'bnn.xnor_linear' op expected rhs to be an N x K matrix of rank 2, found rank 1 ('!bnn.packed<64>')}}
+  %0 = bnn.xnor_linear %a, %w : !bnn.packed<8x64>, !bnn.packed<64> -> tensor<8xf32>
+  return %0 : tensor<8xf32>
+}
+
+// -----
+
+func.func @linear_result(%a: !bnn.packed<8x64>, %w: !bnn.packed<16x64>) -> !bnn.packed<8x15> {
+  // expected-error @+1 {{'bnn.xnor_linear' op expected result shape [8, 16] (lhs leading dimensions, then N), found [8, 15]}}
+  %0 = bnn.xnor_linear %a, %w : !bnn.packed<8x64>, !bnn.packed<16x64> -> !bnn.packed<8x15>
+  return %0 : !bnn.packed<8x15>
+}
+
+// -----
+
+func.func @linear_scale(%a: !bnn.packed<8x64>, %w: !bnn.packed<16x64>, %s: tensor<8xf32>) -> tensor<8x16xf32> {
+  // expected-error @+1 {{'bnn.xnor_linear' op expected col_scale of shape [16], found [8]}}
+  %0 = bnn.xnor_linear %a, %w col_scale(%s : tensor<8xf32>) : !bnn.packed<8x64>, !bnn.packed<16x64> -> tensor<8x16xf32>
+  return %0 : tensor<8x16xf32>
+}
+
+// -----
+
+func.func @linear_bias(%a: !bnn.packed<8x64>, %w: !bnn.packed<16x64>, %b: tensor<16x1xf32>) -> tensor<8x16xf32> {
+  // expected-error @+1 {{'bnn.xnor_linear' op expected bias of shape [16], found [16, 1]}}
+  %0 = bnn.xnor_linear %a, %w bias(%b : tensor<16x1xf32>) : !bnn.packed<8x64>, !bnn.packed<16x64> -> tensor<8x16xf32>
+  return %0 : tensor<8x16xf32>
+}
+
+// -----
+
+func.func @linear_row_scale(%a: !bnn.packed<8x64>, %w: !bnn.packed<16x64>, %r: tensor<16xf32>) -> tensor<8x16xf32> {
+  // expected-error @+1 {{'bnn.xnor_linear' op expected row_scale of shape [8], found [16]}}
+  %0 = bnn.xnor_linear %a, %w row_scale(%r : tensor<16xf32>) : !bnn.packed<8x64>, !bnn.packed<16x64> -> tensor<8x16xf32>
+  return %0 : tensor<8x16xf32>
+}
+
+// -----
+
+func.func @linear_f16(%a: !bnn.packed<8x64>, %w: !bnn.packed<16x64>) -> tensor<8x16xf16> {
+  // expected-error @+1 {{'bnn.xnor_linear' op result #0 must be ranked tensor of 32-bit float values or bnn packed binary tensor, but got 'tensor<8x16xf16>'}}
+  %0 = bnn.xnor_linear %a, %w : !bnn.packed<8x64>, !bnn.packed<16x64> -> tensor<8x16xf16>
+  return %0 : tensor<8x16xf16>
 }

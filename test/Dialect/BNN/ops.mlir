@@ -89,3 +89,37 @@ func.func @xnor_popcount(%a: !bnn.packed<8x1000>, %w: !bnn.packed<64x1000>, %v: 
   %2 = bnn.xnor_popcount %b, %w : !bnn.packed<2x5x1000>, !bnn.packed<64x1000> -> tensor<2x5x64xi32>
   return %0, %1, %2 : tensor<8x64xi32>, tensor<64xi32>, tensor<2x5x64xi32>
 }
+
+// CHECK-LABEL: func.func @dynamic_rows
+// CHECK: bnn.pack %{{.*}} : tensor<?x100xf32> -> !bnn.packed<?x100>
+// CHECK: bnn.xnor_popcount %{{.*}}, %{{.*}} : !bnn.packed<?x100>, !bnn.packed<8x100> -> tensor<?x8xi32>
+func.func @dynamic_rows(%x: tensor<?x100xf32>, %w: !bnn.packed<8x100>) -> tensor<?x8xi32> {
+  %p = bnn.pack %x : tensor<?x100xf32> -> !bnn.packed<?x100>
+  %y = bnn.xnor_popcount %p, %w : !bnn.packed<?x100>, !bnn.packed<8x100> -> tensor<?x8xi32>
+  return %y : tensor<?x8xi32>
+}
+
+// CHECK-LABEL: func.func @slice
+// CHECK-SAME: (%[[P:.*]]: !bnn.packed<100x3x1000>, %[[I:.*]]: index, %[[S:.*]]: index)
+// CHECK: bnn.slice %[[P]] [%[[I]], 1] [%[[S]], 2] : !bnn.packed<100x3x1000> -> !bnn.packed<?x2x1000>
+// CHECK: bnn.slice %[[P]] [0, 0] [64, 3] : !bnn.packed<100x3x1000> -> !bnn.packed<64x3x1000>
+// GENERIC: "bnn.slice"(%{{.*}}, %{{.*}}, %{{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1>, static_offsets = array<i64: -9223372036854775808, 1>, static_sizes = array<i64: -9223372036854775808, 2>}>
+func.func @slice(%p: !bnn.packed<100x3x1000>, %i: index, %s: index) -> (!bnn.packed<?x2x1000>, !bnn.packed<64x3x1000>) {
+  %0 = bnn.slice %p [%i, 1] [%s, 2] : !bnn.packed<100x3x1000> -> !bnn.packed<?x2x1000>
+  %1 = bnn.slice %p [0, 0] [64, 3] : !bnn.packed<100x3x1000> -> !bnn.packed<64x3x1000>
+  return %0, %1 : !bnn.packed<?x2x1000>, !bnn.packed<64x3x1000>
+}
+
+// CHECK-LABEL: func.func @xnor_linear
+// CHECK: bnn.xnor_linear %{{.*}}, %{{.*}} : !bnn.packed<8x1000>, !bnn.packed<64x1000> -> tensor<8x64xf32>
+// CHECK: bnn.xnor_linear %{{.*}}, %{{.*}} col_scale(%{{.*}} : tensor<64xf32>) row_scale(%{{.*}} : tensor<8xf32>) bias(%{{.*}} : tensor<64xf32>) activation(relu) : !bnn.packed<8x1000>, !bnn.packed<64x1000> -> tensor<8x64xf32>
+// CHECK: bnn.xnor_linear %{{.*}}, %{{.*}} col_scale(%{{.*}} : tensor<64xf32>) : !bnn.packed<8x1000>, !bnn.packed<64x1000> -> !bnn.packed<8x64>
+// GENERIC: "bnn.xnor_linear"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{activation = 1 : i32, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>}>
+func.func @xnor_linear(%a: !bnn.packed<8x1000>, %w: !bnn.packed<64x1000>, %s: tensor<64xf32>, %r: tensor<8xf32>, %b: tensor<64xf32>)
+    -> (tensor<8x64xf32>, tensor<8x64xf32>, !bnn.packed<8x64>) {
+  %0 = bnn.xnor_linear %a, %w : !bnn.packed<8x1000>, !bnn.packed<64x1000> -> tensor<8x64xf32>
+  %1 = bnn.xnor_linear %a, %w col_scale(%s : tensor<64xf32>) row_scale(%r : tensor<8xf32>) bias(%b : tensor<64xf32>) activation(relu)
+         : !bnn.packed<8x1000>, !bnn.packed<64x1000> -> tensor<8x64xf32>
+  %2 = bnn.xnor_linear %a, %w col_scale(%s : tensor<64xf32>) : !bnn.packed<8x1000>, !bnn.packed<64x1000> -> !bnn.packed<8x64>
+  return %0, %1, %2 : tensor<8x64xf32>, tensor<8x64xf32>, !bnn.packed<8x64>
+}

@@ -67,13 +67,20 @@ TEST_F(PackedTypeTest, VerifierRejectsShapesTextCannotSpell) {
   EXPECT_EQ(checkedError({}),
             "!bnn.packed expects at least one dimension (the bit length K), found none");
   EXPECT_EQ(checkedError({-3, 64}),
-            "!bnn.packed expects static, non-negative dimensions, found -3");
-  EXPECT_EQ(checkedError({ShapedType::kDynamic, 64}),
-            "!bnn.packed expects static, non-negative dimensions, found ?");
+            "!bnn.packed expects non-negative or dynamic leading dimensions, found -3");
+  EXPECT_EQ(checkedError({ShapedType::kDynamic, 64}), "");
   EXPECT_EQ(checkedError({4, ShapedType::kDynamic}),
-            "!bnn.packed expects a bit length K >= 1 in its last dimension, found ?");
+            "!bnn.packed expects a static bit length K in its last dimension, found ?");
   EXPECT_EQ(checkedError({4, 0}),
             "!bnn.packed expects a bit length K >= 1 in its last dimension, found 0");
+}
+
+TEST_F(PackedTypeTest, DynamicLeadingDimensions) {
+  PackedType type = PackedType::get(&context, {ShapedType::kDynamic, 3, 130});
+  EXPECT_FALSE(type.hasStaticShape());
+  EXPECT_EQ(type.getNumRows(), ShapedType::kDynamic);
+  EXPECT_EQ(type.getStorageType().getShape(),
+            ArrayRef<int64_t>({ShapedType::kDynamic, 3, 3}));
 }
 
 TEST_F(PackedTypeTest, XnorPopcountResultShape) {

@@ -8,6 +8,8 @@
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/DenseMap.h"
 
 using namespace mlir;
 
@@ -79,6 +81,19 @@ Value convertScalar(OpBuilder &b, Location loc, Value value, Type to, bool srcUn
     if (toFloat)
       return arith::UIToFPOp::create(b, loc, to, value);
     return arith::ExtUIOp::create(b, loc, to, value);
+  }
+  if (toFloat && toFloat.isBF16()) {
+    // To bfloat16 by dropping the low 16 bits of the f32 value (NaN stays a quiet NaN), as the
+    // ONNX 1.12 reference does; this also needs no __truncsfbf2 runtime helper.
+    Value wide = convertScalar(b, loc, value, b.getF32Type(), srcUnsigned, false);
+    Type i32 = b.getI32Type(), i16 = b.getIntegerType(16);
+    Value bits = arith::BitcastOp::create(b, loc, i32, wide);
+    Value high = arith::ShRUIOp::create(b, loc, bits, intConstant(b, loc, i32, 16));
+    Value isNaN = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, wide, wide);
+    Value quiet = arith::OrIOp::create(b, loc, high, intConstant(b, loc, i32, 0x40));
+    Value chosen = arith::SelectOp::create(b, loc, isNaN, quiet, high);
+    Value narrow = arith::TruncIOp::create(b, loc, i16, chosen);
+    return arith::BitcastOp::create(b, loc, to, narrow);
   }
   if (fromFloat && toFloat) {
     if (fromFloat.getWidth() == toFloat.getWidth()) {
@@ -156,6 +171,98 @@ Value TensorEmitter::dropUnitDims(Value input, ArrayRef<bool> drop) {
   return tensor::CollapseShapeOp::create(b, loc, resultType, input, groups);
 }
 
+DenseElementsAttr TensorEmitter::getConstantElements(Value tensor) {
+  if (auto collapse = tensor.getDefiningOp<tensor::CollapseShapeOp>()) {
+    DenseElementsAttr source = getConstantElements(collapse.getSrc());
+    return source ? source.reshape(collapse.getResultType()) : nullptr;
+  }
+  if (auto expand = tensor.getDefiningOp<tensor::ExpandShapeOp>()) {
+    DenseElementsAttr source = getConstantElements(expand.getSrc());
+    return source ? source.reshape(expand.getResultType()) : nullptr;
+  }
+  auto constant = tensor.getDefiningOp<arith::ConstantOp>();
+  if (!constant)
+    return nullptr;
+  if (auto dense = dyn_cast<DenseElementsAttr>(constant.getValue()))
+    return dense;
+  auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue());
+  if (!resource || resource.getType().getElementType().isInteger(1))
+    return nullptr;
+  ArrayRef<char> data = resource.getData();
+  auto type = cast<ShapedType>(resource.getType());
+  bool isSplat = false;
+  if (!DenseElementsAttr::isValidRawBuffer(type, data, isSplat))
+    return nullptr;
+  return DenseElementsAttr::getFromRawBuffer(type, data);
+}
+
+/// Evaluates an elementwise linalg.generic whose inputs are constants, op by op with the ops'
+/// folders; null when some op does not fold (for example an integer division by zero).
+static DenseElementsAttr foldElementwise(linalg::GenericOp generic) {
+  auto resultType = cast<RankedTensorType>(generic.getResult(0).getType());
+  std::optional<int64_t> count = numElements(resultType.getShape());
+  if (!count || *count > TensorEmitter::kMaxFoldedElements)
+    return nullptr;
+  SmallVector<SmallVector<Attribute>> inputValues;
+  for (OpOperand *input : generic.getDpsInputOperands()) {
+    DenseElementsAttr elements = TensorEmitter::getConstantElements(input->get());
+    if (!elements)
+      return nullptr;
+    inputValues.emplace_back(elements.getValues<Attribute>().begin(),
+                             elements.getValues<Attribute>().end());
+  }
+  Block &body = generic.getRegion().front();
+  if (!body.getArgument(body.getNumArguments() - 1).use_empty())
+    return nullptr;
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  int64_t rank = resultType.getRank();
+  SmallVector<int64_t> index(rank, 0);
+  SmallVector<Attribute> results;
+  results.reserve(*count);
+  Builder builder(generic.getContext());
+  for (int64_t linear = 0; linear < *count; ++linear) {
+    int64_t rest = linear;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      index[d] = rest % resultType.getDimSize(d);
+      rest /= resultType.getDimSize(d);
+    }
+    llvm::DenseMap<Value, Attribute> known;
+    for (auto [i, values] : llvm::enumerate(inputValues)) {
+      SmallVector<int64_t> at = maps[i].compose(index);
+      auto inputType = cast<ShapedType>(generic.getDpsInputOperand(i)->get().getType());
+      int64_t offset = 0;
+      for (int64_t d = 0, e = at.size(); d < e; ++d)
+        offset = offset * inputType.getDimSize(d) + at[d];
+      known[body.getArgument(i)] = values[offset];
+    }
+    for (Operation &op : body.without_terminator()) {
+      if (auto indexOp = dyn_cast<linalg::IndexOp>(op)) {
+        known[indexOp.getResult()] = builder.getIndexAttr(index[indexOp.getDim()]);
+        continue;
+      }
+      SmallVector<Attribute> operands;
+      for (Value operand : op.getOperands())
+        operands.push_back(known.lookup(operand));
+      SmallVector<OpFoldResult> folded;
+      if (failed(op.fold(operands, folded)) || folded.size() != op.getNumResults())
+        return nullptr;
+      for (auto [result, value] : llvm::zip(op.getResults(), folded)) {
+        Attribute attr = dyn_cast<Attribute>(value);
+        if (!attr)
+          attr = known.lookup(cast<Value>(value));
+        if (!attr || !isa<TypedAttr>(attr))
+          return nullptr;
+        known[result] = attr;
+      }
+    }
+    Attribute yielded = known.lookup(body.getTerminator()->getOperand(0));
+    if (!yielded)
+      return nullptr;
+    results.push_back(yielded);
+  }
+  return DenseElementsAttr::get(resultType, results);
+}
+
 Value TensorEmitter::map(ArrayRef<int64_t> shape, Type resultElementType, ValueRange inputs,
                          ScalarFn body) {
   MLIRContext *ctx = b.getContext();
@@ -186,6 +293,12 @@ Value TensorEmitter::map(ArrayRef<int64_t> shape, Type resultElementType, ValueR
         Value result = body(nested, nestedLoc, args.drop_back());
         linalg::YieldOp::create(nested, nestedLoc, result);
       });
+  if (!inputs.empty() && llvm::all_of(inputs, [](Value v) { return getConstantElements(v); })) {
+    if (DenseElementsAttr folded = foldElementwise(generic)) {
+      generic.erase();
+      return arith::ConstantOp::create(b, loc, folded);
+    }
+  }
   return generic.getResult(0);
 }
 

@@ -100,6 +100,15 @@ public:
   mlir::Value convert(mlir::Value input, mlir::Type to, bool srcUnsigned = false,
                       bool dstUnsigned = false);
 
+  /// The value of a tensor known at compile time: an arith.constant (dense or dense_resource),
+  /// possibly through tensor.collapse_shape/expand_shape; null otherwise.
+  static mlir::DenseElementsAttr getConstantElements(mlir::Value tensor);
+
+  /// Elementwise maps whose inputs are all compile-time constants and whose result has at most
+  /// this many elements are evaluated while emitting (with the folders of the body's ops, so the
+  /// result is what the compiled code would compute) and become arith.constant.
+  static constexpr int64_t kMaxFoldedElements = 4096;
+
   /// Drops the dimensions marked in `drop` (each of size 1) with tensor.collapse_shape.
   mlir::Value dropUnitDims(mlir::Value input, llvm::ArrayRef<bool> drop);
 

@@ -207,6 +207,9 @@ public:
   mlir::Value createConstant(mlir::Location loc, const HostTensor &tensor,
                              llvm::StringRef nameHint);
 
+  /// The host value of a tensor that is a compile-time constant, or null.
+  static std::shared_ptr<const HostTensor> hostValueOf(mlir::Value value, int32_t dataType);
+
 private:
   mlir::LogicalResult importInitializers();
   mlir::LogicalResult createFunction(mlir::ModuleOp module);

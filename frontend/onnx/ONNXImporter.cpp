@@ -551,6 +551,34 @@ Value GraphImporter::createConstant(Location loc, const HostTensor &tensor, Stri
   return arith::ConstantOp::create(builder, loc, value);
 }
 
+std::shared_ptr<const HostTensor> GraphImporter::hostValueOf(Value value, int32_t dataType) {
+  constexpr int64_t kMaxHostElements = 1 << 16;
+  DenseElementsAttr elements = TensorEmitter::getConstantElements(value);
+  if (!elements || elements.getNumElements() > kMaxHostElements || !dataTypeSize(dataType))
+    return nullptr;
+  auto tensor = std::make_shared<HostTensor>();
+  tensor->dataType = dataType;
+  ArrayRef<int64_t> shape = elements.getType().getShape();
+  tensor->shape.assign(shape.begin(), shape.end());
+  int64_t count = elements.getNumElements();
+  int64_t size = dataTypeSize(dataType);
+  if (isBoolDataType(dataType)) {
+    for (bool bit : elements.getValues<bool>())
+      tensor->bytes.push_back(bit ? 1 : 0);
+    return tensor;
+  }
+  ArrayRef<char> raw = elements.getRawData();
+  if (static_cast<int64_t>(raw.size()) == count * size) {
+    tensor->bytes.assign(raw.begin(), raw.end());
+  } else if (elements.isSplat() && static_cast<int64_t>(raw.size()) == size) {
+    for (int64_t i = 0; i < count; ++i)
+      tensor->bytes.insert(tensor->bytes.end(), raw.begin(), raw.end());
+  } else {
+    return nullptr;
+  }
+  return tensor;
+}
+
 LogicalResult GraphImporter::importInitializers() {
   for (const onnx::TensorProto &initializer : graph.initializer()) {
     std::string error;
@@ -649,6 +677,10 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, int index) 
       return importer.error() << "output '" << output << "' is not supported by the importer";
     if (failed(checkInferredType(importer, output, it->second.value)))
       return failure();
+    // Results that folded to constants (small shape arithmetic) are known on the host too, so
+    // that operands like a ConstantOfShape shape or Range bounds computed from them resolve.
+    if (!it->second.constant)
+      it->second.constant = hostValueOf(it->second.value, it->second.dataType);
   }
   return success();
 }
@@ -753,6 +785,58 @@ static bool isDefaultDomain(const std::string &domain) {
   return domain.empty() || domain == "ai.onnx";
 }
 
+std::string getONNXUnsupportedReason(StringRef bytes) {
+  onnx::ModelProto model;
+  if (bytes.size() > static_cast<size_t>(INT_MAX) ||
+      !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    return "not a valid ONNX model";
+  int64_t opset = -1;
+  for (const onnx::OperatorSetIdProto &import : model.opset_import())
+    if (isDefaultDomain(import.domain()))
+      opset = import.version();
+  auto typeReason = [](const onnx::TypeProto &type) -> std::string {
+    if (!type.has_tensor_type())
+      return "a non-tensor value (sequence, map, optional or sparse tensor)";
+    if (!dataTypeSize(type.tensor_type().elem_type()))
+      return std::string("element type ") + dataTypeName(type.tensor_type().elem_type());
+    return "";
+  };
+  const onnx::GraphProto &graph = model.graph();
+  for (const auto *list : {&graph.input(), &graph.output(), &graph.value_info()})
+    for (const onnx::ValueInfoProto &info : *list)
+      if (std::string reason = typeReason(info.type()); !reason.empty())
+        return "value '" + info.name() + "' has " + reason;
+  for (const onnx::TensorProto &initializer : graph.initializer())
+    if (!dataTypeSize(initializer.data_type()))
+      return "initializer '" + initializer.name() + "' has element type " +
+             dataTypeName(initializer.data_type());
+  for (const onnx::NodeProto &node : graph.node()) {
+    const OperatorInfo *info = isDefaultDomain(node.domain()) ? lookupOperator(node.op_type())
+                                                               : nullptr;
+    if (!info)
+      return "operator " + node.op_type() + " is not supported";
+    const onnx::OpSchema *schema = onnx::OpSchemaRegistry::Schema(node.op_type(), opset, "");
+    int version = schema ? schema->since_version() : 0;
+    if (!llvm::is_contained(info->versions, version))
+      return "operator " + node.op_type() + " version " + std::to_string(version) +
+             " is not supported";
+    for (const onnx::AttributeProto &attribute : node.attribute()) {
+      if (attribute.has_g() || attribute.graphs_size())
+        return "operator " + node.op_type() + " has a subgraph";
+      if (attribute.has_t() && !dataTypeSize(attribute.t().data_type()))
+        return "operator " + node.op_type() + " has a " + dataTypeName(attribute.t().data_type()) +
+               " tensor attribute";
+      if (node.op_type().rfind("Cast", 0) == 0 && attribute.name() == "to" &&
+          !dataTypeSize(static_cast<int32_t>(attribute.i())))
+        return "Cast to " + std::string(dataTypeName(static_cast<int32_t>(attribute.i())));
+      if (attribute.has_sparse_tensor() || attribute.strings_size() || attribute.has_s())
+        if (node.op_type() == "Constant")
+          return "a sparse or string Constant";
+    }
+  }
+  return "";
+}
+
 OwningOpRef<ModuleOp> importONNXModel(StringRef bytes, StringRef bufferName, MLIRContext *context,
                                       const ONNXImportOptions &options) {
   DialectRegistry registry;
@@ -806,12 +890,24 @@ OwningOpRef<ModuleOp> importONNXModel(StringRef bytes, StringRef bufferName, MLI
 
   // Graph inputs in compile-time operand positions become initializers when given a value.
   {
-    std::set<std::string> freeze;
+    // Values needed at compile time: constant operands and, transitively, what computes them.
+    std::set<std::string> needed;
     for (const onnx::NodeProto &node : model.graph().node())
       if (const OperatorInfo *info = lookupOperator(node.op_type()))
         for (int operand : info->constantOperands)
-          if (operand < node.input_size() && options.inputValues.count(node.input(operand)))
-            freeze.insert(node.input(operand));
+          if (operand < node.input_size() && !node.input(operand).empty())
+            needed.insert(node.input(operand));
+    for (int i = model.graph().node_size() - 1; i >= 0; --i) {
+      const onnx::NodeProto &node = model.graph().node(i);
+      if (llvm::any_of(node.output(), [&](const std::string &o) { return needed.count(o); }))
+        for (const std::string &input : node.input())
+          if (!input.empty())
+            needed.insert(input);
+    }
+    std::set<std::string> freeze;
+    for (const std::string &name : needed)
+      if (options.inputValues.count(name))
+        freeze.insert(name);
     std::set<std::string> initializerNames;
     for (const onnx::TensorProto &initializer : model.graph().initializer())
       initializerNames.insert(initializer.name());
@@ -838,10 +934,19 @@ OwningOpRef<ModuleOp> importONNXModel(StringRef bytes, StringRef bufferName, MLI
   }
 
   // Symbolic input dimensions given by the caller become static before shape inference, so that
-  // inference propagates them.
+  // inference propagates them; so do whole input shapes given by the caller.
   onnx::GraphProto *graph = model.mutable_graph();
   for (onnx::ValueInfoProto &input : *graph->mutable_input()) {
-    if (!input.type().has_tensor_type() || !input.type().tensor_type().has_shape())
+    if (!input.type().has_tensor_type())
+      continue;
+    auto shape = options.inputShapes.find(input.name());
+    if (shape != options.inputShapes.end()) {
+      onnx::TensorShapeProto *dims = input.mutable_type()->mutable_tensor_type()->mutable_shape();
+      dims->clear_dim();
+      for (int64_t d : shape->second)
+        dims->add_dim()->set_dim_value(d);
+    }
+    if (!input.type().tensor_type().has_shape())
       continue;
     for (onnx::TensorShapeProto_Dimension &dim :
          *input.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim()) {

@@ -38,11 +38,13 @@ struct ONNXImportOptions {
   /// every graph input must be static after applying these; ONNX shape inference then makes all
   /// other shapes static or the import fails with a diagnostic.
   std::map<std::string, int64_t> dimParams;
-  /// Values for graph inputs, each a serialized onnx.TensorProto. A graph input that feeds an
-  /// operand the importer needs at compile time (a Reshape or Expand shape, Slice bounds,
-  /// Squeeze/Unsqueeze/ReduceSum axes, a ConstantOfShape shape, ...) and has a value here is
-  /// frozen: it becomes an initializer and leaves the function's arguments. Other inputs given
-  /// here are ignored. (The conformance runner uses this for ONNX node tests, which pass such
+  /// Static shapes for graph inputs, replacing what the model declares (name -> dims).
+  std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// Values for graph inputs, each a serialized onnx.TensorProto. A graph input that feeds,
+  /// directly or through other nodes, an operand the importer needs at compile time (a Reshape
+  /// or Expand shape, Slice bounds, Squeeze/Unsqueeze/ReduceSum axes, a ConstantOfShape shape,
+  /// Range bounds, ...) and has a value here is frozen: it becomes an initializer and leaves the
+  /// function's arguments. Other inputs given here are ignored. (The conformance runner uses this for ONNX node tests, which pass such
   /// operands as graph inputs.)
   std::map<std::string, std::string> inputValues;
   /// Rewrite the exact binarization patterns into bnn ops (see docs/Frontend.md):
@@ -65,6 +67,11 @@ mlir::OwningOpRef<mlir::ModuleOp> importONNXModel(llvm::StringRef bytes,
 /// Reads and imports the ONNX model in `path`.
 mlir::OwningOpRef<mlir::ModuleOp> importONNXFile(llvm::StringRef path, mlir::MLIRContext *context,
                                                  const ONNXImportOptions &options = {});
+
+/// Why a serialized model lies outside what the importer supports, judged from its operators,
+/// operator versions and value types alone (no checker, no shape inference); empty when it
+/// does not. The conformance runner uses it to tell "skipped (unsupported)" from a failure.
+std::string getONNXUnsupportedReason(llvm::StringRef bytes);
 
 /// Dialects the importer creates ops of.
 void registerONNXImporterDialects(mlir::DialectRegistry &registry);

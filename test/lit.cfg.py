@@ -27,3 +27,8 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.bnn_tools_dir, append_path=True)
 tools = ["bnn-opt", "bnn-translate", "bnn-onnx-conformance"]
 llvm_config.add_tool_substitutions(tools, [config.bnn_tools_dir])
+
+# The ONNX importer's libFuzzer binary, built by a clang configuration (frontend/CMakeLists.txt).
+if config.bnn_onnx_fuzzer and os.path.exists(config.bnn_onnx_fuzzer):
+    config.available_features.add("onnx-fuzzer")
+    config.substitutions.append(("%onnx_fuzzer", config.bnn_onnx_fuzzer))

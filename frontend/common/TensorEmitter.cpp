@@ -4,12 +4,18 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/StringExtras.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
+
+#include <limits>
 
 using namespace mlir;
 
@@ -129,6 +135,37 @@ Type TensorEmitter::getElementType(Value tensor) { return getType(tensor).getEle
 
 Value TensorEmitter::empty(ArrayRef<int64_t> shape, Type elementType) {
   return tensor::EmptyOp::create(b, loc, shape, elementType);
+}
+
+Value TensorEmitter::constant(RankedTensorType type, ArrayRef<char> bytes,
+                              StringRef resourceName) {
+  int64_t count = type.getNumElements();
+  int64_t size = bytes.size() / std::max<int64_t>(count, 1);
+  bool isSplat = count > 0;
+  for (size_t i = size; i < bytes.size() && isSplat; ++i)
+    isSplat = bytes[i] == bytes[i % size];
+  TypedAttr value;
+  if (isSplat)
+    value = DenseElementsAttr::getFromRawBuffer(type, bytes.take_front(size));
+  else if (count <= kResourceThreshold)
+    value = DenseElementsAttr::getFromRawBuffer(type, bytes);
+  else {
+    std::string name;
+    for (char c : resourceName)
+      name += llvm::isAlnum(c) ? c : '_';
+    value = DenseResourceElementsAttr::get(
+        type, name, HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(uint64_t)));
+  }
+  return arith::ConstantOp::create(b, loc, value);
+}
+
+Value TensorEmitter::constant(ArrayRef<int64_t> shape, ArrayRef<float> values,
+                              StringRef resourceName) {
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  return constant(type,
+                  ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
+                                 values.size() * sizeof(float)),
+                  resourceName);
 }
 
 Value TensorEmitter::splat(ArrayRef<int64_t> shape, Type elementType, double value) {
@@ -334,6 +371,34 @@ Value TensorEmitter::reduce(Value input, ArrayRef<int64_t> axes, bool keepDims, 
       });
   Value result = generic.getResult(0);
   return keepDims ? reshape(result, keptShape) : result;
+}
+
+Value TensorEmitter::softmax(Value input, int64_t axis, bool logarithm) {
+  ArrayRef<int64_t> shape = getShape(input);
+  auto type = cast<FloatType>(getElementType(input));
+  SmallVector<int64_t> axes = {axis};
+  Value maxValue =
+      reduce(input, axes, true, FloatAttr::get(type, -std::numeric_limits<double>::infinity()),
+             [](OpBuilder &nb, Location nl, Value v, Value acc) {
+               return Value(arith::MaximumFOp::create(nb, nl, acc, v));
+             });
+  Value shifted = map(shape, type, {input, maxValue}, [](OpBuilder &nb, Location nl, ValueRange a) {
+    return Value(arith::SubFOp::create(nb, nl, a[0], a[1]));
+  });
+  Value exps = map(shape, type, shifted, [](OpBuilder &nb, Location nl, ValueRange a) {
+    return Value(math::ExpOp::create(nb, nl, a[0]));
+  });
+  Value sum = reduce(exps, axes, true, FloatAttr::get(type, 0.0),
+                     [](OpBuilder &nb, Location nl, Value v, Value acc) {
+                       return Value(arith::AddFOp::create(nb, nl, acc, v));
+                     });
+  if (logarithm)
+    return map(shape, type, {shifted, sum}, [](OpBuilder &nb, Location nl, ValueRange a) {
+      return Value(arith::SubFOp::create(nb, nl, a[0], math::LogOp::create(nb, nl, a[1])));
+    });
+  return map(shape, type, {exps, sum}, [](OpBuilder &nb, Location nl, ValueRange a) {
+    return Value(arith::DivFOp::create(nb, nl, a[0], a[1]));
+  });
 }
 
 Value TensorEmitter::matmul(Value lhs, Value rhs) {

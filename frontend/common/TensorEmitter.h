@@ -65,6 +65,15 @@ public:
 
   /// tensor.empty of a static shape.
   mlir::Value empty(llvm::ArrayRef<int64_t> shape, mlir::Type elementType);
+  /// An arith.constant with the given little-endian element bytes (not i1): inline dense
+  /// elements up to kResourceThreshold elements or when splat, otherwise a dense_resource blob
+  /// named after `resourceName` (weights stay out of the textual IR and are not uniqued).
+  mlir::Value constant(mlir::RankedTensorType type, llvm::ArrayRef<char> bytes,
+                       llvm::StringRef resourceName);
+  mlir::Value constant(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> values,
+                       llvm::StringRef resourceName);
+  static constexpr int64_t kResourceThreshold = 16;
+
   /// A dense splat arith.constant.
   mlir::Value splat(llvm::ArrayRef<int64_t> shape, mlir::Type elementType, double value);
   /// linalg.fill of a new tensor (used for accumulators).
@@ -80,6 +89,10 @@ public:
   /// reduced dimensions removed, or kept with size 1 when `keepDims`.
   mlir::Value reduce(mlir::Value input, llvm::ArrayRef<int64_t> axes, bool keepDims,
                      mlir::TypedAttr init, CombineFn combine);
+
+  /// Softmax (or log-softmax) of a float tensor along `axis`: exp(x - max) / sum(exp(x - max)),
+  /// computed as ONNX's reference does.
+  mlir::Value softmax(mlir::Value input, int64_t axis, bool logarithm = false);
 
   /// numpy matmul: 1-D operands are promoted, batch dimensions broadcast. Float and integer
   /// element types (the operands must agree).

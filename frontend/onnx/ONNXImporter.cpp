@@ -523,32 +523,16 @@ bool GraphImporter::hasSingleUse(const std::string &name) const {
 }
 
 Value GraphImporter::createConstant(Location loc, const HostTensor &tensor, StringRef nameHint) {
-  // Small constants stay inline (and foldable); weights become dense resources, which keep
-  // their bytes out of the textual IR and are not copied by attribute uniquing.
-  constexpr int64_t kResourceThreshold = 16;
   Type elementType = convertDataType(ctx, tensor.dataType);
   auto type = RankedTensorType::get(tensor.shape, elementType);
-  TypedAttr value;
   if (isBoolDataType(tensor.dataType)) {
     SmallVector<bool> bits;
     for (char byte : tensor.bytes)
       bits.push_back(byte != 0);
-    value = DenseElementsAttr::get(type, bits);
-  } else if (tensor.size() <= kResourceThreshold || tensor.isSplat()) {
-    if (tensor.size() > 0 && tensor.isSplat())
-      value = DenseElementsAttr::getFromRawBuffer(
-          type, ArrayRef<char>(tensor.bytes.data(), dataTypeSize(tensor.dataType)));
-    else
-      value = DenseElementsAttr::getFromRawBuffer(type, tensor.bytes);
-  } else {
-    std::string name = "onnx_";
-    for (char c : nameHint)
-      name += llvm::isAlnum(c) ? c : '_';
-    value = DenseResourceElementsAttr::get(
-        type, name,
-        HeapAsmResourceBlob::allocateAndCopyWithAlign(tensor.bytes, alignof(uint64_t)));
+    return arith::ConstantOp::create(builder, loc, DenseElementsAttr::get(type, bits));
   }
-  return arith::ConstantOp::create(builder, loc, value);
+  TensorEmitter emitter(builder, loc);
+  return emitter.constant(type, tensor.bytes, "onnx_" + nameHint.str());
 }
 
 std::shared_ptr<const HostTensor> GraphImporter::hostValueOf(Value value, int32_t dataType) {

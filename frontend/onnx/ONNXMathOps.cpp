@@ -704,7 +704,6 @@ LogicalResult convertSoftmax(NodeImporter &n) {
     return failure();
   Value x = n.value(0);
   ArrayRef<int64_t> shape = n.shape(0);
-  Type type = n.elementType(0);
   int32_t dt = n.dataType(0);
   std::vector<int64_t> axes = {*axis};
   if (n.version < 13) {
@@ -714,30 +713,7 @@ LogicalResult convertSoftmax(NodeImporter &n) {
     x = n.e.reshape(x, {outer, inner});
     axes = {1};
   }
-  ArrayRef<int64_t> workShape = TensorEmitter::getShape(x);
-  Value maxValue = n.e.reduce(x, axes, true, extremeAttr(type, dt, true),
-                              [&](OpBuilder &b, Location l, Value v, Value acc) {
-                                return maxOf(b, l, dt, acc, v);
-                              });
-  Value shifted = n.e.map(workShape, type, {x, maxValue}, [](OpBuilder &b, Location l, ValueRange a) {
-    return Value(arith::SubFOp::create(b, l, a[0], a[1]));
-  });
-  Value exps = n.e.map(workShape, type, shifted, [](OpBuilder &b, Location l, ValueRange a) {
-    return Value(math::ExpOp::create(b, l, a[0]));
-  });
-  Value sum = n.e.reduce(exps, axes, true, scalarAttr(type, 0),
-                         [](OpBuilder &b, Location l, Value v, Value acc) {
-                           return Value(arith::AddFOp::create(b, l, acc, v));
-                         });
-  Value result;
-  if (logarithm)
-    result = n.e.map(workShape, type, {shifted, sum}, [](OpBuilder &b, Location l, ValueRange a) {
-      return Value(arith::SubFOp::create(b, l, a[0], math::LogOp::create(b, l, a[1])));
-    });
-  else
-    result = n.e.map(workShape, type, {exps, sum}, [](OpBuilder &b, Location l, ValueRange a) {
-      return Value(arith::DivFOp::create(b, l, a[0], a[1]));
-    });
+  Value result = n.e.softmax(x, axes.front(), logarithm);
   n.setOutput(0, n.e.reshape(result, shape), dt);
   return success();
 }

@@ -21,6 +21,11 @@ using namespace mlir;
 namespace bnnir = mlir::bnn;
 
 void ::bnn::buildCPUPipeline(OpPassManager &pm, const ::bnn::CPUPipelineOptions &options) {
+  // Scalar math ops without an LLVM intrinsic (math.erf from the ONNX frontend) become libm
+  // calls. This runs first: convert-bnn-to-cpu introduces vector math.ctpop, which
+  // convert-math-to-libm would reject.
+  pm.addPass(createConvertMathToLibmPass());
+
   // bnn level.
   if (options.inference)
     pm.addPass(bnnir::createBNNLowerSte());
@@ -75,10 +80,9 @@ void ::bnn::buildCPUPipeline(OpPassManager &pm, const ::bnn::CPUPipelineOptions 
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());
-  // Math ops LLVM has no intrinsic for, as the ONNX frontend emits them (Erf, integer Pow):
-  // math.ipowi/fpowi become generated functions, math.erf a libm call.
+  // math.ipowi/fpowi (integer Pow from the ONNX frontend) have no LLVM intrinsic: generated
+  // functions.
   pm.addPass(createConvertMathToFuncs());
-  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());

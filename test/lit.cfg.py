@@ -17,6 +17,8 @@ config.substitutions.append(("%bnn_src_root", config.bnn_src_root))
 config.substitutions.append(("%bnn_obj_root", config.bnn_obj_root))
 # Debian's interpreter, which has python3-onnx and python3-numpy (a python3 earlier on PATH may not).
 config.substitutions.append(("%python", "/usr/bin/python3"))
+# Debian's libonnx-testdata: the ONNX backend node tests.
+config.substitutions.append(("%onnx_testdata", "/usr/share/libonnx-testdata/data/node"))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

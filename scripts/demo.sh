@@ -37,3 +37,6 @@ printf '\n\033[1;36m---- Weight storage ----\033[0m\n'
     printf "  !bnn.packed<%s>: %d weights, %d bytes packed vs %d bytes as f32 (%.0fx smaller)\n",
            p, elems, words * 8, elems * 4, (elems * 4) / (words * 8)
   }'
+
+# The ONNX frontend: import a bundled ONNX model, compile and run it.
+"$BNN_ROOT/scripts/demo-onnx.sh"

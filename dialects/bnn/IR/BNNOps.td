@@ -225,6 +225,7 @@ def BNN_SliceOp : BNN_Op<"slice", [Pure, AttrSizedOperandSegments]> {
     `->` qualified(type($result))
   }];
   let hasVerifier = 1;
+  let hasFolder = 1;
   let builders = [
     OpBuilder<(ins "::mlir::Value":$source, "::mlir::ArrayRef<::mlir::OpFoldResult>":$offsets,
                    "::mlir::ArrayRef<::mlir::OpFoldResult>":$sizes)>

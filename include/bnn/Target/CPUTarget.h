@@ -31,6 +31,9 @@ struct CPUTargetInfo {
   /// sized so that the rhs panel it reads stays in L2.
   int64_t tileRows = 64;
   int64_t tileCols = 256;
+  /// Least work (64-bit word operations) for which a kernel runs on several threads: below
+  /// it, forking and joining threads costs more than the work itself.
+  int64_t minParallelWork = int64_t(1) << 16;
   /// What LLVM compiles for: a CPU name and a feature string (`+avx2,+popcnt,...`).
   std::string llvmCPU;
   std::string llvmFeatures;

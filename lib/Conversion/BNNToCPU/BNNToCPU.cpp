@@ -127,9 +127,18 @@ Value dimOf(OpBuilder &b, Location loc, Value shaped, int64_t dim) {
   return tensor::DimOp::create(b, loc, shaped, dim);
 }
 
-/// True for ops already running inside a parallel loop; their kernels stay sequential.
-bool insideParallelLoop(Operation *op) {
-  return op->getParentOfType<scf::ForallOp>() || op->getParentOfType<scf::ParallelOp>();
+/// Whether the kernel of `op`, doing about `work` 64-bit word operations (ShapedType::kDynamic
+/// when unknown), runs its rows on several threads: not inside a parallel loop already (bnn-tile
+/// made one), and not so small that forking threads costs more than the work.
+bool runInParallel(Operation *op, bool parallel, const CPUTargetInfo &target, int64_t work) {
+  if (!parallel || op->getParentOfType<scf::ForallOp>() || op->getParentOfType<scf::ParallelOp>())
+    return false;
+  return ShapedType::isDynamic(work) || work >= target.minParallelWork;
+}
+
+/// rows * perRow, or kDynamic if rows is.
+int64_t workOf(int64_t rows, int64_t perRow) {
+  return ShapedType::isDynamic(rows) ? ShapedType::kDynamic : rows * perRow;
 }
 
 /// Emits `body(row)` for every row in [0, rows): an scf.parallel when `parallel`, else scf.for.
@@ -203,8 +212,9 @@ struct SliceLowering : OpConversionPattern<bnnir::SliceOp> {
 //===----------------------------------------------------------------------===//
 
 struct PackLowering : OpConversionPattern<bnnir::PackOp> {
-  PackLowering(const TypeConverter &converter, MLIRContext *context, bool parallel)
-      : OpConversionPattern(converter, context), parallel(parallel) {}
+  PackLowering(const TypeConverter &converter, MLIRContext *context, const CPUTargetInfo &target,
+               bool parallel)
+      : OpConversionPattern(converter, context), target(target), parallel(parallel) {}
 
   LogicalResult matchAndRewrite(bnnir::PackOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
@@ -238,7 +248,8 @@ struct PackLowering : OpConversionPattern<bnnir::PackOp> {
       Value scalar = vector::ExtractOp::create(b, l, packed, ArrayRef<int64_t>{0});
       memref::StoreOp::create(b, l, scalar, output, ValueRange{row, word});
     };
-    bool parallelRows = parallel && !insideParallelLoop(op);
+    bool parallelRows =
+        runInParallel(op, parallel, target, workOf(packedType.getNumRows(), words));
     forEachRow(rewriter, loc, numRows, parallelRows, [&](OpBuilder &b, Location l, Value row) {
       int64_t fullWords = k / kWordBits;
       if (fullWords > 0)
@@ -253,12 +264,14 @@ struct PackLowering : OpConversionPattern<bnnir::PackOp> {
     return success();
   }
 
+  CPUTargetInfo target;
   bool parallel;
 };
 
 struct UnpackLowering : OpConversionPattern<bnnir::UnpackOp> {
-  UnpackLowering(const TypeConverter &converter, MLIRContext *context, bool parallel)
-      : OpConversionPattern(converter, context), parallel(parallel) {}
+  UnpackLowering(const TypeConverter &converter, MLIRContext *context,
+                 const CPUTargetInfo &target, bool parallel)
+      : OpConversionPattern(converter, context), target(target), parallel(parallel) {}
 
   LogicalResult matchAndRewrite(bnnir::UnpackOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
@@ -296,7 +309,8 @@ struct UnpackLowering : OpConversionPattern<bnnir::UnpackOp> {
       vector::TransferWriteOp::create(b, l, chunk, output, ValueRange{row, first},
                                       ArrayRef<bool>{inBounds});
     };
-    bool parallelRows = parallel && !insideParallelLoop(op);
+    bool parallelRows =
+        runInParallel(op, parallel, target, workOf(packedType.getNumRows(), packedType.getNumWords()));
     forEachRow(rewriter, loc, numRows, parallelRows, [&](OpBuilder &b, Location l, Value row) {
       int64_t fullWords = k / kWordBits;
       if (fullWords > 0)
@@ -310,6 +324,7 @@ struct UnpackLowering : OpConversionPattern<bnnir::UnpackOp> {
     return success();
   }
 
+  CPUTargetInfo target;
   bool parallel;
 };
 
@@ -810,8 +825,11 @@ struct BinaryMatmulLowering : OpConversionPattern<OpTy> {
       Value zero = arith::ConstantIntOp::create(rewriter, loc, rewriter.getI64Type(), 0);
       linalg::FillOp::create(rewriter, loc, ValueRange{zero}, ValueRange{output});
     }
+    int64_t work = ShapedType::isDynamic(staticCols)
+                       ? ShapedType::kDynamic
+                       : workOf(staticRows, staticCols * words);
     BinaryMatmulEmitter(rewriter, loc, target, lhs, rhs, output, k, words, epilogue)
-        .emit(parallel && !insideParallelLoop(op));
+        .emit(runInParallel(op, parallel, target, work));
     Value result = toTensor(rewriter, loc, output);
     rewriter.replaceOp(op, expandFromRows(rewriter, loc, result, resultType, adaptor.getLhs()));
     return success();
@@ -916,7 +934,7 @@ void ::bnn::populateBNNToCPUPatterns(const TypeConverter &converter, RewritePatt
   MLIRContext *context = patterns.getContext();
   patterns.add<ConstantLowering, SliceLowering, SignLowering, SteLowering, ScaledSignLowering>(
       converter, context);
-  patterns.add<PackLowering, UnpackLowering>(converter, context, parallel);
+  patterns.add<PackLowering, UnpackLowering>(converter, context, target, parallel);
   patterns.add<BinaryMatmulLowering<bnnir::XnorPopcountOp>,
                BinaryMatmulLowering<bnnir::XnorLinearOp>>(converter, context, target, parallel);
 }

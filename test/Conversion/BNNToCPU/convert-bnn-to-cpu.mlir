@@ -5,25 +5,36 @@
 // BADTARGET: convert-bnn-to-cpu: unknown CPU target 'z80' (expected one of native, avx512, avx2, generic)
 
 // The micro-kernel: 4 x 4 (avx512), 2 x 3 (avx2) or 2 x 2 (generic) accumulators of
-// XOR + ctpop over vector<8/4/1 x i64>, row blocks in parallel.
+// XOR + ctpop over vector<8/4/1 x i64>, row blocks in parallel (enough work: 64 x 300 x 16).
 // AVX512-LABEL: func.func @gemm
-// AVX512-SAME: (%[[A:.*]]: tensor<8x16xi64>, %[[B:.*]]: tensor<12x16xi64>) -> tensor<8x12xi32>
-// AVX512: bufferization.to_buffer %[[A]] read_only : tensor<8x16xi64> to memref<8x16xi64, strided<[?, 1], offset: ?>>
-// AVX512: memref.alloc() {alignment = 64 : i64} : memref<8x12xi32>
+// AVX512-SAME: (%[[A:.*]]: tensor<64x16xi64>, %[[B:.*]]: tensor<300x16xi64>) -> tensor<64x300xi32>
+// AVX512: bufferization.to_buffer %[[A]] read_only : tensor<64x16xi64> to memref<64x16xi64, strided<[?, 1], offset: ?>>
+// AVX512: memref.alloc() {alignment = 64 : i64} : memref<64x300xi32>
 // AVX512: scf.parallel
 // AVX512: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
 // AVX512-COUNT-8: vector.load %{{.*}} : memref<{{.*}}>, vector<8xi64>
 // AVX512-COUNT-16: math.ctpop %{{.*}} : vector<8xi64>
 // AVX512: } {llvm.loop_annotation = #{{.*}}}
 // AVX512: vector.shuffle
-// AVX512: vector.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] : memref<8x12xi32>, vector<4xi32>
-// AVX512: bufferization.to_tensor %{{.*}} restrict writable : memref<8x12xi32> to tensor<8x12xi32>
+// AVX512: vector.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] : memref<64x300xi32>, vector<4xi32>
+// AVX512: bufferization.to_tensor %{{.*}} restrict writable : memref<64x300xi32> to tensor<64x300xi32>
 // AVX2-LABEL: func.func @gemm
 // AVX2-COUNT-6: math.ctpop %{{.*}} : vector<4xi64>
 // GENERIC-LABEL: func.func @gemm
 // GENERIC-NOT: scf.parallel
 // GENERIC-COUNT-4: math.ctpop %{{.*}} : vector<1xi64>
-func.func @gemm(%a: !bnn.packed<8x1000>, %b: !bnn.packed<12x1000>) -> tensor<8x12xi32> {
+func.func @gemm(%a: !bnn.packed<64x1000>, %b: !bnn.packed<300x1000>) -> tensor<64x300xi32> {
+  %y = bnn.xnor_popcount %a, %b : !bnn.packed<64x1000>, !bnn.packed<300x1000> -> tensor<64x300xi32>
+  return %y : tensor<64x300xi32>
+}
+
+// -----
+
+// A few hundred word operations: not worth waking threads.
+// AVX512-LABEL: func.func @tiny
+// AVX512-NOT: scf.parallel
+// AVX512: math.ctpop
+func.func @tiny(%a: !bnn.packed<8x1000>, %b: !bnn.packed<12x1000>) -> tensor<8x12xi32> {
   %y = bnn.xnor_popcount %a, %b : !bnn.packed<8x1000>, !bnn.packed<12x1000> -> tensor<8x12xi32>
   return %y : tensor<8x12xi32>
 }

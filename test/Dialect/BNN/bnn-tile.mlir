@@ -40,10 +40,20 @@ func.func @gemv(%x: !bnn.packed<4096>, %w: !bnn.packed<1024x4096>) -> tensor<102
 // CHECK-LABEL: func.func @linear
 // CHECK: scf.forall
 // CHECK: tensor.extract_slice %{{.*}}[%{{.*}}] [256] [1] : tensor<512xf32> to tensor<256xf32>
-// CHECK: bnn.xnor_linear %{{.*}}, %{{.*}} col_scale(%{{.*}} : tensor<256xf32>) activation(relu) : !bnn.packed<64x64>, !bnn.packed<256x64> -> tensor<64x256xf32>
-func.func @linear(%a: !bnn.packed<64x64>, %w: !bnn.packed<512x64>, %s: tensor<512xf32>) -> tensor<64x512xf32> {
-  %y = bnn.xnor_linear %a, %w col_scale(%s : tensor<512xf32>) activation(relu) : !bnn.packed<64x64>, !bnn.packed<512x64> -> tensor<64x512xf32>
+// CHECK: bnn.xnor_linear %{{.*}}, %{{.*}} col_scale(%{{.*}} : tensor<256xf32>) activation(relu) : !bnn.packed<64x640>, !bnn.packed<256x640> -> tensor<64x256xf32>
+func.func @linear(%a: !bnn.packed<64x640>, %w: !bnn.packed<512x640>, %s: tensor<512xf32>) -> tensor<64x512xf32> {
+  %y = bnn.xnor_linear %a, %w col_scale(%s : tensor<512xf32>) activation(relu) : !bnn.packed<64x640>, !bnn.packed<512x640> -> tensor<64x512xf32>
   return %y : tensor<64x512xf32>
+}
+
+// -----
+
+// Too little work to be worth threads (64 x 64 outputs x 1 word < 2^16): left as one kernel.
+// CHECK-LABEL: func.func @small
+// CHECK-NOT: scf.forall
+func.func @small(%a: !bnn.packed<64x64>, %w: !bnn.packed<64x64>) -> tensor<64x64xi32> {
+  %y = bnn.xnor_popcount %a, %w : !bnn.packed<64x64>, !bnn.packed<64x64> -> tensor<64x64xi32>
+  return %y : tensor<64x64xi32>
 }
 
 // -----
@@ -62,13 +72,13 @@ func.func @packed_result(%a: !bnn.packed<128x64>, %w: !bnn.packed<512x64>) -> !b
 // With fuse-packs, each tile packs its own rows of the activations.
 // FUSE-LABEL: func.func @fused_pack
 // FUSE: scf.forall
-// FUSE: %[[ROWS:.*]] = tensor.extract_slice %{{.*}}[%{{.*}}, 0] [16, 100] [1, 1] : tensor<32x100xf32> to tensor<16x100xf32>
-// FUSE: bnn.pack %[[ROWS]] : tensor<16x100xf32> -> !bnn.packed<16x100>
+// FUSE: %[[ROWS:.*]] = tensor.extract_slice %{{.*}}[%{{.*}}, 0] [16, 1000] [1, 1] : tensor<32x1000xf32> to tensor<16x1000xf32>
+// FUSE: bnn.pack %[[ROWS]] : tensor<16x1000xf32> -> !bnn.packed<16x1000>
 // CHECK-LABEL: func.func @fused_pack
-// CHECK: bnn.pack %{{.*}} : tensor<32x100xf32> -> !bnn.packed<32x100>
+// CHECK: bnn.pack %{{.*}} : tensor<32x1000xf32> -> !bnn.packed<32x1000>
 // CHECK: scf.forall
-func.func @fused_pack(%x: tensor<32x100xf32>, %w: !bnn.packed<64x100>) -> tensor<32x64xi32> {
-  %p = bnn.pack %x : tensor<32x100xf32> -> !bnn.packed<32x100>
-  %y = bnn.xnor_popcount %p, %w : !bnn.packed<32x100>, !bnn.packed<64x100> -> tensor<32x64xi32>
-  return %y : tensor<32x64xi32>
+func.func @fused_pack(%x: tensor<32x1000xf32>, %w: !bnn.packed<256x1000>) -> tensor<32x256xi32> {
+  %p = bnn.pack %x : tensor<32x1000xf32> -> !bnn.packed<32x1000>
+  %y = bnn.xnor_popcount %p, %w : !bnn.packed<32x1000>, !bnn.packed<256x1000> -> tensor<32x256xi32>
+  return %y : tensor<32x256xi32>
 }

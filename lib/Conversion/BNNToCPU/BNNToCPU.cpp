@@ -554,7 +554,7 @@ public:
 private:
   /// `rows` rows starting at m0, against every column.
   void emitRowBlock(Value m0, int64_t rows) {
-    int64_t nr = target.registerCols;
+    int64_t nr = rows == 1 ? target.singleRowCols : target.registerCols;
     Value numCols = dimOf(b, loc, rhs, 0);
     Value mainCols = arith::SubIOp::create(
         b, loc, numCols, arith::RemUIOp::create(b, loc, numCols, indexConst(b, loc, nr)));

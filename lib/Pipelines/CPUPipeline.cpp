@@ -75,6 +75,10 @@ void ::bnn::buildCPUPipeline(OpPassManager &pm, const ::bnn::CPUPipelineOptions 
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());
+  // Math ops LLVM has no intrinsic for, as the ONNX frontend emits them (Erf, integer Pow):
+  // math.ipowi/fpowi become generated functions, math.erf a libm call.
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());

@@ -76,10 +76,11 @@ void ::bnn::buildCPUPipeline(OpPassManager &pm, const ::bnn::CPUPipelineOptions 
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());
   // Math ops LLVM has no intrinsic for, as the ONNX frontend emits them (Erf, integer Pow):
-  // math.ipowi/fpowi become generated functions, math.erf a libm call.
+  // math.ipowi/fpowi become generated functions; what math-to-llvm leaves (math.erf) becomes a
+  // libm call. math-to-libm must come after math-to-llvm, which owns math.ctpop and friends.
   pm.addPass(createConvertMathToFuncs());
-  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());

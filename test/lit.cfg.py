@@ -27,7 +27,7 @@ llvm_config.use_default_substitutions()
 # not on PATH by default; bnn's own tools come first.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.bnn_tools_dir, append_path=True)
-tools = ["bnn-opt", "bnn-translate", "bnn-onnx-conformance"]
+tools = ["bnn-opt", "bnn-translate", "bnn-run", "bnn-onnx-conformance"]
 llvm_config.add_tool_substitutions(tools, [config.bnn_tools_dir])
 
 # The ONNX importer's libFuzzer binary, built by a clang configuration (frontend/CMakeLists.txt).

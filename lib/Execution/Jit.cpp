@@ -171,52 +171,14 @@ llvm::Expected<std::unique_ptr<JitModule>> JitModule::compile(mlir::ModuleOp mod
   (void)initialized;
 
   std::unique_ptr<JitModule> jit(new JitModule());
-  for (auto func : module.getOps<mlir::func::FuncOp>()) {
-    if (func.isPrivate() || func.isExternal())
-      continue;
-    FunctionSignature signature;
-    for (mlir::Type type : func.getArgumentTypes()) {
-      llvm::Expected<HostTensor> host = hostTensorFor(type);
-      if (!host)
-        return createStringError("function @" + func.getName().str() + " argument: " +
-                                 llvm::toString(host.takeError()));
-      signature.inputs.push_back(std::move(*host));
-    }
-    for (mlir::Type type : func.getResultTypes()) {
-      llvm::Expected<HostTensor> host = hostTensorFor(type);
-      if (!host)
-        return createStringError("function @" + func.getName().str() + " result: " +
-                                 llvm::toString(host.takeError()));
-      signature.results.push_back(std::move(*host));
-    }
-    jit->signatures[func.getName()] = std::move(signature);
-  }
+  auto signatures = collectSignatures(module);
+  if (!signatures)
+    return signatures.takeError();
+  for (auto &[name, signature] : *signatures)
+    jit->signatures[name] = std::move(signature);
+  if (llvm::Error error = lowerToLLVMDialect(module, options))
+    return std::move(error);
 
-  mlir::MLIRContext *context = module.getContext();
-  mlir::PassManager pm(context);
-  CPUPipelineOptions pipeline;
-  pipeline.target = options.target;
-  pipeline.threads = options.numThreads != 1;
-  pipeline.inference = options.inference;
-  pipeline.tileRows = options.tileRows;
-  pipeline.tileCols = options.tileCols;
-  buildCPUPipeline(pm, pipeline);
-  std::string diagnostics;
-  {
-    llvm::raw_string_ostream os(diagnostics);
-    mlir::ScopedDiagnosticHandler handler(context, [&](mlir::Diagnostic &diag) {
-      os << diag.getLocation() << ": " << diag.str() << "\n";
-      return mlir::success();
-    });
-    if (mlir::failed(pm.run(module)))
-      return createStringError("bnn-cpu-pipeline failed:\n" + diagnostics);
-  }
-
-  mlir::DialectRegistry registry;
-  mlir::registerBuiltinDialectTranslation(registry);
-  mlir::registerLLVMDialectTranslation(registry);
-  mlir::registerOpenMPDialectTranslation(registry);
-  context->appendDialectRegistry(registry);
 
   mlir::ExecutionEngineOptions engineOptions;
   auto optimize = mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
@@ -237,6 +199,60 @@ llvm::Expected<std::unique_ptr<JitModule>> JitModule::compile(mlir::ModuleOp mod
   jit->engine->initialize();
   jit->numThreads = options.numThreads == 0 ? omp_get_num_procs() : options.numThreads;
   return jit;
+}
+
+llvm::Expected<std::vector<std::pair<std::string, FunctionSignature>>>
+bnn::collectSignatures(mlir::ModuleOp module) {
+  std::vector<std::pair<std::string, FunctionSignature>> signatures;
+  for (auto func : module.getOps<mlir::func::FuncOp>()) {
+    if (func.isPrivate() || func.isExternal())
+      continue;
+    FunctionSignature signature;
+    auto collect = [&](mlir::TypeRange types, std::vector<HostTensor> &into,
+                       llvm::StringRef what) -> llvm::Error {
+      for (mlir::Type type : types) {
+        llvm::Expected<HostTensor> host = hostTensorFor(type);
+        if (!host)
+          return createStringError("function @" + func.getName().str() + " " + what.str() +
+                                   ": " + llvm::toString(host.takeError()));
+        into.push_back(std::move(*host));
+      }
+      return llvm::Error::success();
+    };
+    if (llvm::Error error = collect(func.getArgumentTypes(), signature.inputs, "argument"))
+      return std::move(error);
+    if (llvm::Error error = collect(func.getResultTypes(), signature.results, "result"))
+      return std::move(error);
+    signatures.emplace_back(func.getName().str(), std::move(signature));
+  }
+  return signatures;
+}
+
+llvm::Error bnn::lowerToLLVMDialect(mlir::ModuleOp module, const JitOptions &options) {
+  mlir::MLIRContext *context = module.getContext();
+  mlir::PassManager pm(context);
+  CPUPipelineOptions pipeline;
+  pipeline.target = options.target;
+  pipeline.threads = options.numThreads != 1;
+  pipeline.inference = options.inference;
+  pipeline.tileRows = options.tileRows;
+  pipeline.tileCols = options.tileCols;
+  buildCPUPipeline(pm, pipeline);
+  std::string diagnostics;
+  llvm::raw_string_ostream os(diagnostics);
+  mlir::ScopedDiagnosticHandler handler(context, [&](mlir::Diagnostic &diag) {
+    os << diag.getLocation() << ": " << diag.str() << "\n";
+    return mlir::success();
+  });
+  if (mlir::failed(pm.run(module)))
+    return createStringError("bnn-cpu-pipeline failed:\n" + diagnostics);
+  // What translating the result to LLVM IR needs (the JIT and the object emitter both do).
+  mlir::DialectRegistry registry;
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerOpenMPDialectTranslation(registry);
+  context->appendDialectRegistry(registry);
+  return llvm::Error::success();
 }
 
 JitModule::~JitModule() = default;

@@ -21,11 +21,6 @@ using namespace mlir;
 namespace bnnir = mlir::bnn;
 
 void ::bnn::buildCPUPipeline(OpPassManager &pm, const ::bnn::CPUPipelineOptions &options) {
-  // Scalar math ops without an LLVM intrinsic (math.erf from the ONNX frontend) become libm
-  // calls. This runs first: convert-bnn-to-cpu introduces vector math.ctpop, which
-  // convert-math-to-libm would reject.
-  pm.addPass(createConvertMathToLibmPass());
-
   // bnn level.
   if (options.inference)
     pm.addPass(bnnir::createBNNLowerSte());
@@ -80,10 +75,12 @@ void ::bnn::buildCPUPipeline(OpPassManager &pm, const ::bnn::CPUPipelineOptions 
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());
-  // math.ipowi/fpowi (integer Pow from the ONNX frontend) have no LLVM intrinsic: generated
-  // functions.
+  // Math ops LLVM has no intrinsic for, as the ONNX frontend emits them (Erf, integer Pow):
+  // math.ipowi/fpowi become generated functions; what math-to-llvm leaves (math.erf) becomes a
+  // libm call. math-to-libm must come after math-to-llvm, which owns math.ctpop and friends.
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());

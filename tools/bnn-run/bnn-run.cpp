@@ -46,6 +46,12 @@ static cl::opt<std::string> target("target",
                                    cl::init("native"));
 static cl::opt<unsigned> threads("num-threads", cl::desc("Threads (0: all cores, 1: compiled without OpenMP)"),
                                  cl::init(0));
+static cl::opt<int64_t> tileRows("tile-rows", cl::desc("bnn-tile rows per tile (0: target "
+                                                       "default)"),
+                                 cl::init(0));
+static cl::opt<int64_t> tileCols("tile-cols", cl::desc("bnn-tile columns per tile (0: target "
+                                                       "default)"),
+                                 cl::init(0));
 static cl::list<std::string> inputs("input", cl::desc("Raw little-endian file for the next "
                                                       "argument (repeat, in order)"));
 static cl::opt<unsigned> seed("random-seed",
@@ -165,6 +171,8 @@ int main(int argc, char **argv) {
   bnn::JitOptions options;
   options.target = target;
   options.numThreads = threads;
+  options.tileRows = tileRows;
+  options.tileCols = tileCols;
   Expected<bnn::CPUTargetInfo> info = bnn::getCPUTargetInfo(target);
   if (!info)
     return fail(toString(info.takeError()));

@@ -342,15 +342,23 @@ RankedTensorType XnorPopcountOp::inferResultType(PackedType lhs, PackedType rhs)
   return RankedTensorType::get(shape, IntegerType::get(lhs.getContext(), 32));
 }
 
+/// What both binary matmuls require of their operands: an N x K rhs and one K.
+static LogicalResult verifyMatmulOperands(Operation *op, PackedType lhsType,
+                                          PackedType rhsType) {
+  if (rhsType.getRank() != 2)
+    return op->emitOpError("expected rhs to be an N x K matrix of rank 2, found rank ")
+           << rhsType.getRank() << " (" << rhsType << ")";
+  if (lhsType.getK() != rhsType.getK())
+    return op->emitOpError("K mismatch: lhs has K = ")
+           << lhsType.getK() << " bits, rhs has K = " << rhsType.getK() << " bits";
+  return success();
+}
+
 LogicalResult XnorPopcountOp::verify() {
   PackedType lhsType = getLhs().getType();
   PackedType rhsType = getRhs().getType();
-  if (rhsType.getRank() != 2)
-    return emitOpError("expected rhs to be an N x K matrix of rank 2, found rank ")
-           << rhsType.getRank() << " (" << rhsType << ")";
-  if (lhsType.getK() != rhsType.getK())
-    return emitOpError("K mismatch: lhs has K = ")
-           << lhsType.getK() << " bits, rhs has K = " << rhsType.getK() << " bits";
+  if (failed(verifyMatmulOperands(*this, lhsType, rhsType)))
+    return failure();
   RankedTensorType expected = inferResultType(lhsType, rhsType);
   if (getType() != expected)
     return emitOpError("expected result type ")
@@ -387,13 +395,23 @@ SmallVector<Range> domainOf(OpBuilder &b, Location loc, ArrayRef<int64_t> shape)
 }
 
 /// The operand slices of a binary matmul tile: lhs rows at the leading offsets, rhs rows at
-/// the last (N) offset.
-std::pair<SliceOp, SliceOp> sliceMatmulOperands(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                                                ArrayRef<OpFoldResult> offsets,
-                                                ArrayRef<OpFoldResult> sizes) {
-  auto lhsSlice = SliceOp::create(b, loc, lhs, offsets.drop_back(), sizes.drop_back());
-  auto rhsSlice = SliceOp::create(b, loc, rhs, offsets.take_back(), sizes.take_back());
+/// the last (N) offset. A slice of every row folds away (e.g. the vector of a GEMV).
+std::pair<Value, Value> sliceMatmulOperands(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                                            ArrayRef<OpFoldResult> offsets,
+                                            ArrayRef<OpFoldResult> sizes) {
+  Value lhsSlice = b.createOrFold<SliceOp>(loc, lhs, offsets.drop_back(), sizes.drop_back());
+  Value rhsSlice = b.createOrFold<SliceOp>(loc, rhs, offsets.take_back(), sizes.take_back());
   return {lhsSlice, rhsSlice};
+}
+
+/// The slice ops among `values` (TilingResult::generatedSlices).
+SmallVector<Operation *> slicesAmong(ArrayRef<Value> values) {
+  SmallVector<Operation *> slices;
+  for (Value value : values)
+    if (value)
+      if (Operation *def = value.getDefiningOp(); def && isa<SliceOp, tensor::ExtractSliceOp>(def))
+        slices.push_back(def);
+  return slices;
 }
 
 Value sliceVector(OpBuilder &b, Location loc, Value vector, ArrayRef<OpFoldResult> offsets,
@@ -422,7 +440,7 @@ FailureOr<TilingResult> XnorPopcountOp::getTiledImplementation(OpBuilder &b,
   auto [lhs, rhs] = sliceMatmulOperands(b, getLoc(), getLhs(), getRhs(), offsets, sizes);
   auto tileType = RankedTensorType::get(shapeOf(sizes), getType().getElementType());
   auto tile = XnorPopcountOp::create(b, getLoc(), tileType, lhs, rhs);
-  return TilingResult{{tile}, {tile.getResult()}, {lhs, rhs}};
+  return TilingResult{{tile}, {tile.getResult()}, slicesAmong({lhs, rhs})};
 }
 
 LogicalResult XnorPopcountOp::getResultTilePosition(OpBuilder &, unsigned,
@@ -493,6 +511,14 @@ LogicalResult SliceOp::verify() {
   return success();
 }
 
+OpFoldResult SliceOp::fold(FoldAdaptor) {
+  // Taking every row (in particular the no-op slice of a rank-1 value) is the identity.
+  if (getType() == getSource().getType() &&
+      llvm::all_of(getStaticOffsets(), [](int64_t offset) { return offset == 0; }))
+    return getSource();
+  return {};
+}
+
 namespace {
 /// slice(pack(x)) -> pack(extract_slice(x)): a tile packs only the rows it reads.
 struct SliceOfPack : OpRewritePattern<SliceOp> {
@@ -527,18 +553,11 @@ void mlir::bnn::populateSliceOfPackPatterns(RewritePatternSet &patterns) {
 LogicalResult XnorLinearOp::verify() {
   PackedType lhsType = getLhs().getType();
   PackedType rhsType = getRhs().getType();
-  if (rhsType.getRank() != 2)
-    return emitOpError("expected rhs to be an N x K matrix of rank 2, found rank ")
-           << rhsType.getRank() << " (" << rhsType << ")";
-  if (lhsType.getK() != rhsType.getK())
-    return emitOpError("K mismatch: lhs has K = ")
-           << lhsType.getK() << " bits, rhs has K = " << rhsType.getK() << " bits";
-  SmallVector<int64_t> shape(lhsType.getShape().drop_back());
-  shape.push_back(rhsType.getShape().front());
-  ArrayRef<int64_t> resultShape = isa<PackedType>(getType())
-                                      ? cast<PackedType>(getType()).getShape()
-                                      : cast<RankedTensorType>(getType()).getShape();
-  if (resultShape != ArrayRef<int64_t>(shape))
+  if (failed(verifyMatmulOperands(*this, lhsType, rhsType)))
+    return failure();
+  ArrayRef<int64_t> shape = XnorPopcountOp::inferResultType(lhsType, rhsType).getShape();
+  ArrayRef<int64_t> resultShape = getResultShape();
+  if (resultShape != shape)
     return emitOpError("expected result shape ")
            << shapeToString(shape) << " (lhs leading dimensions, then N), found "
            << shapeToString(resultShape);
@@ -593,11 +612,8 @@ FailureOr<TilingResult> XnorLinearOp::getTiledImplementation(OpBuilder &b,
   auto tileType = RankedTensorType::get(shapeOf(sizes), b.getF32Type());
   auto tile = XnorLinearOp::create(b, loc, tileType, lhs, rhs, colScale, rowScale, bias,
                                    getActivation());
-  SmallVector<Operation *> slices = {lhs, rhs};
-  for (Value v : {colScale, rowScale, bias})
-    if (v)
-      slices.push_back(v.getDefiningOp());
-  return TilingResult{{tile}, {tile.getResult()}, slices};
+  return TilingResult{
+      {tile}, {tile.getResult()}, slicesAmong({lhs, rhs, colScale, rowScale, bias})};
 }
 
 LogicalResult XnorLinearOp::getResultTilePosition(OpBuilder &, unsigned,

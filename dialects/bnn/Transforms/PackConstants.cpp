@@ -20,19 +20,21 @@ struct BNNPackConstantsPass : impl::BNNPackConstantsBase<BNNPackConstantsPass> {
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     unsigned blobCount = 0;
-    WalkResult result = getOperation()->walk([&](PackOp pack) {
+    SmallVector<PackOp> packs;
+    getOperation()->walk([&](PackOp pack) { packs.push_back(pack); });
+    for (PackOp pack : packs) {
       Attribute value;
       if (!matchPattern(pack.getInput(), m_Constant(&value)))
-        return WalkResult::advance();
+        continue;
       auto elements = dyn_cast<ElementsAttr>(value);
       if (!elements)
-        return WalkResult::advance();
+        continue;
       PackedType packedType = pack.getType();
       FailureOr<SmallVector<uint64_t>> words = packConstantElements(elements, packedType);
       if (failed(words)) {
         pack.emitError("bnn-pack-constants: cannot read the constant's values (only dense "
                        "elements and f32/i1 dense_resource blobs are supported)");
-        return WalkResult::interrupt();
+        return signalPassFailure();
       }
       RankedTensorType storageType = packedType.getStorageType();
       ElementsAttr packed;
@@ -46,12 +48,13 @@ struct BNNPackConstantsPass : impl::BNNPackConstantsBase<BNNPackConstantsPass> {
             storageType, name,
             HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<uint64_t>(*words)));
       }
+      Operation *source = pack.getInput().getDefiningOp();
       rewriter.setInsertionPoint(pack);
       rewriter.replaceOpWithNewOp<ConstantOp>(pack, packedType, packed);
-      return WalkResult::advance();
-    });
-    if (result.wasInterrupted())
-      signalPassFailure();
+      // The float weights are not needed once packed (unless something else reads them).
+      if (source && source->use_empty())
+        rewriter.eraseOp(source);
+    }
   }
 };
 

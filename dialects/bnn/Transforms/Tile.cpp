@@ -53,6 +53,10 @@ struct BNNTilePass : impl::BNNTileBase<BNNTilePass> {
         return;
       if (op->getParentOfType<scf::ForallOp>() || op->getParentOfType<scf::ParallelOp>())
         return;
+      // Tiles are the unit of thread parallelism: small products run as one kernel.
+      int64_t words = cast<PackedType>(op->getOperand(0).getType()).getNumWords();
+      if (resultType.getNumElements() * words < info->minParallelWork)
+        return;
       candidates.push_back(cast<TilingInterface>(op));
     });
 

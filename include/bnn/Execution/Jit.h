@@ -98,6 +98,23 @@ private:
 /// The host tensor kind of an MLIR element type, or an error naming it.
 llvm::Expected<ElementKind> elementKindOf(mlir::Type type);
 
+/// The signatures of the public functions of `module` (before lowering), in module order;
+/// fails on arguments or results that are not statically shaped tensors of the kinds above.
+llvm::Expected<std::vector<std::pair<std::string, FunctionSignature>>>
+collectSignatures(mlir::ModuleOp module);
+
+/// Lowers `module` with bnn-cpu-pipeline for `options` (diagnostics go into the error) and
+/// registers the LLVM IR translations the result needs in its context.
+llvm::Error lowerToLLVMDialect(mlir::ModuleOp module, const JitOptions &options);
+
+/// Ahead-of-time compilation: lowers `module`, writes a relocatable object for the target to
+/// `objectPath` and a C header declaring every public function to `headerPath` (see
+/// docs/CPU.md for the calling convention). The object needs the bnn runtime (memref support)
+/// and, when compiled with threads, LLVM's OpenMP runtime (libomp).
+llvm::Error compileToObject(mlir::ModuleOp module, const JitOptions &options,
+                            llvm::StringRef objectPath, llvm::StringRef headerPath,
+                            llvm::StringRef sourceName);
+
 } // namespace bnn
 
 #endif // BNN_EXECUTION_JIT_H

@@ -27,10 +27,16 @@ struct CPUTargetInfo {
   /// Micro-kernel register block: rows of lhs x rows of rhs accumulated at once.
   int64_t registerRows = 1;
   int64_t registerCols = 1;
+  /// Columns of the single-row block (GEMV, and rows left over below registerRows): with one
+  /// lhs row live, more rhs rows fit, and a multiple of vectorWords reduces with one add tree.
+  int64_t singleRowCols = 1;
   /// bnn-tile's default tile of the output (rows x columns): one unit of thread parallelism,
   /// sized so that the rhs panel it reads stays in L2.
   int64_t tileRows = 64;
   int64_t tileCols = 256;
+  /// Least work (64-bit word operations) for which a kernel runs on several threads: below
+  /// it, forking and joining threads costs more than the work itself.
+  int64_t minParallelWork = int64_t(1) << 16;
   /// What LLVM compiles for: a CPU name and a feature string (`+avx2,+popcnt,...`).
   std::string llvmCPU;
   std::string llvmFeatures;

@@ -127,9 +127,18 @@ Value dimOf(OpBuilder &b, Location loc, Value shaped, int64_t dim) {
   return tensor::DimOp::create(b, loc, shaped, dim);
 }
 
-/// True for ops already running inside a parallel loop; their kernels stay sequential.
-bool insideParallelLoop(Operation *op) {
-  return op->getParentOfType<scf::ForallOp>() || op->getParentOfType<scf::ParallelOp>();
+/// Whether the kernel of `op`, doing about `work` 64-bit word operations (ShapedType::kDynamic
+/// when unknown), runs its rows on several threads: not inside a parallel loop already (bnn-tile
+/// made one), and not so small that forking threads costs more than the work.
+bool runInParallel(Operation *op, bool parallel, const CPUTargetInfo &target, int64_t work) {
+  if (!parallel || op->getParentOfType<scf::ForallOp>() || op->getParentOfType<scf::ParallelOp>())
+    return false;
+  return ShapedType::isDynamic(work) || work >= target.minParallelWork;
+}
+
+/// rows * perRow, or kDynamic if rows is.
+int64_t workOf(int64_t rows, int64_t perRow) {
+  return ShapedType::isDynamic(rows) ? ShapedType::kDynamic : rows * perRow;
 }
 
 /// Emits `body(row)` for every row in [0, rows): an scf.parallel when `parallel`, else scf.for.
@@ -203,8 +212,9 @@ struct SliceLowering : OpConversionPattern<bnnir::SliceOp> {
 //===----------------------------------------------------------------------===//
 
 struct PackLowering : OpConversionPattern<bnnir::PackOp> {
-  PackLowering(const TypeConverter &converter, MLIRContext *context, bool parallel)
-      : OpConversionPattern(converter, context), parallel(parallel) {}
+  PackLowering(const TypeConverter &converter, MLIRContext *context, const CPUTargetInfo &target,
+               bool parallel)
+      : OpConversionPattern(converter, context), target(target), parallel(parallel) {}
 
   LogicalResult matchAndRewrite(bnnir::PackOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
@@ -238,7 +248,8 @@ struct PackLowering : OpConversionPattern<bnnir::PackOp> {
       Value scalar = vector::ExtractOp::create(b, l, packed, ArrayRef<int64_t>{0});
       memref::StoreOp::create(b, l, scalar, output, ValueRange{row, word});
     };
-    bool parallelRows = parallel && !insideParallelLoop(op);
+    bool parallelRows =
+        runInParallel(op, parallel, target, workOf(packedType.getNumRows(), words));
     forEachRow(rewriter, loc, numRows, parallelRows, [&](OpBuilder &b, Location l, Value row) {
       int64_t fullWords = k / kWordBits;
       if (fullWords > 0)
@@ -253,12 +264,14 @@ struct PackLowering : OpConversionPattern<bnnir::PackOp> {
     return success();
   }
 
+  CPUTargetInfo target;
   bool parallel;
 };
 
 struct UnpackLowering : OpConversionPattern<bnnir::UnpackOp> {
-  UnpackLowering(const TypeConverter &converter, MLIRContext *context, bool parallel)
-      : OpConversionPattern(converter, context), parallel(parallel) {}
+  UnpackLowering(const TypeConverter &converter, MLIRContext *context,
+                 const CPUTargetInfo &target, bool parallel)
+      : OpConversionPattern(converter, context), target(target), parallel(parallel) {}
 
   LogicalResult matchAndRewrite(bnnir::UnpackOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
@@ -296,7 +309,8 @@ struct UnpackLowering : OpConversionPattern<bnnir::UnpackOp> {
       vector::TransferWriteOp::create(b, l, chunk, output, ValueRange{row, first},
                                       ArrayRef<bool>{inBounds});
     };
-    bool parallelRows = parallel && !insideParallelLoop(op);
+    bool parallelRows =
+        runInParallel(op, parallel, target, workOf(packedType.getNumRows(), packedType.getNumWords()));
     forEachRow(rewriter, loc, numRows, parallelRows, [&](OpBuilder &b, Location l, Value row) {
       int64_t fullWords = k / kWordBits;
       if (fullWords > 0)
@@ -310,6 +324,7 @@ struct UnpackLowering : OpConversionPattern<bnnir::UnpackOp> {
     return success();
   }
 
+  CPUTargetInfo target;
   bool parallel;
 };
 
@@ -356,19 +371,12 @@ Value emitPlainSign(OpBuilder &b, Location loc, Value input) {
   });
 }
 
-struct SignLowering : OpConversionPattern<bnnir::SignOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(bnnir::SignOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, emitPlainSign(rewriter, op.getLoc(), adaptor.getInput()));
-    return success();
-  }
-};
-
-/// Forward of the straight-through estimator; its backward rule belongs to training steps.
-struct SteLowering : OpConversionPattern<bnnir::SteOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(bnnir::SteOp op, OpAdaptor adaptor,
+/// bnn.sign, and bnn.ste whose forward is the same sign (its backward rule belongs to
+/// training steps).
+template <typename OpTy>
+struct PlainSignLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(op, emitPlainSign(rewriter, op.getLoc(), adaptor.getInput()));
     return success();
@@ -478,6 +486,16 @@ struct ScaledSignLowering : OpConversionPattern<bnnir::ScaledSignOp> {
 // bnn.xnor_popcount, bnn.xnor_linear: the register-blocked micro-kernel
 //===----------------------------------------------------------------------===//
 
+/// `#llvm.loop_annotation<unroll = <disable = true>>`, which scf-to-cf carries to the latch.
+Attribute noUnroll(MLIRContext *context) {
+  return LLVM::LoopAnnotationAttr::get(
+      context, /*disableNonforced=*/{}, /*vectorize=*/{}, /*interleave=*/{},
+      LLVM::LoopUnrollAttr::get(context, BoolAttr::get(context, true), {}, {}, {}, {}, {}, {}),
+      /*unrollAndJam=*/{}, /*licm=*/{}, /*distribute=*/{}, /*pipeline=*/{}, /*peeled=*/{},
+      /*unswitch=*/{}, /*mustProgress=*/{}, /*isVectorized=*/{}, /*startLoc=*/{},
+      /*endLoc=*/{}, /*parallelAccesses=*/{});
+}
+
 /// What happens to each dot product once it is computed.
 struct Epilogue {
   enum class Kind { Int32, Float, Packed } kind = Kind::Int32;
@@ -529,7 +547,7 @@ public:
 private:
   /// `rows` rows starting at m0, against every column.
   void emitRowBlock(Value m0, int64_t rows) {
-    int64_t nr = target.registerCols;
+    int64_t nr = rows == 1 ? target.singleRowCols : target.registerCols;
     Value numCols = dimOf(b, loc, rhs, 0);
     Value mainCols = arith::SubIOp::create(
         b, loc, numCols, arith::RemUIOp::create(b, loc, numCols, indexConst(b, loc, nr)));
@@ -576,38 +594,106 @@ private:
       return next;
     };
 
-    SmallVector<Value> sums(rows * cols);
+    int64_t numAccs = rows * cols;
+    // One vector of per-lane popcounts per output of the block (null: nothing counted yet).
+    SmallVector<Value> accs(numAccs);
     if (mainWords > 0) {
       Value zero = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(
                                                          accType, b.getI64IntegerAttr(0)));
-      SmallVector<Value> init(rows * cols, zero);
+      SmallVector<Value> init(numAccs, zero);
       auto loop = scf::ForOp::create(
           b, loc, indexConst(b, loc, 0), indexConst(b, loc, mainWords), indexConst(b, loc, vw),
           init, [&](OpBuilder &lb, Location ll, Value w, ValueRange accs) {
             scf::YieldOp::create(lb, ll, accumulate(lb, ll, accType, w, accs));
           });
-      for (int64_t i = 0; i < rows * cols; ++i)
-        sums[i] = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
-                                              loop.getResult(i));
+      // The block already holds registerRows x registerCols accumulators: unrolling the word
+      // loop on top makes LLVM hoist the next iteration's loads and spill accumulators.
+      loop->setAttr("llvm.loop_annotation", noUnroll(b.getContext()));
+      for (int64_t i = 0; i < numAccs; ++i)
+        accs[i] = loop.getResult(i);
     }
     if (tailWords > 0) {
+      // The last words % vectorWords words: narrower loads, added into the full-width
+      // accumulators (zero-extended lanes) so that one reduction covers everything.
       auto tailType = VectorType::get({tailWords}, i64);
       SmallVector<Value> counts =
           accumulate(b, loc, tailType, indexConst(b, loc, mainWords), ValueRange{});
-      for (int64_t i = 0; i < rows * cols; ++i) {
-        Value tail = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, counts[i]);
-        sums[i] = sums[i] ? arith::AddIOp::create(b, loc, sums[i], tail).getResult() : tail;
+      Value zero = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(
+                                                         accType, b.getI64IntegerAttr(0)));
+      for (int64_t i = 0; i < numAccs; ++i) {
+        Value widened = vector::InsertStridedSliceOp::create(b, loc, counts[i], zero,
+                                                             ArrayRef<int64_t>{0},
+                                                             ArrayRef<int64_t>{1});
+        accs[i] = accs[i] ? arith::AddIOp::create(b, loc, accs[i], widened).getResult() : widened;
       }
     }
-    Value kValue = arith::ConstantIntOp::create(b, loc, i64, k);
-    Value one = arith::ConstantIntOp::create(b, loc, i64, 1);
+
+    // dot = K - 2 * popcount(a XOR b); padding bits are zero on both sides.
+    auto toDot = [&](Value sum) -> Value {
+      auto constant = [&](int64_t value) -> Value {
+        if (auto vectorType = dyn_cast<VectorType>(sum.getType()))
+          return arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(vectorType, b.getI64IntegerAttr(value)));
+        return arith::ConstantIntOp::create(b, loc, i64, value);
+      };
+      Value twice = arith::ShLIOp::create(b, loc, sum, constant(1));
+      return arith::SubIOp::create(b, loc, constant(k), twice);
+    };
+    if (vw > 1 && llvm::isPowerOf2_64(vw) && numAccs % vw == 0) {
+      // Reduce all accumulators at once with a transposing add tree: vectorWords vectors
+      // become one vector of their vectorWords sums (log2(vw) levels of shuffle + add), so a
+      // block pays about 2 * numAccs shuffles instead of numAccs full horizontal reductions.
+      // Lane L of result vector r is the sum of accumulator r * vw + L.
+      SmallVector<Value> level(accs.begin(), accs.end());
+      for (int64_t segment = vw; segment > 1; segment /= 2) {
+        SmallVector<int64_t> lowMask, highMask;
+        for (int64_t operand = 0; operand < 2; ++operand)
+          for (int64_t start = 0; start < vw; start += segment)
+            for (int64_t lane = 0; lane < segment / 2; ++lane) {
+              lowMask.push_back(operand * vw + start + lane);
+              highMask.push_back(operand * vw + start + segment / 2 + lane);
+            }
+        SmallVector<Value> next;
+        for (size_t p = 0; p + 1 < level.size(); p += 2) {
+          Value low = vector::ShuffleOp::create(b, loc, level[p], level[p + 1], lowMask);
+          Value high = vector::ShuffleOp::create(b, loc, level[p], level[p + 1], highMask);
+          next.push_back(arith::AddIOp::create(b, loc, low, high));
+        }
+        // Pairs of inputs combine in order, so after log2(vw) levels each group of vw
+        // consecutive accumulators ends up in one vector, in lane order.
+        level = std::move(next);
+      }
+      auto i32Vector = VectorType::get({vw}, b.getI32Type());
+      for (size_t r = 0; r < level.size(); ++r) {
+        Value dots = toDot(level[r]);
+        if (epilogue.kind == Epilogue::Kind::Int32 && vw % cols == 0) {
+          // Whole rows of the block per vector: store each row's columns at once.
+          Value dots32 = arith::TruncIOp::create(b, loc, i32Vector, dots);
+          for (int64_t lane = 0; lane < vw; lane += cols) {
+            int64_t acc = r * vw + lane;
+            Value row = vector::ExtractStridedSliceOp::create(
+                b, loc, dots32, ArrayRef<int64_t>{lane}, ArrayRef<int64_t>{cols},
+                ArrayRef<int64_t>{1});
+            vector::StoreOp::create(b, loc, row, output,
+                                    ValueRange{rowIndex[acc / cols], colIndex[0]});
+          }
+          continue;
+        }
+        for (int64_t lane = 0; lane < vw; ++lane) {
+          int64_t acc = r * vw + lane;
+          Value dot = vector::ExtractOp::create(b, loc, dots, ArrayRef<int64_t>{lane});
+          emitEpilogue(rowIndex[acc / cols], colIndex[acc % cols],
+                       arith::TruncIOp::create(b, loc, b.getI32Type(), dot));
+        }
+      }
+      return;
+    }
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < cols; ++j) {
-        // dot = K - 2 * popcount(a XOR b); padding bits are zero on both sides.
-        Value twice = arith::ShLIOp::create(b, loc, sums[i * cols + j], one);
-        Value dot = arith::SubIOp::create(b, loc, kValue, twice);
-        Value dot32 = arith::TruncIOp::create(b, loc, b.getI32Type(), dot);
-        emitEpilogue(rowIndex[i], colIndex[j], dot32);
+        Value sum =
+            vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, accs[i * cols + j]);
+        emitEpilogue(rowIndex[i], colIndex[j],
+                     arith::TruncIOp::create(b, loc, b.getI32Type(), toDot(sum)));
       }
   }
 
@@ -732,8 +818,11 @@ struct BinaryMatmulLowering : OpConversionPattern<OpTy> {
       Value zero = arith::ConstantIntOp::create(rewriter, loc, rewriter.getI64Type(), 0);
       linalg::FillOp::create(rewriter, loc, ValueRange{zero}, ValueRange{output});
     }
+    int64_t work = ShapedType::isDynamic(staticCols)
+                       ? ShapedType::kDynamic
+                       : workOf(staticRows, staticCols * words);
     BinaryMatmulEmitter(rewriter, loc, target, lhs, rhs, output, k, words, epilogue)
-        .emit(parallel && !insideParallelLoop(op));
+        .emit(runInParallel(op, parallel, target, work));
     Value result = toTensor(rewriter, loc, output);
     rewriter.replaceOp(op, expandFromRows(rewriter, loc, result, resultType, adaptor.getLhs()));
     return success();
@@ -814,6 +903,14 @@ struct BNNSetCPUTargetPass : ::bnn::impl::BNNSetCPUTargetBase<BNNSetCPUTargetPas
       func.setTargetCpuAttr(StringAttr::get(context, info->llvmCPU));
       func.setTargetFeaturesAttr(features);
     });
+    // scf-to-cf and cf-to-llvm carry a loop's `llvm.loop_annotation` to its latch branch as a
+    // discardable attribute; LLVM IR export reads the branch's `loop_annotation` property.
+    getOperation()->walk([&](LLVM::BrOp branch) {
+      if (auto annotation = branch->getDiscardableAttr("llvm.loop_annotation")) {
+        branch.setLoopAnnotationAttr(cast<LLVM::LoopAnnotationAttr>(annotation));
+        branch->removeDiscardableAttr("llvm.loop_annotation");
+      }
+    });
   }
 };
 
@@ -828,9 +925,10 @@ void ::bnn::populateBNNToCPUTypeConversion(TypeConverter &converter) {
 void ::bnn::populateBNNToCPUPatterns(const TypeConverter &converter, RewritePatternSet &patterns,
                                    const CPUTargetInfo &target, bool parallel) {
   MLIRContext *context = patterns.getContext();
-  patterns.add<ConstantLowering, SliceLowering, SignLowering, SteLowering, ScaledSignLowering>(
+  patterns.add<ConstantLowering, SliceLowering, PlainSignLowering<bnnir::SignOp>,
+               PlainSignLowering<bnnir::SteOp>, ScaledSignLowering>(
       converter, context);
-  patterns.add<PackLowering, UnpackLowering>(converter, context, parallel);
+  patterns.add<PackLowering, UnpackLowering>(converter, context, target, parallel);
   patterns.add<BinaryMatmulLowering<bnnir::XnorPopcountOp>,
                BinaryMatmulLowering<bnnir::XnorLinearOp>>(converter, context, target, parallel);
 }

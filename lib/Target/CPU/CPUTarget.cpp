@@ -16,6 +16,7 @@ CPUTargetInfo makeAvx512() {
   // 16 zmm accumulators + 4 + 4 operand registers of the 32 AVX-512 has.
   info.registerRows = 4;
   info.registerCols = 4;
+  info.singleRowCols = 8;
   info.tileRows = 64;
   info.tileCols = 256;
   // Ice Lake server is the first x86-64-v4 core with VPOPCNTDQ.
@@ -32,6 +33,7 @@ CPUTargetInfo makeAvx2() {
   // constants live: 2 x 3 accumulators + 2 + 3 operands fit without spills.
   info.registerRows = 2;
   info.registerCols = 3;
+  info.singleRowCols = 4;
   info.tileRows = 64;
   info.tileCols = 192;
   info.llvmCPU = "haswell";
@@ -45,6 +47,7 @@ CPUTargetInfo makeGeneric() {
   info.vectorWords = 1;
   info.registerRows = 2;
   info.registerCols = 2;
+  info.singleRowCols = 4;
   info.tileRows = 64;
   info.tileCols = 256;
   // Baseline x86-64: no popcnt instruction, so LLVM expands ctpop into bit arithmetic.

@@ -36,7 +36,8 @@ def ConvertBNNToCPU : Pass<"convert-bnn-to-cpu", "::mlir::ModuleOp"> {
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
-    "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect"
+    "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect",
+    "::mlir::LLVM::LLVMDialect"
   ];
 }
 
@@ -56,7 +57,9 @@ def BNNSetCPUTarget : Pass<"bnn-set-cpu-target", "::mlir::ModuleOp"> {
     The last step of `bnn-cpu-pipeline`: sets `target_cpu` and `target_features` on every
     `llvm.func` from the CPU target (`avx512`: icelake-server with `+avx512vpopcntdq`, ...), so
     that LLVM selects `vpopcntq`, the AVX2 popcount sequence or scalar code whatever machine
-    compiles it (the JIT and the object-file emitter both honour these attributes).
+    compiles it (the JIT and the object-file emitter both honour these attributes). It also
+    turns the `llvm.loop_annotation` that bnn kernels put on their loops (and scf-to-cf carries
+    to the latch branch) into the branch's loop metadata.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"native\"",

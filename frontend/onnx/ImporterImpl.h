@@ -20,6 +20,7 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringRef.h"
 
+#include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 
 #include <memory>
@@ -214,6 +215,7 @@ private:
   mlir::LogicalResult importInitializers();
   mlir::LogicalResult createFunction(mlir::ModuleOp module);
   mlir::LogicalResult importNode(const onnx::NodeProto &node, int index);
+  mlir::LogicalResult checkInputTypes(const NodeImporter &node, const onnx::OpSchema &schema);
   mlir::LogicalResult checkInferredType(const NodeImporter &node, const std::string &name,
                                         mlir::Value value);
   mlir::func::FuncOp function;

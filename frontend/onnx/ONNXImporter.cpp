@@ -26,10 +26,12 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include "onnx/checker.h"
+#include "onnx/defs/data_type_utils.h"
 #include "onnx/defs/schema.h"
 #include "onnx/shape_inference/implementation.h"
 
 #include <climits>
+#include <map>
 #include <cstring>
 #include <set>
 
@@ -391,11 +393,7 @@ FailureOr<std::vector<int64_t>> NodeImporter::intsInput(size_t i, StringRef what
                "computation ONNX data propagation resolves)";
     return failure();
   }
-  if (!isSignedIntDataType(constant->dataType) && !isUnsignedDataType(constant->dataType)) {
-    error() << "input '" << what << "' must hold integers, found "
-            << dataTypeName(constant->dataType);
-    return failure();
-  }
+  // The operator schemas type these operands as integers (checked before conversion).
   return constant->toInts();
 }
 
@@ -626,7 +624,41 @@ LogicalResult GraphImporter::checkInferredType(const NodeImporter &node, const s
   if (inferred->getShape() != TensorEmitter::getShape(value) ||
       inferred->getElementType() != TensorEmitter::getElementType(value))
     return node.error() << "the importer computed " << value.getType() << " for '" << name
-                        << "' but ONNX shape inference gives " << *inferred;
+                        << "' but the model's value_info (or ONNX shape inference) gives "
+                        << *inferred;
+  return success();
+}
+
+/// Input element types against the schema's type constraints: each must be allowed, and the
+/// inputs bound to one type parameter ("T") must agree. ONNX shape inference checks this too;
+/// the importer does not rely on it having run.
+LogicalResult GraphImporter::checkInputTypes(const NodeImporter &node,
+                                             const onnx::OpSchema &schema) {
+  const std::vector<onnx::OpSchema::FormalParameter> &formals = schema.inputs();
+  std::map<std::string, int32_t> bound;
+  for (int i = 0, e = node.node.input_size(); i < e && !formals.empty(); ++i) {
+    if (node.node.input(i).empty())
+      continue;
+    const onnx::OpSchema::FormalParameter &formal =
+        formals[std::min<size_t>(i, formals.size() - 1)];
+    if (i >= static_cast<int>(formals.size()) &&
+        formal.GetOption() != onnx::OpSchema::Variadic)
+      break;
+    int32_t dataType = node.dataType(i);
+    onnx::DataType type = onnx::Utils::DataTypeUtils::ToType(
+        "tensor(" + onnx::Utils::DataTypeUtils::ToDataTypeString(dataType) + ")");
+    if (!formal.GetTypes().count(type))
+      return node.error() << "input " << i << " ('" << node.node.input(i) << "') has element type "
+                          << dataTypeName(dataType) << ", which " << node.node.op_type()
+                          << " does not accept";
+    if (!formal.GetIsHomogeneous())
+      continue;
+    auto [it, inserted] = bound.emplace(formal.GetTypeStr(), dataType);
+    if (!inserted && it->second != dataType)
+      return node.error() << "inputs of type parameter '" << formal.GetTypeStr()
+                          << "' differ in element type: " << dataTypeName(it->second) << " and "
+                          << dataTypeName(dataType);
+  }
   return success();
 }
 
@@ -651,6 +683,8 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, int index) 
       return emitError(loc) << "ONNX node '" << node.name() << "': input '" << input
                             << "' is not defined before its use";
   NodeImporter importer(*this, node, index, loc, opset, version);
+  if (failed(checkInputTypes(importer, *schema)))
+    return failure();
   if (failed(info->convert(importer)))
     return failure();
   for (const std::string &output : node.output()) {
@@ -943,13 +977,15 @@ OwningOpRef<ModuleOp> importONNXModel(StringRef bytes, StringRef bufferName, MLI
   }
 
   std::unordered_map<std::string, onnx::TensorShapeProto> shapeData;
-  try {
-    onnx::ShapeInferenceOptions inferenceOptions(/*check_type=*/true, /*strict_mode=*/1,
-                                                 /*data_prop=*/true);
-    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
-                                       inferenceOptions, &shapeData);
-  } catch (const std::exception &error) {
-    return emitError(fileLoc) << "ONNX shape inference failed: " << error.what(), nullptr;
+  if (options.shapeInference) {
+    try {
+      onnx::ShapeInferenceOptions inferenceOptions(/*check_type=*/true, /*strict_mode=*/1,
+                                                   /*data_prop=*/true);
+      onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
+                                         inferenceOptions, &shapeData);
+    } catch (const std::exception &error) {
+      return emitError(fileLoc) << "ONNX shape inference failed: " << error.what(), nullptr;
+    }
   }
 
   try {

@@ -47,6 +47,10 @@ struct ONNXImportOptions {
   /// function's arguments. Other inputs given here are ignored. (The conformance runner uses this for ONNX node tests, which pass such
   /// operands as graph inputs.)
   std::map<std::string, std::string> inputValues;
+  /// Run ONNX shape inference (with data propagation) before importing. Without it the
+  /// importer computes every shape itself and checks input element types against the operator
+  /// schemas; shape computations then resolve only through constant folding.
+  bool shapeInference = true;
   /// Rewrite the exact binarization patterns into bnn ops (see docs/Frontend.md):
   /// Where(x >= 0, 1, -1) and friends -> bnn.sign, Sign(W) * mean(|W|) on constant weights ->
   /// packed constant + bnn.scaled_sign, MatMul/Gemm of +-1 operands -> bnn.xnor_popcount with
@@ -80,7 +84,8 @@ void registerONNXImporterDialects(mlir::DialectRegistry &registry);
 std::vector<std::string> getSupportedONNXOperators();
 
 /// Registers `--import-onnx` (with `--onnx-dim NAME=SIZE`, `--onnx-binarize`,
-/// `--binarize-activations`, `--onnx-function`) with mlir-translate's registry.
+/// `--binarize-activations`, `--onnx-function`, `--onnx-shape-inference`) with mlir-translate's
+/// registry.
 void registerONNXImportTranslation();
 
 } // namespace bnn::frontend

@@ -191,18 +191,13 @@ LogicalResult convertRange(NodeImporter &n) {
     count = std::max<int64_t>(static_cast<int64_t>(steps), 0);
     result.shape = {count};
     Type type = n.elementType(0);
+    // The schema allows float and double (checked against it before conversion).
     for (int64_t i = 0; i < count; ++i) {
       double v = s + i * d;
-      if (type.isF32()) {
-        float f = static_cast<float>(v);
-        result.bytes.insert(result.bytes.end(), reinterpret_cast<char *>(&f),
-                            reinterpret_cast<char *>(&f) + 4);
-      } else if (type.isF64()) {
-        result.bytes.insert(result.bytes.end(), reinterpret_cast<char *>(&v),
-                            reinterpret_cast<char *>(&v) + 8);
-      } else {
-        return n.fail("Range is imported for float, double and integer types");
-      }
+      float f = static_cast<float>(v);
+      const char *bytes = type.isF32() ? reinterpret_cast<const char *>(&f)
+                                       : reinterpret_cast<const char *>(&v);
+      result.bytes.insert(result.bytes.end(), bytes, bytes + (type.isF32() ? 4 : 8));
     }
   } else {
     int64_t s = start->getInt(0), l = limit->getInt(0), d = delta->getInt(0);

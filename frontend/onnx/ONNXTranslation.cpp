@@ -28,6 +28,10 @@ struct ONNXTranslationOptions {
       llvm::cl::desc("Also map ONNX Sign on activations to bnn.sign (inexact at 0: bnn.sign(0) "
                      "= +1, ONNX Sign(0) = 0)"),
       llvm::cl::init(false), llvm::cl::cat(category)};
+  llvm::cl::opt<bool> shapeInference{
+      "onnx-shape-inference",
+      llvm::cl::desc("Run ONNX shape inference before importing (default on)"),
+      llvm::cl::init(true), llvm::cl::cat(category)};
   llvm::cl::opt<std::string> function{"onnx-function",
                                       llvm::cl::desc("Name of the imported function"),
                                       llvm::cl::init("main"), llvm::cl::cat(category)};
@@ -49,6 +53,7 @@ void registerONNXImportTranslation() {
         options.functionName = cl.function;
         options.binarize = cl.binarize;
         options.binarizeActivations = cl.binarizeActivations;
+        options.shapeInference = cl.shapeInference;
         for (const std::string &dim : cl.dims) {
           auto [name, size] = llvm::StringRef(dim).split('=');
           int64_t value;

@@ -154,6 +154,30 @@ TEST_F(GraphBuildersTest, EmbeddingRejectsCodeLengthsOutsideTheRange) {
   EXPECT_EQ(message, "embedding: code_bits must be in [32, 1024], got 2048");
 }
 
+TEST_F(GraphBuildersTest, BuildersRejectParametersThatDoNotMatchTheConfig) {
+  std::vector<std::string> messages;
+  mlir::ScopedDiagnosticHandler handler(context.get(), [&](mlir::Diagnostic &d) {
+    messages.push_back(d.str());
+    return mlir::success();
+  });
+  DecoderBlockConfig block;
+  DecoderBlockWeights weights = randomDecoderBlockWeights(block);
+  weights.wq.pop_back();
+  EXPECT_TRUE(mlir::failed(buildDecoderBlock(*module, block, weights)));
+  PartialBinaryLinearConfig pbConfig;
+  PartialBinaryWeights pb = partiallyBinarize(std::vector<float>(8 * 8, 1.0f), 8, 8, 0.1);
+  EXPECT_TRUE(mlir::failed(buildPartialBinaryLinear(*module, pbConfig, pb)));
+  DoubleBinaryLinearConfig dbfConfig;
+  DoubleBinaryFactors factors = randomDoubleBinaryFactors(dbfConfig);
+  factors.m.pop_back();
+  EXPECT_TRUE(mlir::failed(buildDoubleBinaryLinear(*module, dbfConfig, factors)));
+  EXPECT_EQ(messages, (std::vector<std::string>{
+                          "decoder_block: weight sizes do not match the config",
+                          "partial_binary_linear: weight sizes do not match the config",
+                          "double_binary_linear: factor sizes do not match the config"}));
+  EXPECT_TRUE(module->getBody()->empty());
+}
+
 /// Scalar reference of one BitLinear: q = clip(round(x * a)), y = (q . t) * s / a.
 std::vector<float> referenceBitLinear(const std::vector<float> &x, int64_t rows, int64_t in,
                                       const std::vector<float> &latent, int64_t out,

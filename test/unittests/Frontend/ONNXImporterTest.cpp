@@ -91,6 +91,59 @@ TEST(ONNXImporterTest, GarbageIsADiagnosticNotACrash) {
   EXPECT_NE(diagnostics.messages.back().find("cannot read ONNX model"), std::string::npos);
 }
 
+TEST(ONNXImporterTest, RejectsModelsProtobufCannotRead) {
+  mlir::MLIRContext context;
+  Captured diagnostics(context);
+  // Protobuf reads at most 2 GiB; the size is checked before any byte is read.
+  char byte = 0;
+  llvm::StringRef huge(&byte, size_t{1} << 31);
+  EXPECT_FALSE(importONNXModel(huge, "huge.onnx", &context));
+  ASSERT_EQ(diagnostics.messages.size(), 1u);
+  EXPECT_EQ(diagnostics.messages[0],
+            "ONNX model is too large (2147483648 bytes; protobuf reads at most 2 GiB)");
+}
+
+TEST(ONNXImporterTest, FreezesCompileTimeInputsToGivenValues) {
+  std::string model =
+      readFile("/usr/share/libonnx-testdata/data/node/test_reshape_reordered_all_dims/model.onnx");
+  std::string shape = readFile("/usr/share/libonnx-testdata/data/node/"
+                               "test_reshape_reordered_all_dims/test_data_set_0/input_1.pb");
+  if (model.empty() || shape.empty())
+    GTEST_SKIP() << "libonnx-testdata is not installed";
+  mlir::MLIRContext context;
+  Captured diagnostics(context);
+  // Without a value the target shape stays a runtime input (the declared output shape, which
+  // ONNX shape inference confirms, decides the reshape).
+  mlir::OwningOpRef<mlir::ModuleOp> unfrozen = importONNXModel(model, "reshape.onnx", &context);
+  ASSERT_TRUE(unfrozen);
+  EXPECT_EQ(unfrozen->lookupSymbol<mlir::func::FuncOp>("main").getFunctionType().getNumInputs(),
+            2u);
+  // With it, the input becomes a constant and leaves the signature.
+  ONNXImportOptions options;
+  options.inputValues["shape"] = shape;
+  options.inputValues["data"] = "ignored: not in a compile-time position";
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      importONNXModel(model, "reshape.onnx", &context, options);
+  ASSERT_TRUE(module);
+  auto main = module->lookupSymbol<mlir::func::FuncOp>("main");
+  EXPECT_EQ(main.getFunctionType().getNumInputs(), 1u);
+  EXPECT_EQ(mlir::cast<mlir::RankedTensorType>(main.getFunctionType().getResult(0)).getShape(),
+            (llvm::ArrayRef<int64_t>{4, 2, 3}));
+  // Values that are not TensorProtos, or of the wrong element type, are errors.
+  diagnostics.messages.clear();
+  options.inputValues["shape"] = std::string("\xff\xff\xff", 3);
+  EXPECT_FALSE(importONNXModel(model, "reshape.onnx", &context, options));
+  ASSERT_FALSE(diagnostics.messages.empty());
+  EXPECT_EQ(diagnostics.messages[0],
+            "the value given for ONNX graph input 'shape' is not a serialized TensorProto");
+  diagnostics.messages.clear();
+  options.inputValues["shape"] = std::string("\x08\x03\x10\x06", 4); // dims 3, INT32
+  EXPECT_FALSE(importONNXModel(model, "reshape.onnx", &context, options));
+  ASSERT_FALSE(diagnostics.messages.empty());
+  EXPECT_EQ(diagnostics.messages[0], "the value given for ONNX graph input 'shape' has element "
+                                     "type INT32 but the input is declared as INT64");
+}
+
 TEST(ONNXImporterTest, ExplainsWhatIsUnsupported) {
   const std::string data = "/usr/share/libonnx-testdata/data/node/";
   std::string conv = readFile(data + "test_basic_conv_with_padding/model.onnx");

@@ -5,6 +5,7 @@ Needs Debian's python3-onnx and python3-numpy (run it with /usr/bin/python3). Ev
 built deterministically (fixed seeds), so a test that imports it always sees the same graph.
 Some models are invalid on purpose (error-path tests); those bypass onnx.checker here.
 """
+import os
 import sys
 
 import numpy as np
@@ -242,7 +243,223 @@ MODELS = {f.__name__: f for f in [
 MODELS["bitlinear_ternary"] = lambda: bitlinear(True)
 MODELS["bitlinear_binary"] = lambda: bitlinear(False)
 
+
+
+# ---- malformed nodes for the importer's own checks (test/Frontend/ONNX/converter-errors.test) --
+# Each entry: nodes, inputs (name, type, shape), outputs, initializers, opset. They bypass
+# onnx.checker where it would object; most are imported with --onnx-shape-inference=false so
+# that the importer's checks, not ONNX's, see them.
+
+I64, I32, F = TensorProto.INT64, TensorProto.INT32, FLOAT
+BIG = 1 << 40
+
+
+def out(name, dtype=FLOAT, shape=None):
+    # The checker wants a shape on graph outputs; one symbolic dimension leaves it open (the
+    # importer only compares fully static declared shapes).
+    return tensor(name, ["?"] if shape is None else shape, dtype)
+
+
+def single(op, inputs, outputs=(("y", F, None),), inits=(), opset=17, **attrs):
+    in_names = [i[0] if i else "" for i in inputs]
+    node = helper.make_node(op, in_names, [o[0] for o in outputs], name="bad_" + op.lower(),
+                            **attrs)
+    graph_inputs = [tensor(n, s, t) for (n, t, s) in [i for i in inputs if i and i[1] is not None]
+                    if n not in {x.name for x in inits}]
+    return model([node], graph_inputs, [out(n, t, s) for (n, t, s) in outputs], inits,
+                 opset=opset, check=False)
+
+
+def c(name, array, dtype=None):
+    return const(name, np.asarray(array, dtype=dtype))
+
+
+def string_constant():
+    n = helper.make_node("Constant", [], ["y"], name="bad_constant", value_string="text")
+    return model([n], [], [tensor("y", [], TensorProto.STRING)], check=False)
+
+
+def bad_value_tensor(op, inputs, inits=()):
+    t = TensorProto(name="v", data_type=F, dims=[1], raw_data=b"\0\0")
+    return model([helper.make_node(op, inputs, ["y"], name="bad_" + op.lower(), value=t)],
+                 [], [out("y")], list(inits), check=False)
+
+
+def graph_input(kind):
+    if kind == "sequence":
+        vi = helper.make_value_info("x", helper.make_sequence_type_proto(
+            helper.make_tensor_type_proto(F, [2])))
+    elif kind == "huge":
+        vi = tensor("x", [BIG, BIG])
+    elif kind == "negative":
+        vi = tensor("x", [-3])
+    return model([helper.make_node("Identity", ["x"], ["y"], name="id")], [vi],
+                 [out("y")], check=False)
+
+
+def bad_initializer_kind(kind):
+    if kind == "string":
+        t = helper.make_tensor("w", TensorProto.STRING, [1], [b"a"])
+    elif kind == "external":
+        # The checker only wants the file to exist (this script does); the importer does not
+        # read external data.
+        t = TensorProto(name="w", data_type=F, dims=[1], data_location=TensorProto.EXTERNAL)
+        t.external_data.add(key="location", value=os.path.abspath(__file__))
+    elif kind == "dims":
+        t = TensorProto(name="w", data_type=F, dims=[-1], float_data=[1.0])
+    elif kind == "count":
+        t = TensorProto(name="w", data_type=F, dims=[3], float_data=[1.0, 2.0])
+    return model([helper.make_node("Identity", ["w"], ["y"], name="id")], [],
+                 [tensor("y", [1])], [t], check=False)
+
+
+def no_default_opset():
+    graph = helper.make_graph([], "g", [], [])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("com.example", 1)])
+    m.ir_version = 8
+    return m
+
+
+def declared_output(kind):
+    node = helper.make_node("Relu", ["x"], ["y"], name="relu")
+    if kind == "dtype":
+        return model([node], [tensor("x", [4])], [out("y", I64)], check=False)
+    if kind == "value_info":
+        second = helper.make_node("Relu", ["y"], ["z"], name="relu2")
+        m = model([node, second], [tensor("x", [4])], [tensor("z", [4])], check=False)
+        m.graph.value_info.append(tensor("y", [5]))
+        return m
+    return model([node], [tensor("x", [4])], [tensor("z", [4])], check=False)
+
+
+BAD = {
+    "clip_vector_bounds": lambda: single("Clip", [("x", F, [4]), ("lo", F, [2])],
+                                         inits=[c("lo", [0, 1], np.float32)]),
+    "erf_int": lambda: single("Erf", [("x", I32, [4])], outputs=[("y", I32, [4])]),
+    "sqrt_int": lambda: single("Sqrt", [("x", I32, [4])], outputs=[("y", I32, [4])]),
+    "add_mixed": lambda: single("Add", [("a", F, [4]), ("b", I64, [4])]),
+    "add_shapes": lambda: single("Add", [("a", F, [2]), ("b", F, [3])]),
+    "matmul_scalar": lambda: single("MatMul", [("a", F, []), ("b", F, [3])]),
+    "matmul_inner": lambda: single("MatMul", [("a", F, [2, 3]), ("b", F, [4, 5])]),
+    "matmul_batch": lambda: single("MatMul", [("a", F, [2, 2, 3]), ("b", F, [3, 3, 4])]),
+    "gemm_rank": lambda: single("Gemm", [("a", F, [2, 3, 4]), ("b", F, [4, 5])]),
+    "gemm_inner": lambda: single("Gemm", [("a", F, [2, 3]), ("b", F, [4, 5])]),
+    "gemm_c": lambda: single("Gemm", [("a", F, [2, 3]), ("b", F, [3, 5]), ("c", F, [3])]),
+    "softmax_scalar": lambda: single("Softmax", [("x", F, [])]),
+    "layernorm_stash": lambda: single("LayerNormalization", [("x", F, [2, 5]), ("s", F, [5])],
+                                      stash_type=16),
+    "layernorm_scale": lambda: single("LayerNormalization", [("x", F, [2, 5]), ("s", F, [7])]),
+    "constant_bad_value": lambda: bad_value_tensor("Constant", []),
+    "constant_string": string_constant,
+    "constantofshape_negative": lambda: single("ConstantOfShape", [("s", I64, [1])],
+                                               inits=[c("s", [-2], np.int64)]),
+    "constantofshape_huge": lambda: single("ConstantOfShape", [("s", I64, [2])],
+                                           inits=[c("s", [BIG, BIG], np.int64)]),
+    "constantofshape_two_values": lambda: single(
+        "ConstantOfShape", [("s", I64, [1])], inits=[c("s", [2], np.int64)],
+        value=numpy_helper.from_array(np.array([1, 2], np.float32))),
+    "constantofshape_bad_value": lambda: bad_value_tensor("ConstantOfShape", ["s"],
+                                                          [c("s", [2], np.int64)]),
+    "constantofshape_runtime": lambda: single("ConstantOfShape", [("s", I64, [1])]),
+    "range_vector": lambda: single("Range", [("a", F, [2]), ("b", F, []), ("d", F, [])],
+                                   inits=[c("a", [0, 1], np.float32), c("b", 4, np.float32),
+                                          c("d", 1, np.float32)]),
+    "range_zero_float": lambda: single("Range", [("a", F, []), ("b", F, []), ("d", F, [])],
+                                       inits=[c("a", 0, np.float32), c("b", 4, np.float32),
+                                              c("d", 0, np.float32)]),
+    "range_zero_int": lambda: single("Range", [("a", I64, []), ("b", I64, []), ("d", I64, [])],
+                                     outputs=[("y", I64, None)],
+                                     inits=[c("a", 0, np.int64), c("b", 4, np.int64),
+                                            c("d", 0, np.int64)]),
+    "range_long": lambda: single("Range", [("a", I64, []), ("b", I64, []), ("d", I64, [])],
+                                 outputs=[("y", I64, None)],
+                                 inits=[c("a", 0, np.int64), c("b", BIG, np.int64),
+                                        c("d", 1, np.int64)]),
+    "range_runtime": lambda: single("Range", [("a", F, []), ("b", F, []), ("d", F, [])],
+                                    inits=[c("a", 0, np.float32), c("d", 1, np.float32)]),
+    "cast_string": lambda: single("Cast", [("x", F, [2])], outputs=[("y", TensorProto.STRING, [2])],
+                                  to=TensorProto.STRING),
+    "reshape_count": lambda: single("Reshape", [("x", F, [2, 3]), ("s", I64, [1])],
+                                    inits=[c("s", [4], np.int64)]),
+    "reshape_copy_rank": lambda: single("Reshape", [("x", F, [6]), ("s", I64, [2])],
+                                        inits=[c("s", [0, 0], np.int64)]),
+    "reshape_two_minus": lambda: single("Reshape", [("x", F, [6]), ("s", I64, [2])],
+                                        inits=[c("s", [-1, -1], np.int64)]),
+    "reshape_negative": lambda: single("Reshape", [("x", F, [6]), ("s", I64, [2])],
+                                       inits=[c("s", [-2, 3], np.int64)]),
+    "reshape_huge": lambda: single("Reshape", [("x", F, [6]), ("s", I64, [2])],
+                                   inits=[c("s", [BIG, BIG], np.int64)]),
+    "reshape_infer": lambda: single("Reshape", [("x", F, [6]), ("s", I64, [2])],
+                                    inits=[c("s", [4, -1], np.int64)]),
+    "flatten_axis": lambda: single("Flatten", [("x", F, [2, 3])], axis=5),
+    "squeeze_size": lambda: single("Squeeze", [("x", F, [2, 3]), ("a", I64, [1])],
+                                   inits=[c("a", [0], np.int64)]),
+    "squeeze_axis_range": lambda: single("Squeeze", [("x", F, [2, 3]), ("a", I64, [1])],
+                                         inits=[c("a", [5], np.int64)]),
+    "unsqueeze_repeat": lambda: single("Unsqueeze", [("x", F, [2, 3]), ("a", I64, [2])],
+                                       inits=[c("a", [0, 0], np.int64)]),
+    "transpose_perm": lambda: single("Transpose", [("x", F, [2, 3])], perm=[0, 0]),
+    "transpose_perm_length": lambda: single("Transpose", [("x", F, [2, 3])], perm=[0]),
+    "concat_rank": lambda: single("Concat", [("a", F, [2, 3]), ("b", F, [3])], axis=0),
+    "concat_dims": lambda: single("Concat", [("a", F, [2, 3]), ("b", F, [3, 3])], axis=1),
+    "concat_axis": lambda: single("Concat", [("a", F, [2, 3]), ("b", F, [2, 3])], axis=3),
+    "slice_lengths": lambda: single("Slice", [("x", F, [4]), ("s", I64, [1]), ("e", I64, [2])],
+                                    inits=[c("s", [0], np.int64), c("e", [1, 2], np.int64)]),
+    "slice_step0": lambda: single("Slice", [("x", F, [4]), ("s", I64, [1]), ("e", I64, [1]),
+                                            ("a", I64, [1]), ("t", I64, [1])],
+                                  inits=[c("s", [0], np.int64), c("e", [3], np.int64),
+                                         c("a", [0], np.int64), c("t", [0], np.int64)]),
+    "slice_runtime": lambda: single("Slice", [("x", F, [4]), ("s", I64, [1]), ("e", I64, [1])],
+                                    inits=[c("e", [3], np.int64)]),
+    "expand_bad": lambda: single("Expand", [("x", F, [3]), ("s", I64, [1])],
+                                 inits=[c("s", [2], np.int64)]),
+    "expand_huge": lambda: single("Expand", [("x", F, [1]), ("s", I64, [2])],
+                                  inits=[c("s", [BIG, BIG], np.int64)]),
+    "expand_runtime": lambda: single("Expand", [("x", F, [3]), ("s", I64, [1])]),
+    "tile_length": lambda: single("Tile", [("x", F, [2, 3]), ("r", I64, [1])],
+                                  inits=[c("r", [2], np.int64)]),
+    "tile_negative": lambda: single("Tile", [("x", F, [2, 3]), ("r", I64, [2])],
+                                    inits=[c("r", [-1, 1], np.int64)]),
+    "tile_huge": lambda: single("Tile", [("x", F, [2, 3]), ("r", I64, [2])],
+                                inits=[c("r", [BIG, BIG], np.int64)]),
+    "split_equal": lambda: single("Split", [("x", F, [5])], outputs=[("y", F, None), ("z", F, None)]),
+    "split_negative": lambda: single("Split", [("x", F, [5]), ("s", I64, [2])],
+                                     outputs=[("y", F, None), ("z", F, None)],
+                                     inits=[c("s", [-1, 6], np.int64)]),
+    "split_sum": lambda: single("Split", [("x", F, [5]), ("s", I64, [2])],
+                                outputs=[("y", F, None), ("z", F, None)],
+                                inits=[c("s", [2, 2], np.int64)]),
+    "gather_scalar": lambda: single("Gather", [("x", F, []), ("i", I64, [1])]),
+    "gather_huge": lambda: single("Gather", [("x", F, [2, 4]), ("i", I64, [1 << 24, 1 << 24])],
+                                  axis=1),
+    "gatherelements_rank": lambda: single("GatherElements", [("x", F, [2, 3]), ("i", I64, [2])]),
+    "gatherelements_exceed": lambda: single("GatherElements", [("x", F, [2, 3]),
+                                                               ("i", I64, [3, 3])], axis=1),
+    "trilu_rank": lambda: single("Trilu", [("x", F, [3])]),
+    "trilu_k": lambda: single("Trilu", [("x", F, [3, 3]), ("k", I64, [2])],
+                              inits=[c("k", [1, 2], np.int64)]),
+    "input_sequence": lambda: graph_input("sequence"),
+    "input_huge": lambda: graph_input("huge"),
+    "input_negative": lambda: graph_input("negative"),
+    "initializer_string": lambda: bad_initializer_kind("string"),
+    "initializer_external": lambda: bad_initializer_kind("external"),
+    "initializer_dims": lambda: bad_initializer_kind("dims"),
+    "initializer_count": lambda: bad_initializer_kind("count"),
+    "no_default_opset": no_default_opset,
+    "output_dtype": lambda: declared_output("dtype"),
+    "output_value_info": lambda: declared_output("value_info"),
+    "output_missing": lambda: declared_output("missing"),
+}
+MODELS.update({"bad_" + k: v for k, v in BAD.items()})
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--all-bad":
+        # Every malformed model at once: DIR/<name>.onnx.
+        os.makedirs(sys.argv[2], exist_ok=True)
+        for name, make in BAD.items():
+            with open(os.path.join(sys.argv[2], name + ".onnx"), "wb") as f:
+                f.write(make().SerializeToString())
+        sys.exit(0)
     if len(sys.argv) != 3 or sys.argv[1] not in MODELS:
         sys.exit("usage: make_model.py {%s} OUT.onnx" % ",".join(sorted(MODELS)))
     with open(sys.argv[2], "wb") as f:

@@ -15,6 +15,8 @@ Models (all deterministic, fixed seeds):
   bitlinear_binary   one BitLinear with binary (sign, absmean-scaled) weights.
   binary_embedding   random hyperplane hashing: x @ R -> Where(>= 0, 1, -1) -> 256-bit codes, then
                      Hamming similarity to a database of 32 binary codes (codes @ DB).
+  hamming_runtime    two inputs binarized at run time (Where(a >= 0, 1, -1), Where(b < 0, -1, 1))
+                     and their product: an XNOR-popcount with a runtime right-hand side.
 
 The references are computed with numpy from the same weights, independently of ONNX and bnn.
 Needs Debian's python3-onnx and python3-numpy (run with /usr/bin/python3). `examples/onnx/*.onnx`
@@ -128,8 +130,31 @@ def binary_embedding():
     return model, [x], [codes, codes @ database], (0.0, 0.0)
 
 
+def hamming_runtime():
+    """Both operands binarized at run time: sign(a) @ sign(b), all-pairs similarity of codes."""
+    rng = np.random.default_rng(5)
+    nodes = [
+        helper.make_node("GreaterOrEqual", ["a", "zero"], ["pa"], name="test_a"),
+        helper.make_node("Where", ["pa", "one", "minus_one"], ["ca"], name="sign_a"),
+        helper.make_node("Less", ["b", "zero"], ["nb"], name="test_b"),
+        helper.make_node("Where", ["nb", "minus_one", "one"], ["cb"], name="sign_b"),
+        helper.make_node("MatMul", ["ca", "cb"], ["similarity"], name="similarity"),
+    ]
+    model = finish(nodes, [helper.make_tensor_value_info("a", FLOAT, [5, 200]),
+                           helper.make_tensor_value_info("b", FLOAT, [200, 7])],
+                   [helper.make_tensor_value_info("similarity", FLOAT, [5, 7])],
+                   [const("zero", np.float32(0)), const("one", np.float32(1)),
+                    const("minus_one", np.float32(-1))], "hamming_runtime")
+    a = rng.standard_normal((5, 200)).astype(np.float32)
+    b = rng.standard_normal((200, 7)).astype(np.float32)
+    a[0, :3] = 0.0  # zeros are +1 on both sides
+    b[:2, 0] = -0.0
+    reference = np.where(a >= 0, 1.0, -1.0) @ np.where(b < 0, -1.0, 1.0)
+    return model, [a, b], [reference.astype(np.float32)], (0.0, 0.0)
+
+
 MODELS = {"bitnet_mlp": bitnet_mlp, "bitlinear_binary": bitlinear_binary,
-          "binary_embedding": binary_embedding}
+          "binary_embedding": binary_embedding, "hamming_runtime": hamming_runtime}
 
 
 def write(name, outdir):

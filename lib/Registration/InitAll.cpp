@@ -2,17 +2,29 @@
 
 #include "bnn/InitAll.h"
 
+#include "bnn/Conversion/BNNToGPU/Passes.h"
+#include "bnn/Pipelines/GPUPipeline.h"
+#include "bnn/Target/PTX/GPUBundle.h"
 #include "dialects/bnn/IR/BNNDialect.h"
 #include "dialects/bnn/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 
 void bnn::registerBNNDialects(mlir::DialectRegistry &registry) {
   registry.insert<mlir::bnn::BNNDialect>();
+  // gpu-module-to-binary (bnn-gpu-pipeline) translates kernels to LLVM IR for the NVPTX
+  // backend; like mlir-opt, register those translations with the dialects.
+  mlir::registerAllGPUToLLVMIRTranslations(registry);
 }
 
-void bnn::registerBNNPasses() { mlir::bnn::registerBNNPasses(); }
+void bnn::registerBNNPasses() {
+  mlir::bnn::registerBNNPasses();
+  bnn::registerBNNToGPUPasses();
+  bnn::registerGPUPipeline();
+}
 
 void bnn::registerBNNTranslations() {
   // bnn's own translations (object file + C header, PTX bundles) register here as the code
   // generation parts land; upstream ones (--mlir-to-llvmir, ...) are registered by the tool.
+  bnn::registerGPUBundleTranslations();
 }

@@ -1,0 +1,193 @@
+//===- Tiling.cpp - target chips and GEMM tile selection ------------------===//
+//
+// The one place where the kernel and tile sizes of a binary GEMM are chosen. Today the inputs
+// are the chip defaults below and the pass options; the autotuner will feed the same
+// GemmTilingOverrides from its database.
+//
+//===----------------------------------------------------------------------===//
+
+#include "bnn/Conversion/BNNToGPU/BNNToGPU.h"
+
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+
+namespace bnn::gpugen {
+
+FailureOr<ChipInfo> parseChip(llvm::StringRef chip) {
+  ChipInfo info;
+  info.name = chip.str();
+  // Shared memory a block may opt into (cudaFuncAttributeMaxDynamicSharedMemorySize), from
+  // the CUDA programming guide's table of compute capabilities.
+  std::optional<std::pair<int, int64_t>> known =
+      llvm::StringSwitch<std::optional<std::pair<int, int64_t>>>(chip)
+          .Case("sm_80", std::make_pair(80, int64_t(163 * 1024)))
+          .Case("sm_86", std::make_pair(86, int64_t(99 * 1024)))
+          .Case("sm_89", std::make_pair(89, int64_t(99 * 1024)))
+          .Case("sm_90", std::make_pair(90, int64_t(227 * 1024)))
+          .Case("sm_90a", std::make_pair(90, int64_t(227 * 1024)))
+          .Default(std::nullopt);
+  if (!known)
+    return failure();
+  info.smVersion = known->first;
+  info.maxSharedBytesPerBlock = known->second;
+  info.hasWgmma = chip == "sm_90a";
+  return info;
+}
+
+llvm::StringRef stringifyGemmKernelKind(GemmKernelKind kind) {
+  switch (kind) {
+  case GemmKernelKind::Gemv:
+    return "gemv";
+  case GemmKernelKind::MmaSync:
+    return "mma_sync";
+  case GemmKernelKind::Wgmma:
+    return "wgmma";
+  }
+  llvm_unreachable("unknown GemmKernelKind");
+}
+
+int64_t GemmTiling::numThreads() const {
+  switch (kind) {
+  case GemmKernelKind::Gemv:
+    return 256;
+  case GemmKernelKind::MmaSync:
+    return 32 * warpsM * warpsN;
+  case GemmKernelKind::Wgmma:
+    return 128 * warpsM;
+  }
+  llvm_unreachable("unknown GemmKernelKind");
+}
+
+int64_t GemmTiling::sharedMemoryBytes() const {
+  if (kind == GemmKernelKind::Gemv)
+    return 0;
+  // Each stage holds tileM + tileN rows of kStageKBits bits (128 bytes).
+  return stages * (tileM + tileN) * (kStageKBits / 8);
+}
+
+namespace {
+/// The chip defaults: what runs best without tuning (to be replaced by the tuner's database).
+GemmTiling defaultTiling(const ChipInfo &chip, GemmKernelKind kind, int64_t m) {
+  GemmTiling t;
+  t.kind = kind;
+  if (kind == GemmKernelKind::Wgmma) {
+    // Two consumer warpgroups of m64n256 each: a 128 x 256 tile, 128 accumulator registers per
+    // thread; four 48 KiB stages keep two tiles in flight while the tensor cores work.
+    t.tileM = 128;
+    t.tileN = 256;
+    t.warpsM = 2;
+    t.warpsN = 1;
+    t.stages = 4;
+    return t;
+  }
+  // mma.sync: 8 warps. Small M (decode batches) uses a 16- or 64-row tile so that the tensor
+  // cores are not mostly fed padding; the rhs is then streamed once per 16/64 rows.
+  if (m <= 16) {
+    t.tileM = 16;
+    t.tileN = 256;
+    t.warpsM = 1;
+    t.warpsN = 8;
+  } else if (m <= 64) {
+    t.tileM = 64;
+    t.tileN = 128;
+    t.warpsM = 2;
+    t.warpsN = 4;
+  } else {
+    t.tileM = 128;
+    t.tileN = 128;
+    t.warpsM = 2;
+    t.warpsN = 4;
+  }
+  t.stages = chip.maxSharedBytesPerBlock >= 160 * 1024 ? 4 : 3;
+  return t;
+}
+} // namespace
+
+FailureOr<GemmTiling> selectGemmTiling(const ChipInfo &chip, int64_t m, int64_t n, int64_t k,
+                                       const GemmTilingOverrides &overrides,
+                                       function_ref<InFlightDiagnostic()> emitError) {
+  (void)n;
+  (void)k;
+  if (overrides.mma != "auto" && overrides.mma != "sync" && overrides.mma != "wgmma") {
+    emitError() << "unknown mma kind '" << overrides.mma
+                << "' (expected auto, sync or wgmma)";
+    return failure();
+  }
+  if (overrides.mma == "wgmma" && !chip.hasWgmma) {
+    emitError() << "mma=wgmma needs chip sm_90a, found " << chip.name;
+    return failure();
+  }
+
+  // A single lhs row is a matrix-vector product: the tensor cores would compute 15 rows of
+  // padding per useful one, while streaming the rhs at memory bandwidth is the real bound.
+  if (m == 1 && overrides.mma == "auto") {
+    GemmTiling t;
+    t.kind = GemmKernelKind::Gemv;
+    return t;
+  }
+
+  GemmKernelKind kind = GemmKernelKind::MmaSync;
+  if (overrides.mma == "wgmma" || (overrides.mma == "auto" && chip.hasWgmma && m > 64))
+    kind = GemmKernelKind::Wgmma;
+  GemmTiling t = defaultTiling(chip, kind, m);
+
+  if (overrides.tileM) {
+    int64_t unit = kind == GemmKernelKind::Wgmma ? 64 : 16;
+    if (overrides.tileM % unit != 0 || overrides.tileM > 256) {
+      emitError() << "tile-m must be a multiple of " << unit << " and at most 256 for "
+                  << stringifyGemmKernelKind(kind) << ", found " << overrides.tileM;
+      return failure();
+    }
+    t.tileM = overrides.tileM;
+  }
+  if (overrides.tileN) {
+    bool ok = kind == GemmKernelKind::Wgmma
+                  ? (overrides.tileN == 64 || overrides.tileN == 128 || overrides.tileN == 256)
+                  : (overrides.tileN % 64 == 0 && overrides.tileN <= 256);
+    if (!ok) {
+      emitError() << "tile-n must be "
+                  << (kind == GemmKernelKind::Wgmma ? "64, 128 or 256"
+                                                    : "a multiple of 64 and at most 256")
+                  << " for " << stringifyGemmKernelKind(kind) << ", found " << overrides.tileN;
+      return failure();
+    }
+    t.tileN = overrides.tileN;
+  }
+  if (overrides.stages) {
+    int64_t minStages = kind == GemmKernelKind::Wgmma ? 3 : 2;
+    if (overrides.stages < minStages || overrides.stages > 8) {
+      emitError() << "stages must be between " << minStages << " and 8 for "
+                  << stringifyGemmKernelKind(kind) << ", found " << overrides.stages;
+      return failure();
+    }
+    t.stages = overrides.stages;
+  }
+
+  // Distribute warps over the tile: 8 warps for mma.sync, with warp tiles of 16..64 rows and
+  // 32 columns (a packed epilogue needs each 32-column group inside one warp).
+  if (kind == GemmKernelKind::MmaSync) {
+    t.warpsN = std::min<int64_t>(8, t.tileN / 32);
+    t.warpsM = std::max<int64_t>(1, std::min<int64_t>(8 / t.warpsN, t.tileM / 16));
+    while (t.tileM / t.warpsM > 64)
+      ++t.warpsM;
+    if (t.tileM % (16 * t.warpsM) != 0) {
+      emitError() << "tile-m " << t.tileM << " cannot be split over " << t.warpsM
+                  << " warps of 16-row MMAs";
+      return failure();
+    }
+  } else {
+    t.warpsM = t.tileM / 64;
+    t.warpsN = 1;
+  }
+
+  if (t.sharedMemoryBytes() > chip.maxSharedBytesPerBlock) {
+    emitError() << "tile " << t.tileM << "x" << t.tileN << " with " << t.stages
+                << " stages needs " << t.sharedMemoryBytes() << " bytes of shared memory, but "
+                << chip.name << " allows " << chip.maxSharedBytesPerBlock << " per block";
+    return failure();
+  }
+  return t;
+}
+
+} // namespace bnn::gpugen

@@ -23,5 +23,17 @@ llvm_config.use_default_substitutions()
 # not on PATH by default; bnn's own tools come first.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.bnn_tools_dir, append_path=True)
-tools = ["bnn-opt", "bnn-translate"]
+tools = ["bnn-opt", "bnn-translate", "bnn-gpu-bundle-info"]
 llvm_config.add_tool_substitutions(tools, [config.bnn_tools_dir])
+
+# GPU code generation: where the CUDA toolkit is installed, ptxas assembles the generated PTX
+# (tests with `REQUIRES: ptxas`); elsewhere those tests are reported as unsupported.
+import shutil
+
+ptxas = shutil.which("ptxas")
+if not ptxas and os.access("/usr/local/cuda/bin/ptxas", os.X_OK):
+    ptxas = "/usr/local/cuda/bin/ptxas"
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+config.excludes.append("gen_sweep.py")

@@ -178,7 +178,13 @@ LogicalResult planFunction(func::FuncOp func, KernelLibrary &library, const Chip
                   toMemRef(inputType), toMemRef(packedType), popcountType(packedType));
               return success();
             })
-            .Case([&](bnnir::ConstantOp) { return success(); })
+            .Case([&](bnnir::ConstantOp constant) -> LogicalResult {
+              // Their row popcounts are computed at compile time from the words.
+              if (!constant.getValue().tryGetValues<APInt>())
+                return constant.emitOpError("has storage words that cannot be read (an "
+                                            "elided or external resource?)");
+              return success();
+            })
             .Case([&](bnnir::XnorPopcountOp xnor) {
               return planXnor(xnor, xnor.getLhs(), xnor.getRhs(), EpilogueSpec(), Value(),
                               Value(), Value());
@@ -341,10 +347,9 @@ public:
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = constant.getLoc();
     auto packedType = cast<bnnir::PackedType>(constant.getType());
-    auto values = constant.getValue().tryGetValues<APInt>();
+    auto values = constant.getValue().tryGetValues<APInt>(); // checked by planFunction
     if (!values)
-      return constant.emitOpError(
-          "has storage words that cannot be read (an elided or external resource?)");
+      return failure();
     // Row popcounts are computed here, once, rather than by a kernel on every call.
     const int64_t words = packedType.getNumWords();
     SmallVector<int32_t> popcounts(rowsOf(packedType), 0);

@@ -17,10 +17,11 @@ struct ExternalizeDynamicSharedMemoryPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
+    const int64_t align = alignment;
+    if (align <= 0 || (align & (align - 1)) != 0) {
       getOperation().emitError() << "bnn-externalize-dynamic-smem: alignment must be a "
                                     "positive power of two, found "
-                                 << alignment;
+                                 << align;
       return signalPassFailure();
     }
     // convert-gpu-to-nvvm names these globals __dynamic_shmem__<n>; they are the zero-sized
@@ -33,7 +34,7 @@ struct ExternalizeDynamicSharedMemoryPass
       global.setLinkage(LLVM::Linkage::External);
       global.setDsoLocal(false);
       global.setVisibility_(LLVM::Visibility::Default);
-      global.setAlignment(static_cast<uint64_t>(alignment));
+      global.setAlignment(static_cast<uint64_t>(align));
     });
   }
 };

@@ -108,7 +108,6 @@ FailureOr<GemmTiling> selectGemmTiling(const ChipInfo &chip, int64_t m, int64_t 
                                        const GemmTilingOverrides &overrides,
                                        function_ref<InFlightDiagnostic()> emitError) {
   (void)n;
-  (void)k;
   if (overrides.mma != "auto" && overrides.mma != "sync" && overrides.mma != "wgmma") {
     emitError() << "unknown mma kind '" << overrides.mma
                 << "' (expected auto, sync or wgmma)";
@@ -121,7 +120,8 @@ FailureOr<GemmTiling> selectGemmTiling(const ChipInfo &chip, int64_t m, int64_t 
 
   // A single lhs row is a matrix-vector product: the tensor cores would compute 15 rows of
   // padding per useful one, while streaming the rhs at memory bandwidth is the real bound.
-  if (m == 1 && overrides.mma == "auto") {
+  // (The mma option picks the GEMM instruction; it does not turn a GEMV into a GEMM.)
+  if (m == 1) {
     GemmTiling t;
     t.kind = GemmKernelKind::Gemv;
     return t;
@@ -131,6 +131,10 @@ FailureOr<GemmTiling> selectGemmTiling(const ChipInfo &chip, int64_t m, int64_t 
   if (overrides.mma == "wgmma" || (overrides.mma == "auto" && chip.hasWgmma && m > 64))
     kind = GemmKernelKind::Wgmma;
   GemmTiling t = defaultTiling(chip, kind, m);
+  // Stages beyond the number of K tiles only cost shared memory (and occupancy).
+  const int64_t kTiles = (k + kStageKBits - 1) / kStageKBits;
+  const int64_t minStages = kind == GemmKernelKind::Wgmma ? 3 : 2;
+  t.stages = std::min(t.stages, std::max(minStages, kTiles + 1));
 
   if (overrides.tileM) {
     int64_t unit = kind == GemmKernelKind::Wgmma ? 64 : 16;
@@ -155,7 +159,6 @@ FailureOr<GemmTiling> selectGemmTiling(const ChipInfo &chip, int64_t m, int64_t 
     t.tileN = overrides.tileN;
   }
   if (overrides.stages) {
-    int64_t minStages = kind == GemmKernelKind::Wgmma ? 3 : 2;
     if (overrides.stages < minStages || overrides.stages > 8) {
       emitError() << "stages must be between " << minStages << " and 8 for "
                   << stringifyGemmKernelKind(kind) << ", found " << overrides.stages;

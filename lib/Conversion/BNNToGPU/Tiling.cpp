@@ -19,18 +19,23 @@ FailureOr<ChipInfo> parseChip(llvm::StringRef chip) {
   info.name = chip.str();
   // Shared memory a block may opt into (cudaFuncAttributeMaxDynamicSharedMemorySize), from
   // the CUDA programming guide's table of compute capabilities.
-  std::optional<std::pair<int, int64_t>> known =
-      llvm::StringSwitch<std::optional<std::pair<int, int64_t>>>(chip)
-          .Case("sm_80", std::make_pair(80, int64_t(163 * 1024)))
-          .Case("sm_86", std::make_pair(86, int64_t(99 * 1024)))
-          .Case("sm_89", std::make_pair(89, int64_t(99 * 1024)))
-          .Case("sm_90", std::make_pair(90, int64_t(227 * 1024)))
-          .Case("sm_90a", std::make_pair(90, int64_t(227 * 1024)))
-          .Default(std::nullopt);
+  struct Known {
+    int smVersion;
+    int64_t sharedBytes;
+    int64_t multiprocessors; // A100, RTX 3090, RTX 4090, H100 SXM
+  };
+  std::optional<Known> known = llvm::StringSwitch<std::optional<Known>>(chip)
+                                   .Case("sm_80", Known{80, 163 * 1024, 108})
+                                   .Case("sm_86", Known{86, 99 * 1024, 82})
+                                   .Case("sm_89", Known{89, 99 * 1024, 128})
+                                   .Case("sm_90", Known{90, 227 * 1024, 132})
+                                   .Case("sm_90a", Known{90, 227 * 1024, 132})
+                                   .Default(std::nullopt);
   if (!known)
     return failure();
-  info.smVersion = known->first;
-  info.maxSharedBytesPerBlock = known->second;
+  info.smVersion = known->smVersion;
+  info.maxSharedBytesPerBlock = known->sharedBytes;
+  info.multiprocessors = known->multiprocessors;
   info.hasWgmma = chip == "sm_90a";
   return info;
 }
@@ -68,7 +73,7 @@ int64_t GemmTiling::sharedMemoryBytes() const {
 
 namespace {
 /// The chip defaults: what runs best without tuning (to be replaced by the tuner's database).
-GemmTiling defaultTiling(const ChipInfo &chip, GemmKernelKind kind, int64_t m) {
+GemmTiling defaultTiling(const ChipInfo &chip, GemmKernelKind kind, int64_t m, int64_t n) {
   GemmTiling t;
   t.kind = kind;
   if (kind == GemmKernelKind::Wgmma) {
@@ -81,24 +86,26 @@ GemmTiling defaultTiling(const ChipInfo &chip, GemmKernelKind kind, int64_t m) {
     t.stages = 4;
     return t;
   }
-  // mma.sync: 8 warps. Small M (decode batches) uses a 16- or 64-row tile so that the tensor
-  // cores are not mostly fed padding; the rhs is then streamed once per 16/64 rows.
+  // mma.sync. Small M (decode batches) uses a 16- or 64-row tile so that the tensor cores
+  // are not mostly fed padding; the rhs is then streamed once per 16/64 rows, a memory-bound
+  // job that needs every multiprocessor: the widest tile that still gives each one a block.
+  auto columnsForSmallM = [&](int64_t widest) {
+    for (int64_t tileN = widest; tileN > 64; tileN /= 2)
+      if ((n + tileN - 1) / tileN >= chip.multiprocessors)
+        return tileN;
+    return int64_t(64);
+  };
   if (m <= 16) {
     t.tileM = 16;
-    t.tileN = 256;
-    t.warpsM = 1;
-    t.warpsN = 8;
+    t.tileN = columnsForSmallM(256);
   } else if (m <= 64) {
     t.tileM = 64;
-    t.tileN = 128;
-    t.warpsM = 2;
-    t.warpsN = 4;
+    t.tileN = columnsForSmallM(128);
   } else {
     t.tileM = 128;
     t.tileN = 128;
-    t.warpsM = 2;
-    t.warpsN = 4;
   }
+  // (The warps of an mma.sync tile are laid out by selectGemmTiling.)
   t.stages = chip.maxSharedBytesPerBlock >= 160 * 1024 ? 4 : 3;
   return t;
 }
@@ -107,7 +114,6 @@ GemmTiling defaultTiling(const ChipInfo &chip, GemmKernelKind kind, int64_t m) {
 FailureOr<GemmTiling> selectGemmTiling(const ChipInfo &chip, int64_t m, int64_t n, int64_t k,
                                        const GemmTilingOverrides &overrides,
                                        function_ref<InFlightDiagnostic()> emitError) {
-  (void)n;
   if (overrides.mma != "auto" && overrides.mma != "sync" && overrides.mma != "wgmma") {
     emitError() << "unknown mma kind '" << overrides.mma
                 << "' (expected auto, sync or wgmma)";
@@ -130,7 +136,7 @@ FailureOr<GemmTiling> selectGemmTiling(const ChipInfo &chip, int64_t m, int64_t 
   GemmKernelKind kind = GemmKernelKind::MmaSync;
   if (overrides.mma == "wgmma" || (overrides.mma == "auto" && chip.hasWgmma && m > 64))
     kind = GemmKernelKind::Wgmma;
-  GemmTiling t = defaultTiling(chip, kind, m);
+  GemmTiling t = defaultTiling(chip, kind, m, n);
   // Stages beyond the number of K tiles only cost shared memory (and occupancy).
   const int64_t kTiles = (k + kStageKBits - 1) / kStageKBits;
   const int64_t minStages = kind == GemmKernelKind::Wgmma ? 3 : 2;

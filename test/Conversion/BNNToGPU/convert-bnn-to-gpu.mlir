@@ -17,10 +17,11 @@
 // CHECK: %[[WPOP:.*]] = memref.alloc() : memref<64xi32>
 // CHECK: gpu.launch_func @bnn_kernels::@bnn_popcount_64x16xi64
 // CHECK-SAME: args(%[[W]] : memref<64x16xi64>, %[[WPOP]] : memref<64xi32>)
-// The 8-row lhs uses a 16-row mma.sync tile; K = 1000 bits is one 1024-bit stage, so two
-// stages suffice: 2 * (16 + 256) rows * 128 bytes of shared memory.
-// CHECK: %[[SMEM:.*]] = arith.constant 69632 : i32
-// CHECK: gpu.launch_func @bnn_kernels::@bnn_gemm_mma_sync_m8_n64_k1000_t16x256x2_i32_8x16xi64
+// The 8-row lhs uses a 16-row mma.sync tile, 64 columns wide so that small N still spreads
+// over many blocks; K = 1000 bits is one 1024-bit stage, so two stages suffice:
+// 2 * (16 + 64) rows * 128 bytes of shared memory, two warps.
+// CHECK: %[[SMEM:.*]] = arith.constant 20480 : i32
+// CHECK: gpu.launch_func @bnn_kernels::@bnn_gemm_mma_sync_m8_n64_k1000_t16x64x2_i32_8x16xi64
 // CHECK-SAME: dynamic_shared_memory_size %[[SMEM]]
 // CHECK-SAME: args(%[[XP]] : memref<8x16xi64>, %[[XPOP]] : memref<8xi32>, %[[W]] : memref<64x16xi64>, %[[WPOP]] : memref<64xi32>, %[[OUT]] : memref<8x64xi32>)
 // CHECK-DAG: memref.dealloc %[[XP]]
@@ -39,7 +40,8 @@
 // CHECK: math.ctpop
 // CHECK: gpu.shuffle xor
 // CHECK: gpu.func @bnn_popcount_64x16xi64
-// CHECK: gpu.func @bnn_gemm_mma_sync_m8_n64_k1000_t16x256x2_i32_8x16xi64
+// CHECK: gpu.func @bnn_gemm_mma_sync_m8_n64_k1000_t16x64x2_i32_8x16xi64
+// CHECK-SAME: known_block_size = array<i32: 64, 1, 1>
 // CHECK: gpu.dynamic_shared_memory
 // CHECK: nvgpu.device_async_copy {{.*}}, 2, {{.*}} {bypassL1}
 // CHECK: nvvm.cp.async.commit.group
@@ -132,9 +134,9 @@ func.func @prefill(%a: !bnn.packed<512x4096>, %w: !bnn.packed<4096x4096>) -> ten
 
 // CHECK-LABEL: func.func @linear_f32
 // CHECK-SAME: (%[[A:[^:]*]]: memref<64x5xi64>{{.*}}, %[[W:[^:]*]]: memref<100x5xi64>{{.*}}, %[[CS:[^:]*]]: memref<100xf32>{{.*}}, %[[RS:[^:]*]]: memref<64xf32>{{.*}}, %[[B:[^:]*]]: memref<100xf32>{{.*}}, %[[OUT:[^:]*]]: memref<64x100xf32>
-// CHECK: gpu.launch_func @bnn_kernels::@bnn_gemm_mma_sync_m64_n100_k300_t64x128x2_f32_cs_rs_b_relu_64x5xi64
+// CHECK: gpu.launch_func @bnn_kernels::@bnn_gemm_mma_sync_m64_n100_k300_t64x64x2_f32_cs_rs_b_relu_64x5xi64
 // CHECK-SAME: args(%[[A]] : memref<64x5xi64>, %{{.*}} : memref<64xi32>, %[[W]] : memref<100x5xi64>, %{{.*}} : memref<100xi32>, %[[CS]] : memref<100xf32>, %[[RS]] : memref<64xf32>, %[[B]] : memref<100xf32>, %[[OUT]] : memref<64x100xf32>)
-// CHECK: gpu.func @bnn_gemm_mma_sync_m64_n100_k300_t64x128x2_f32_cs_rs_b_relu_64x5xi64
+// CHECK: gpu.func @bnn_gemm_mma_sync_m64_n100_k300_t64x64x2_f32_cs_rs_b_relu_64x5xi64
 // CHECK: %[[Y0:.*]] = arith.sitofp %{{.*}} : i32 to f32
 // CHECK: %[[Y1:.*]] = arith.mulf %[[Y0]], %{{.*}} : f32
 // CHECK: %[[Y2:.*]] = arith.mulf %[[Y1]], %{{.*}} : f32

@@ -24,6 +24,8 @@ struct ChipInfo {
   int smVersion = 0;                ///< 80, 86, 89, 90
   bool hasWgmma = false;            ///< sm_90a: wgmma with b1 operands
   int64_t maxSharedBytesPerBlock = 0; ///< opt-in dynamic shared memory limit per block
+  int64_t multiprocessors = 0;      ///< of the usual part (A100: 108, H100 SXM: 132), for
+                                    ///< sizing grids; a heuristic, not a requirement
 };
 
 /// Parses "sm_80", "sm_86", "sm_89", "sm_90" or "sm_90a". Fails for anything else (the b1

@@ -9,7 +9,11 @@ BNN_LLVM_DIR=/usr/lib/llvm-22
 BNN_PACKAGES=(
   cmake ninja-build g++ ccache
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
-  libgtest-dev
+  libgtest-dev libomp-22-dev libopenblas-dev
+  # ONNX frontend: the ONNX library, its test data, python3-onnx for the model generators, and
+  # clang's libFuzzer for the importer fuzz test.
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata python3-onnx python3-numpy
+  clang libclang-rt-dev
 )
 
 bnn_log() { printf '\033[1m==> %s\033[0m\n' "$*"; }

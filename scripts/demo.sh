@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The bnn demo: takes the bundled example (examples/binary_mlp.mlir, a two-layer binary MLP
-# written in the bnn dialect) through bnn-opt and prints the module after each stage.
+# written in the bnn dialect) through bnn-opt and prints the module after each stage, then
+# compiles it for this CPU, runs it (JIT with bnn-run, and ahead of time from a plain C program)
+# and prints its output next to the reference and the time taken.
 # Installs missing Debian packages and builds bnn incrementally first.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-bnn_build bnn-opt
+bnn_build bnn-opt bnn-run binary_mlp_main
 OPT="$BNN_BUILD/bin/bnn-opt"
 EXAMPLE="$BNN_ROOT/examples/binary_mlp.mlir"
 # Weights are printed as elided resources so each stage fits on a screen.
@@ -25,6 +27,13 @@ stage "2. Inference form: bnn.ste becomes bnn.sign (--bnn-lower-ste)" \
   "$EXAMPLE" --bnn-lower-ste "${SHOW[@]}"
 stage "3. Canonicalized: pack(sign(x)) -> pack(x), constant weights packed to 1 bit each" \
   "$EXAMPLE" --bnn-lower-ste --canonicalize "${SHOW[@]}"
+stage "4. Fused: each layer is one bnn.xnor_linear (scale, bias, re-binarization in the kernel)" \
+  "$EXAMPLE" --bnn-lower-ste --canonicalize --bnn-fuse --bnn-pack-constants "${SHOW[@]}"
+printf '\n\033[1;36m---- 5. Lowered for this CPU (bnn-cpu-pipeline): LLVM dialect, popcount of XORed words ----\033[0m\n'
+printf '$ bnn-opt %s --bnn-cpu-pipeline | grep -E "llvm.func @mlp|ctpop"\n' "$EXAMPLE"
+printf '(the example'"'"'s rows are one 64-bit word long, so its popcounts are one word wide)\n\n'
+LOWERED="$("$OPT" "$EXAMPLE" --bnn-cpu-pipeline)"
+grep -E "llvm.func @mlp|llvm.intr.ctpop" <<<"$LOWERED" | head -n 4 | cut -c 1-160
 
 # How much smaller the packed weights are than the float ones.
 printf '\n\033[1;36m---- Weight storage ----\033[0m\n'
@@ -37,3 +46,12 @@ printf '\n\033[1;36m---- Weight storage ----\033[0m\n'
     printf "  !bnn.packed<%s>: %d weights, %d bytes packed vs %d bytes as f32 (%.0fx smaller)\n",
            p, elems, words * 8, elems * 4, (elems * 4) / (words * 8)
   }'
+
+printf '\n\033[1;36m---- 6. JIT: bnn-run on the bundled input ----\033[0m\n'
+"$BNN_BUILD/bin/bnn-run" "$EXAMPLE" --input="$BNN_ROOT/examples/binary_mlp.input.bin" \
+  --repeat=1000 --print-limit=10
+
+printf '\n\033[1;36m---- 7. Ahead of time: bnn-compile -> binary_mlp.o + binary_mlp.h, linked into a C program ----\033[0m\n'
+printf 'Output next to the reference computed by examples/gen_binary_mlp.py (independent of bnn):\n\n'
+"$BNN_BUILD/bin/binary_mlp_main" "$BNN_ROOT/examples/binary_mlp.input.bin" \
+  "$BNN_ROOT/examples/binary_mlp.expected.bin" 100000

@@ -15,6 +15,8 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unittests
 
 config.substitutions.append(("%bnn_src_root", config.bnn_src_root))
 config.substitutions.append(("%bnn_obj_root", config.bnn_obj_root))
+# Debian's interpreter, which has python3-onnx and python3-numpy (a python3 earlier on PATH may not).
+config.substitutions.append(("%python", "/usr/bin/python3"))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
@@ -23,7 +25,7 @@ llvm_config.use_default_substitutions()
 # not on PATH by default; bnn's own tools come first.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.bnn_tools_dir, append_path=True)
-tools = ["bnn-opt", "bnn-translate", "bnn-gpu-bundle-info"]
+tools = ["bnn-opt", "bnn-translate", "bnn-run", "bnn-onnx-conformance", "bnn-gpu-bundle-info"]
 llvm_config.add_tool_substitutions(tools, [config.bnn_tools_dir])
 
 # GPU code generation: where the CUDA toolkit is installed, ptxas assembles the generated PTX

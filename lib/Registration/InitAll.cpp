@@ -2,11 +2,14 @@
 
 #include "bnn/InitAll.h"
 
+#include "bnn/Conversion/BNNToCPU/BNNToCPU.h"
 #include "bnn/Conversion/BNNToGPU/Passes.h"
+#include "bnn/Pipelines/CPUPipeline.h"
 #include "bnn/Pipelines/GPUPipeline.h"
 #include "bnn/Target/PTX/GPUBundle.h"
 #include "dialects/bnn/IR/BNNDialect.h"
 #include "dialects/bnn/Transforms/Passes.h"
+#include "frontend/onnx/ONNXImporter.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
@@ -19,11 +22,14 @@ void bnn::registerBNNDialects(mlir::DialectRegistry &registry) {
 
 void bnn::registerBNNPasses() {
   mlir::bnn::registerBNNPasses();
+  bnn::registerBNNToCPUPasses();
+  bnn::registerCPUPipeline();
   bnn::registerBNNToGPUPasses();
   bnn::registerGPUPipeline();
 }
 
 void bnn::registerBNNTranslations() {
+  bnn::frontend::registerONNXImportTranslation(); // --import-onnx
   // bnn's own translations (object file + C header, PTX bundles) register here as the code
   // generation parts land; upstream ones (--mlir-to-llvmir, ...) are registered by the tool.
   bnn::registerGPUBundleTranslations();

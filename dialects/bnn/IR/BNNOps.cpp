@@ -210,15 +210,43 @@ OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
     getInputMutable().assign(sign.getInput());
     return getResult();
   }
+  // Only inline dense constants fold here; blobs (model weights) are bnn-pack-constants' job,
+  // which stores the packed words as a blob too.
   auto constant = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput());
   if (!constant || !getType().hasStaticShape())
     return {};
-  PackedType packedType = getType();
-  std::vector<float> signs = readSigns(constant);
-  std::vector<uint64_t> words(packedType.getNumRows() * packedType.getNumWords());
-  ::bnn::ref::packBitsLSBFirst(signs.data(), packedType.getNumRows(), packedType.getK(),
-                               words.data());
-  return DenseElementsAttr::get(packedType.getStorageType(), ArrayRef<uint64_t>(words));
+  FailureOr<SmallVector<uint64_t>> words = packConstantElements(constant, getType());
+  if (failed(words))
+    return {};
+  return DenseElementsAttr::get(getType().getStorageType(), ArrayRef<uint64_t>(*words));
+}
+
+FailureOr<SmallVector<uint64_t>> mlir::bnn::packConstantElements(ElementsAttr values,
+                                                                  PackedType type) {
+  if (!type.hasStaticShape())
+    return failure();
+  std::vector<float> signs;
+  if (auto dense = dyn_cast<DenseElementsAttr>(values)) {
+    signs = readSigns(dense);
+  } else if (auto blob = dyn_cast<DenseF32ResourceElementsAttr>(values)) {
+    std::optional<ArrayRef<float>> data = blob.tryGetAsArrayRef();
+    if (!data)
+      return failure();
+    signs.assign(data->begin(), data->end());
+  } else if (auto blob = dyn_cast<DenseBoolResourceElementsAttr>(values)) {
+    std::optional<ArrayRef<bool>> data = blob.tryGetAsArrayRef();
+    if (!data)
+      return failure();
+    for (bool bit : *data)
+      signs.push_back(bit ? 1.0f : -1.0f);
+  } else {
+    return failure();
+  }
+  if (static_cast<int64_t>(signs.size()) != type.getNumRows() * type.getK())
+    return failure();
+  SmallVector<uint64_t> words(type.getNumRows() * type.getNumWords());
+  ::bnn::ref::packBitsLSBFirst(signs.data(), type.getNumRows(), type.getK(), words.data());
+  return words;
 }
 
 //===----------------------------------------------------------------------===//
@@ -359,13 +387,23 @@ SmallVector<Range> domainOf(OpBuilder &b, Location loc, ArrayRef<int64_t> shape)
 }
 
 /// The operand slices of a binary matmul tile: lhs rows at the leading offsets, rhs rows at
-/// the last (N) offset.
-std::pair<SliceOp, SliceOp> sliceMatmulOperands(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                                                ArrayRef<OpFoldResult> offsets,
-                                                ArrayRef<OpFoldResult> sizes) {
-  auto lhsSlice = SliceOp::create(b, loc, lhs, offsets.drop_back(), sizes.drop_back());
-  auto rhsSlice = SliceOp::create(b, loc, rhs, offsets.take_back(), sizes.take_back());
+/// the last (N) offset. A slice of every row folds away (e.g. the vector of a GEMV).
+std::pair<Value, Value> sliceMatmulOperands(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                                            ArrayRef<OpFoldResult> offsets,
+                                            ArrayRef<OpFoldResult> sizes) {
+  Value lhsSlice = b.createOrFold<SliceOp>(loc, lhs, offsets.drop_back(), sizes.drop_back());
+  Value rhsSlice = b.createOrFold<SliceOp>(loc, rhs, offsets.take_back(), sizes.take_back());
   return {lhsSlice, rhsSlice};
+}
+
+/// The slice ops among `values` (TilingResult::generatedSlices).
+SmallVector<Operation *> slicesAmong(ArrayRef<Value> values) {
+  SmallVector<Operation *> slices;
+  for (Value value : values)
+    if (value)
+      if (Operation *def = value.getDefiningOp(); def && isa<SliceOp, tensor::ExtractSliceOp>(def))
+        slices.push_back(def);
+  return slices;
 }
 
 Value sliceVector(OpBuilder &b, Location loc, Value vector, ArrayRef<OpFoldResult> offsets,
@@ -394,7 +432,7 @@ FailureOr<TilingResult> XnorPopcountOp::getTiledImplementation(OpBuilder &b,
   auto [lhs, rhs] = sliceMatmulOperands(b, getLoc(), getLhs(), getRhs(), offsets, sizes);
   auto tileType = RankedTensorType::get(shapeOf(sizes), getType().getElementType());
   auto tile = XnorPopcountOp::create(b, getLoc(), tileType, lhs, rhs);
-  return TilingResult{{tile}, {tile.getResult()}, {lhs, rhs}};
+  return TilingResult{{tile}, {tile.getResult()}, slicesAmong({lhs, rhs})};
 }
 
 LogicalResult XnorPopcountOp::getResultTilePosition(OpBuilder &, unsigned,
@@ -465,6 +503,14 @@ LogicalResult SliceOp::verify() {
   return success();
 }
 
+OpFoldResult SliceOp::fold(FoldAdaptor) {
+  // Taking every row (in particular the no-op slice of a rank-1 value) is the identity.
+  if (getType() == getSource().getType() &&
+      llvm::all_of(getStaticOffsets(), [](int64_t offset) { return offset == 0; }))
+    return getSource();
+  return {};
+}
+
 namespace {
 /// slice(pack(x)) -> pack(extract_slice(x)): a tile packs only the rows it reads.
 struct SliceOfPack : OpRewritePattern<SliceOp> {
@@ -488,8 +534,8 @@ struct SliceOfPack : OpRewritePattern<SliceOp> {
 
 } // namespace
 
-void SliceOp::getCanonicalizationPatterns(RewritePatternSet &patterns, MLIRContext *context) {
-  patterns.add<SliceOfPack>(context);
+void mlir::bnn::populateSliceOfPackPatterns(RewritePatternSet &patterns) {
+  patterns.add<SliceOfPack>(patterns.getContext());
 }
 
 //===----------------------------------------------------------------------===//
@@ -565,11 +611,8 @@ FailureOr<TilingResult> XnorLinearOp::getTiledImplementation(OpBuilder &b,
   auto tileType = RankedTensorType::get(shapeOf(sizes), b.getF32Type());
   auto tile = XnorLinearOp::create(b, loc, tileType, lhs, rhs, colScale, rowScale, bias,
                                    getActivation());
-  SmallVector<Operation *> slices = {lhs, rhs};
-  for (Value v : {colScale, rowScale, bias})
-    if (v)
-      slices.push_back(v.getDefiningOp());
-  return TilingResult{{tile}, {tile.getResult()}, slices};
+  return TilingResult{
+      {tile}, {tile.getResult()}, slicesAmong({lhs, rhs, colScale, rowScale, bias})};
 }
 
 LogicalResult XnorLinearOp::getResultTilePosition(OpBuilder &, unsigned,

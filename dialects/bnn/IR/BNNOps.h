@@ -20,4 +20,15 @@
 #define GET_OP_CLASSES
 #include "dialects/bnn/IR/BNNOps.h.inc"
 
+namespace mlir::bnn {
+
+/// Packs constant `values` (dense float or i1 elements, or an f32/i1 dense_resource blob) into
+/// the storage words of `type` by the bit contract. Fails when the values cannot be read.
+FailureOr<SmallVector<uint64_t>> packConstantElements(ElementsAttr values, PackedType type);
+
+/// slice(pack(x)) -> pack(extract_slice(x)): moves packing into the consumer of a row slice.
+void populateSliceOfPackPatterns(RewritePatternSet &patterns);
+
+} // namespace mlir::bnn
+
 #endif // BNN_DIALECTS_BNN_IR_BNNOPS_H

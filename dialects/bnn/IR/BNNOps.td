@@ -225,7 +225,7 @@ def BNN_SliceOp : BNN_Op<"slice", [Pure, AttrSizedOperandSegments]> {
     `->` qualified(type($result))
   }];
   let hasVerifier = 1;
-  let hasCanonicalizer = 1;
+  let hasFolder = 1;
   let builders = [
     OpBuilder<(ins "::mlir::Value":$source, "::mlir::ArrayRef<::mlir::OpFoldResult>":$offsets,
                    "::mlir::ArrayRef<::mlir::OpFoldResult>":$sizes)>
@@ -253,7 +253,7 @@ def BNN_XnorLinearOp : BNN_Op<"xnor_linear", [Pure, AttrSizedOperandSegments,
     Each of `col_scale` (shape `[N]`), `row_scale` (the leading dimensions of `lhs`) and `bias`
     (`[N]`) is optional; the operations are applied in exactly this order so the result is
     bit-identical to the unfused `f32` computation. `activation` is `none` or `relu`
-    (`max(y, 0)`). With a `tensor<...xf32>` result, `y` is returned; with a `!bnn.packed` result,
+    (`arith.maximumf(y, +0.0)`: NaN propagates, `-0.0` becomes `+0.0`). With a `tensor<...xf32>` result, `y` is returned; with a `!bnn.packed` result,
     `y` is re-binarized and packed along `N` (`pack(y)`, the input of the next binary layer).
     `bnn-fuse` forms this op from `bnn.xnor_popcount` and a `linalg.generic` epilogue.
 

@@ -4,6 +4,10 @@
 #define BNN_DIALECTS_BNN_TRANSFORMS_PASSES_H
 
 #include "dialects/bnn/IR/BNNDialect.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::bnn {

@@ -24,4 +24,107 @@ def BNNLowerSte : Pass<"bnn-lower-ste"> {
   let dependentDialects = ["::mlir::bnn::BNNDialect"];
 }
 
+def BNNFuse : Pass<"bnn-fuse"> {
+  let summary = "Fuse binarize+pack and absorb xnor_popcount epilogues into bnn.xnor_linear";
+  let description = [{
+    Rewrites the producer/consumer chains around binary matmuls so that intermediate `i32`
+    and `f32` tensors are never materialised:
+
+    * `pack(sign(x))` and `pack(ste(x))`-after-`bnn-lower-ste` become one `bnn.pack` of `x`
+      (one pass over the data);
+    * `bnn.xnor_popcount` followed by an elementwise `linalg.generic` whose body is
+      `sitofp`, then optionally `mulf` by a per-column (`[N]`) scale, `mulf` by a per-row scale,
+      `addf` of a per-column bias and `maximumf(y, 0)` (relu), in that order, becomes one
+      `bnn.xnor_linear` (the order is kept, so results are bit-identical);
+    * `bnn.pack` of a `bnn.xnor_linear` result (re-binarization for the next binary layer)
+      becomes a `bnn.xnor_linear` with a `!bnn.packed` result.
+
+    Only single-use intermediates are fused, so no work is duplicated.
+
+    Example:
+
+    ```mlir
+    %acc = bnn.xnor_popcount %a, %w : !bnn.packed<4x64>, !bnn.packed<32x64> -> tensor<4x32xi32>
+    %h = linalg.generic {...} ins(%acc, %alpha, %bias : ...) outs(%init : tensor<4x32xf32>) {
+      sitofp, mulf by alpha[n], addf bias[n]
+    }
+    %hp = bnn.pack %h : tensor<4x32xf32> -> !bnn.packed<4x32>
+    // becomes
+    %hp = bnn.xnor_linear %a, %w col_scale(%alpha : tensor<32xf32>) bias(%bias : tensor<32xf32>)
+            : !bnn.packed<4x64>, !bnn.packed<32x64> -> !bnn.packed<4x32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::bnn::BNNDialect", "::mlir::linalg::LinalgDialect"];
+}
+
+def BNNPackConstants : Pass<"bnn-pack-constants", "::mlir::ModuleOp"> {
+  let summary = "Pack constant weights at compile time, one bit per binary weight";
+  let description = [{
+    Replaces every `bnn.pack` of a constant (dense elements or a `dense_resource` blob of
+    `f32`, e.g. ONNX initializers) by a `bnn.constant` holding the packed words, so the
+    compiled model stores 1 bit per binary weight and does no packing at run time. Packed
+    constants larger than `inline-limit` bytes are stored as a `dense_resource` blob (kept out
+    of the printed IR, and emitted as raw words into the object file).
+
+    Example:
+
+    ```mlir
+    %w = arith.constant dense<...> : tensor<4096x4096xf32>     // 64 MiB
+    %p = bnn.pack %w : tensor<4096x4096xf32> -> !bnn.packed<4096x4096>
+    // becomes
+    %p = bnn.constant dense_resource<bnn_packed_0> : tensor<4096x64xi64> -> !bnn.packed<4096x4096>  // 2 MiB
+    ```
+  }];
+  let options = [
+    Option<"inlineLimit", "inline-limit", "int64_t", /*default=*/"256",
+           "Largest packed constant, in bytes, kept as inline dense elements">
+  ];
+  let dependentDialects = ["::mlir::bnn::BNNDialect"];
+}
+
+def BNNTile : Pass<"bnn-tile", "::mlir::func::FuncOp"> {
+  let summary = "Tile binary matmuls into parallel output tiles (scf.forall)";
+  let description = [{
+    Tiles `bnn.xnor_popcount` and `bnn.xnor_linear` (float results) over their output with the
+    upstream TilingInterface driver (`scf::tileUsingSCF`), producing an `scf.forall` whose
+    iterations are independent output tiles: the unit of thread parallelism, and a cache
+    block (a tile reads `tile-cols` rows of the weight matrix, sized to stay in L2). Operand rows
+    are handed to each tile with `bnn.slice`.
+
+    Tile sizes come from `tile-rows` / `tile-cols` when given (non-zero) and otherwise from the
+    defaults of `target` (`bnn::getCPUTargetInfo`, the one place a tuning database will feed).
+    Leading batch dimensions beyond the row dimension are tiled by 1. Ops with dynamic result
+    shapes, packed results, or already inside a parallel loop are left alone. With
+    `fuse-packs`, a `bnn.pack` feeding a tile is moved into it (`slice(pack(x)) ->
+    pack(slice(x))`), which trades repeated packing for never materialising the packed
+    operand.
+
+    Example (`tile-rows=64 tile-cols=256`):
+
+    ```mlir
+    %y = bnn.xnor_popcount %a, %w : !bnn.packed<128x1000>, !bnn.packed<512x1000> -> tensor<128x512xi32>
+    // becomes
+    %y = scf.forall (%i, %j) = (0, 0) to (128, 512) step (64, 256) shared_outs(%o = %init) -> ... {
+      %at = bnn.slice %a [%i] [64] : !bnn.packed<128x1000> -> !bnn.packed<64x1000>
+      %wt = bnn.slice %w [%j] [256] : !bnn.packed<512x1000> -> !bnn.packed<256x1000>
+      %t = bnn.xnor_popcount %at, %wt : ... -> tensor<64x256xi32>
+      scf.forall.in_parallel { tensor.parallel_insert_slice %t into %o[%i, %j] [64, 256] [1, 1] ... }
+    }
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"native\"",
+           "CPU target whose default tile sizes apply: native, avx512, avx2 or generic">,
+    Option<"tileRows", "tile-rows", "int64_t", /*default=*/"0",
+           "Rows of the output per tile (0: the target's default)">,
+    Option<"tileCols", "tile-cols", "int64_t", /*default=*/"0",
+           "Columns of the output per tile (0: the target's default)">,
+    Option<"fusePacks", "fuse-packs", "bool", /*default=*/"false",
+           "Move bnn.pack producers of operand slices into the tiles">
+  ];
+  let dependentDialects = ["::mlir::bnn::BNNDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // BNN_TRANSFORMS_PASSES_TD

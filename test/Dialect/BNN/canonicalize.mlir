@@ -179,14 +179,12 @@ func.func @dead(%x: tensor<4x64xf32>, %w: !bnn.packed<8x64>) {
 
 // -----
 
-// A tile packs only the rows it reads.
-// CHECK-LABEL: func.func @slice_of_pack
-// CHECK-SAME: (%[[X:.*]]: tensor<100x70xf32>, %[[I:.*]]: index)
-// CHECK-NEXT: %[[ROWS:.*]] = tensor.extract_slice %[[X]][%[[I]], 0] [16, 70] [1, 1] : tensor<100x70xf32> to tensor<16x70xf32>
-// CHECK-NEXT: %[[P:.*]] = bnn.pack %[[ROWS]] : tensor<16x70xf32> -> !bnn.packed<16x70>
-// CHECK-NEXT: return %[[P]]
-func.func @slice_of_pack(%x: tensor<100x70xf32>, %i: index) -> !bnn.packed<16x70> {
-  %p = bnn.pack %x : tensor<100x70xf32> -> !bnn.packed<100x70>
-  %s = bnn.slice %p [%i] [16] : !bnn.packed<100x70> -> !bnn.packed<16x70>
-  return %s : !bnn.packed<16x70>
+// Slicing every row is the identity.
+// CHECK-LABEL: func.func @full_slice
+// CHECK-SAME: (%[[P:.*]]: !bnn.packed<8x70>, %[[V:.*]]: !bnn.packed<70>)
+// CHECK-NEXT: return %[[P]], %[[V]]
+func.func @full_slice(%p: !bnn.packed<8x70>, %v: !bnn.packed<70>) -> (!bnn.packed<8x70>, !bnn.packed<70>) {
+  %0 = bnn.slice %p [0] [8] : !bnn.packed<8x70> -> !bnn.packed<8x70>
+  %1 = bnn.slice %v [] [] : !bnn.packed<70> -> !bnn.packed<70>
+  return %0, %1 : !bnn.packed<8x70>, !bnn.packed<70>
 }

@@ -1,0 +1,62 @@
+//===- PackConstants.cpp - bnn-pack-constants -----------------------------===//
+
+#include "dialects/bnn/IR/BNNOps.h"
+#include "dialects/bnn/Transforms/Passes.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::bnn {
+#define GEN_PASS_DEF_BNNPACKCONSTANTS
+#include "dialects/bnn/Transforms/Passes.h.inc"
+
+namespace {
+
+struct BNNPackConstantsPass : impl::BNNPackConstantsBase<BNNPackConstantsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    unsigned blobCount = 0;
+    SmallVector<PackOp> packs;
+    getOperation()->walk([&](PackOp pack) { packs.push_back(pack); });
+    for (PackOp pack : packs) {
+      Attribute value;
+      if (!matchPattern(pack.getInput(), m_Constant(&value)))
+        continue;
+      auto elements = dyn_cast<ElementsAttr>(value);
+      if (!elements)
+        continue;
+      PackedType packedType = pack.getType();
+      FailureOr<SmallVector<uint64_t>> words = packConstantElements(elements, packedType);
+      if (failed(words)) {
+        pack.emitError("bnn-pack-constants: cannot read the constant's values (only dense "
+                       "elements and f32/i1 dense_resource blobs are supported)");
+        return signalPassFailure();
+      }
+      RankedTensorType storageType = packedType.getStorageType();
+      ElementsAttr packed;
+      int64_t bytes = static_cast<int64_t>(words->size()) * 8;
+      if (bytes <= inlineLimit) {
+        packed = DenseElementsAttr::get(storageType, ArrayRef<uint64_t>(*words));
+      } else {
+        // A blob keeps big weights out of the printed IR; the name says where it came from.
+        std::string name = "bnn_packed_" + std::to_string(blobCount++);
+        packed = DenseResourceElementsAttr::get(
+            storageType, name,
+            HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<uint64_t>(*words)));
+      }
+      Operation *source = pack.getInput().getDefiningOp();
+      rewriter.setInsertionPoint(pack);
+      rewriter.replaceOpWithNewOp<ConstantOp>(pack, packedType, packed);
+      // The float weights are not needed once packed (unless something else reads them).
+      if (source && source->use_empty())
+        rewriter.eraseOp(source);
+    }
+  }
+};
+
+} // namespace
+} // namespace mlir::bnn

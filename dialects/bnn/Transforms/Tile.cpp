@@ -1,0 +1,88 @@
+//===- Tile.cpp - bnn-tile: parallel output tiles of binary matmuls -------===//
+
+#include "dialects/bnn/IR/BNNOps.h"
+#include "dialects/bnn/Transforms/Passes.h"
+
+#include "bnn/Target/CPUTarget.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::bnn {
+#define GEN_PASS_DEF_BNNTILE
+#include "dialects/bnn/Transforms/Passes.h.inc"
+
+namespace {
+
+/// Output tile sizes for a result of `shape`: 1 for outer batch dimensions, `rows` for the last
+/// leading (row) dimension, `cols` for N; never larger than the dimension.
+SmallVector<OpFoldResult> tileSizesFor(OpBuilder &b, ArrayRef<int64_t> shape, int64_t rows,
+                                       int64_t cols) {
+  SmallVector<OpFoldResult> sizes;
+  int64_t rank = shape.size();
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t size = i == rank - 1 ? cols : (i == rank - 2 ? rows : 1);
+    sizes.push_back(b.getIndexAttr(std::min(size, shape[i])));
+  }
+  return sizes;
+}
+
+struct BNNTilePass : impl::BNNTileBase<BNNTilePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    llvm::Expected<::bnn::CPUTargetInfo> info = ::bnn::getCPUTargetInfo(target);
+    if (!info) {
+      getOperation()->emitError() << "bnn-tile: " << llvm::toString(info.takeError());
+      return signalPassFailure();
+    }
+    int64_t rows = tileRows > 0 ? int64_t(tileRows) : info->tileRows;
+    int64_t cols = tileCols > 0 ? int64_t(tileCols) : info->tileCols;
+
+    SmallVector<TilingInterface> candidates;
+    getOperation()->walk([&](Operation *op) {
+      if (!isa<XnorPopcountOp, XnorLinearOp>(op))
+        return;
+      if (auto linear = dyn_cast<XnorLinearOp>(op); linear && linear.hasPackedResult())
+        return; // 64 columns share a word: tiles would race on it.
+      auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+      if (!resultType || !resultType.hasStaticShape() || resultType.getNumElements() == 0)
+        return;
+      if (op->getParentOfType<scf::ForallOp>() || op->getParentOfType<scf::ParallelOp>())
+        return;
+      // Tiles are the unit of thread parallelism: small products run as one kernel.
+      int64_t words = cast<PackedType>(op->getOperand(0).getType()).getNumWords();
+      if (resultType.getNumElements() * words < info->minParallelWork)
+        return;
+      candidates.push_back(cast<TilingInterface>(op));
+    });
+
+    IRRewriter rewriter(&getContext());
+    for (TilingInterface op : candidates) {
+      auto shape = cast<RankedTensorType>(op->getResult(0).getType()).getShape();
+      scf::SCFTilingOptions options;
+      options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+      options.setTileSizes(tileSizesFor(rewriter, shape, rows, cols));
+      rewriter.setInsertionPoint(op);
+      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(rewriter, op, options);
+      if (failed(tiled)) {
+        op->emitError("bnn-tile: could not tile this op");
+        return signalPassFailure();
+      }
+      rewriter.replaceOp(op, tiled->replacements);
+    }
+
+    if (fusePacks) {
+      RewritePatternSet patterns(&getContext());
+      populateSliceOfPackPatterns(patterns);
+      if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace
+} // namespace mlir::bnn

@@ -1,0 +1,45 @@
+//===- CPUPipeline.h - bnn-cpu-pipeline -------------------------*- C++ -*-===//
+
+#ifndef BNN_PIPELINES_CPUPIPELINE_H
+#define BNN_PIPELINES_CPUPIPELINE_H
+
+#include "mlir/Pass/PassOptions.h"
+
+#include <string>
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace bnn {
+
+struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
+  Option<std::string> target{*this, "target",
+                             llvm::cl::desc("CPU target: native, avx512, avx2 or generic"),
+                             llvm::cl::init("native")};
+  Option<bool> threads{*this, "threads",
+                       llvm::cl::desc("Run output tiles and row blocks on all cores (OpenMP); "
+                                      "results are identical either way"),
+                       llvm::cl::init(true)};
+  Option<bool> inference{*this, "inference",
+                         llvm::cl::desc("Compile for inference: bnn.ste becomes bnn.sign"),
+                         llvm::cl::init(true)};
+  Option<int64_t> tileRows{*this, "tile-rows",
+                           llvm::cl::desc("bnn-tile rows per tile (0: target default)"),
+                           llvm::cl::init(0)};
+  Option<int64_t> tileCols{*this, "tile-cols",
+                           llvm::cl::desc("bnn-tile columns per tile (0: target default)"),
+                           llvm::cl::init(0)};
+};
+
+/// bnn + func/tensor/arith/math/linalg/tosa on tensors -> LLVM dialect for a CPU:
+/// bnn passes (lower-ste, fuse, pack-constants, tile), convert-bnn-to-cpu, one-shot
+/// bufferization with results as out-parameters, loops (OpenMP when `threads`), LLVM.
+void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &options);
+
+/// Registers `bnn-cpu-pipeline` for bnn-opt.
+void registerCPUPipeline();
+
+} // namespace bnn
+
+#endif // BNN_PIPELINES_CPUPIPELINE_H

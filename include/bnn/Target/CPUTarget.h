@@ -1,0 +1,58 @@
+//===- CPUTarget.h - what bnn knows about an x86 CPU target -----*- C++ -*-===//
+//
+// The one place that maps a CPU target name (`native`, `avx512`, `avx2`, `generic`) to the
+// decisions code generation takes from it: the vector width of the XOR/popcount loop, the
+// register block of the micro-kernel, the cache/thread tile sizes of bnn-tile, and the LLVM CPU
+// and features the code is compiled for. A tuning database will override these defaults later
+// through the same struct.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BNN_TARGET_CPUTARGET_H
+#define BNN_TARGET_CPUTARGET_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+
+namespace bnn {
+
+struct CPUTargetInfo {
+  /// Canonical name: avx512, avx2 or generic (`native` resolves to one of them).
+  std::string name;
+  /// 64-bit words per vector in the XOR/popcount loop (8 = 512 bits, 4 = 256, 1 = scalar).
+  int64_t vectorWords = 1;
+  /// Micro-kernel register block: rows of lhs x rows of rhs accumulated at once.
+  int64_t registerRows = 1;
+  int64_t registerCols = 1;
+  /// Columns of the single-row block (GEMV, and rows left over below registerRows): with one
+  /// lhs row live, more rhs rows fit, and a multiple of vectorWords reduces with one add tree.
+  int64_t singleRowCols = 1;
+  /// bnn-tile's default tile of the output (rows x columns): one unit of thread parallelism,
+  /// sized so that the rhs panel it reads stays in L2.
+  int64_t tileRows = 64;
+  int64_t tileCols = 256;
+  /// Least work (64-bit word operations) for which a kernel runs on several threads: below
+  /// it, forking and joining threads costs more than the work itself.
+  int64_t minParallelWork = int64_t(1) << 16;
+  /// What LLVM compiles for: a CPU name and a feature string (`+avx2,+popcnt,...`).
+  std::string llvmCPU;
+  std::string llvmFeatures;
+};
+
+/// The target names accepted by the `target` options of bnn's CPU passes and tools.
+llvm::StringRef getCPUTargetNames();
+
+/// Resolves `name` (native, avx512, avx2, generic) to its code generation decisions; `native`
+/// asks the host CPU. Fails with a message naming the valid targets for anything else.
+llvm::Expected<CPUTargetInfo> getCPUTargetInfo(llvm::StringRef name);
+
+/// True when the host can run code compiled for `info` (used by tests to skip what the machine
+/// cannot execute).
+bool hostSupports(const CPUTargetInfo &info);
+
+} // namespace bnn
+
+#endif // BNN_TARGET_CPUTARGET_H

@@ -1,0 +1,104 @@
+//===- CPUPipeline.cpp - bnn-cpu-pipeline ---------------------------------===//
+
+#include "bnn/Pipelines/CPUPipeline.h"
+
+#include "bnn/Conversion/BNNToCPU/BNNToCPU.h"
+#include "dialects/bnn/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Dialect/Tosa/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+namespace bnnir = mlir::bnn;
+
+void ::bnn::buildCPUPipeline(OpPassManager &pm, const ::bnn::CPUPipelineOptions &options) {
+  // bnn level.
+  if (options.inference)
+    pm.addPass(bnnir::createBNNLowerSte());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bnnir::createBNNFuse());
+  pm.addPass(bnnir::createBNNPackConstants());
+  bnnir::BNNTileOptions tile;
+  tile.target = options.target;
+  tile.tileRows = options.tileRows;
+  tile.tileCols = options.tileCols;
+  pm.addNestedPass<func::FuncOp>(bnnir::createBNNTile(tile));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  ::bnn::ConvertBNNToCPUOptions convert;
+  convert.target = options.target;
+  convert.parallel = options.threads;
+  pm.addPass(::bnn::createConvertBNNToCPU(convert));
+
+  // What the ONNX frontend may emit besides linalg: TOSA.
+  pm.addNestedPass<func::FuncOp>(tosa::createTosaToLinalgNamed());
+  pm.addNestedPass<func::FuncOp>(tosa::createTosaToLinalg());
+  pm.addNestedPass<func::FuncOp>(createTosaToArithPass());
+  pm.addNestedPass<func::FuncOp>(createTosaToTensorPass());
+  pm.addPass(createCanonicalizerPass());
+
+  // Tensors -> buffers; results become caller-provided out-parameters.
+  pm.addNestedPass<func::FuncOp>(::bnn::createBNNCopyRepeatedResults());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.modifyPublicFunctions = true;
+  outParams.hoistStaticAllocs = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addPass(createCanonicalizerPass());
+  bufferization::BufferDeallocationPipelineOptions dealloc;
+  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+
+  // Loops, threads, LLVM.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
+  if (options.threads) {
+    pm.addPass(createConvertSCFToOpenMPPass());
+    // The kernels allocate nothing on the stack, so the memref.alloca_scope that scf-to-openmp
+    // wraps around each parallel body is inlined away (it must go before scf-to-cf splits the
+    // body into blocks).
+    pm.addPass(createCanonicalizerPass());
+  }
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  // Math ops LLVM has no intrinsic for, as the ONNX frontend emits them (Erf, integer Pow):
+  // math.ipowi/fpowi become generated functions; what math-to-llvm leaves (math.erf) becomes a
+  // libm call. math-to-libm must come after math-to-llvm, which owns math.ctpop and friends.
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  if (options.threads)
+    pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+  ::bnn::BNNSetCPUTargetOptions targetAttrs;
+  targetAttrs.target = options.target;
+  pm.addPass(::bnn::createBNNSetCPUTarget(targetAttrs));
+}
+
+void ::bnn::registerCPUPipeline() {
+  PassPipelineRegistration<::bnn::CPUPipelineOptions>(
+      "bnn-cpu-pipeline",
+      "Compile bnn + tensor programs to the LLVM dialect for an x86 CPU (bnn passes, "
+      "convert-bnn-to-cpu, bufferization, OpenMP threads, LLVM)",
+      ::bnn::buildCPUPipeline);
+}

@@ -1,0 +1,122 @@
+// RUN: bnn-opt %s --convert-bnn-to-cpu="target=avx512" --split-input-file | FileCheck %s --check-prefix=AVX512
+// RUN: bnn-opt %s --convert-bnn-to-cpu="target=avx2" --split-input-file | FileCheck %s --check-prefix=AVX2
+// RUN: bnn-opt %s --convert-bnn-to-cpu="target=generic parallel=false" --split-input-file | FileCheck %s --check-prefix=GENERIC
+// RUN: not bnn-opt %s --convert-bnn-to-cpu="target=z80" 2>&1 | FileCheck %s --check-prefix=BADTARGET
+// BADTARGET: convert-bnn-to-cpu: unknown CPU target 'z80' (expected one of native, avx512, avx2, generic)
+
+// The micro-kernel: 4 x 4 (avx512), 2 x 3 (avx2) or 2 x 2 (generic) accumulators of
+// XOR + ctpop over vector<8/4/1 x i64>, row blocks in parallel (enough work: 64 x 300 x 16).
+// AVX512-LABEL: func.func @gemm
+// AVX512-SAME: (%[[A:.*]]: tensor<64x16xi64>, %[[B:.*]]: tensor<300x16xi64>) -> tensor<64x300xi32>
+// AVX512: bufferization.to_buffer %[[A]] read_only : tensor<64x16xi64> to memref<64x16xi64, strided<[?, 1], offset: ?>>
+// AVX512: memref.alloc() {alignment = 64 : i64} : memref<64x300xi32>
+// AVX512: scf.parallel
+// AVX512: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
+// AVX512-COUNT-8: vector.load %{{.*}} : memref<{{.*}}>, vector<8xi64>
+// AVX512-COUNT-16: math.ctpop %{{.*}} : vector<8xi64>
+// AVX512: } {llvm.loop_annotation = #{{.*}}}
+// AVX512: vector.shuffle
+// AVX512: vector.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] : memref<64x300xi32>, vector<4xi32>
+// AVX512: bufferization.to_tensor %{{.*}} restrict writable : memref<64x300xi32> to tensor<64x300xi32>
+// AVX2-LABEL: func.func @gemm
+// AVX2-COUNT-6: math.ctpop %{{.*}} : vector<4xi64>
+// GENERIC-LABEL: func.func @gemm
+// GENERIC-NOT: scf.parallel
+// GENERIC-COUNT-4: math.ctpop %{{.*}} : vector<1xi64>
+func.func @gemm(%a: !bnn.packed<64x1000>, %b: !bnn.packed<300x1000>) -> tensor<64x300xi32> {
+  %y = bnn.xnor_popcount %a, %b : !bnn.packed<64x1000>, !bnn.packed<300x1000> -> tensor<64x300xi32>
+  return %y : tensor<64x300xi32>
+}
+
+// -----
+
+// A few hundred word operations: not worth waking threads.
+// AVX512-LABEL: func.func @tiny
+// AVX512-NOT: scf.parallel
+// AVX512: math.ctpop
+func.func @tiny(%a: !bnn.packed<8x1000>, %b: !bnn.packed<12x1000>) -> tensor<8x12xi32> {
+  %y = bnn.xnor_popcount %a, %b : !bnn.packed<8x1000>, !bnn.packed<12x1000> -> tensor<8x12xi32>
+  return %y : tensor<8x12xi32>
+}
+
+// -----
+
+// K = 100: 2 words, fewer than one 8-word vector: only the narrower tail loads.
+// AVX512-LABEL: func.func @short_rows
+// AVX512-NOT: scf.for {{.*}} iter_args
+// AVX512: vector.load %{{.*}} : memref<{{.*}}>, vector<2xi64>
+// AVX512: math.ctpop %{{.*}} : vector<2xi64>
+// AVX512: vector.insert_strided_slice %{{.*}}, %{{.*}} {offsets = [0], strides = [1]} : vector<2xi64> into vector<8xi64>
+func.func @short_rows(%a: !bnn.packed<4x100>, %b: !bnn.packed<4x100>) -> tensor<4x4xi32> {
+  %y = bnn.xnor_popcount %a, %b : !bnn.packed<4x100>, !bnn.packed<4x100> -> tensor<4x4xi32>
+  return %y : tensor<4x4xi32>
+}
+
+// -----
+
+// Pack: 64 floats -> one word through a vector compare (`uge 0`: -0.0 and NaN are +1) and an
+// i1-vector bitcast; the partial last word reads -1 past K so its padding bits stay zero.
+// AVX512-LABEL: func.func @pack
+// AVX512: %[[PAD:.*]] = arith.constant -1.000000e+00 : f32
+// AVX512: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}], %[[PAD]] {in_bounds = [true]} : memref<3x130xf32, strided<[?, 1], offset: ?>>, vector<64xf32>
+// AVX512: arith.cmpf uge, %{{.*}}, %{{.*}} : vector<64xf32>
+// AVX512: vector.bitcast %{{.*}} : vector<64xi1> to vector<1xi64>
+// AVX512: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}], %[[PAD]] : memref<3x130xf32, strided<[?, 1], offset: ?>>, vector<64xf32>
+func.func @pack(%x: tensor<3x130xf32>) -> !bnn.packed<3x130> {
+  %p = bnn.pack %x : tensor<3x130xf32> -> !bnn.packed<3x130>
+  return %p : !bnn.packed<3x130>
+}
+
+// -----
+
+// AVX512-LABEL: func.func @unpack
+// AVX512: vector.bitcast %{{.*}} : vector<1xi64> to vector<64xi1>
+// AVX512: arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<64xi1>, vector<64xf32>
+// AVX512: vector.transfer_write
+func.func @unpack(%p: !bnn.packed<2x64>) -> tensor<2x64xf32> {
+  %x = bnn.unpack %p : !bnn.packed<2x64> -> tensor<2x64xf32>
+  return %x : tensor<2x64xf32>
+}
+
+// -----
+
+// Elementwise ops are linalg.generic; the computed scale is a mean of |x| summed in f64.
+// AVX512-LABEL: func.func @elementwise
+// AVX512: linalg.generic
+// AVX512: arith.cmpf uge
+// AVX512: arith.select
+// AVX512: arith.extf %{{.*}} : f32 to f64
+// AVX512: math.absf %{{.*}} : f64
+// AVX512: arith.negf
+func.func @elementwise(%x: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
+  %s = bnn.sign %x : tensor<4x8xf32>
+  %t = bnn.ste %x : tensor<4x8xf32>
+  %c = bnn.scaled_sign per_channel %x : tensor<4x8xf32>
+  return %s, %t, %c : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
+}
+
+// -----
+
+// Constants and slices act on the storage words.
+// AVX512-LABEL: func.func @constant_slice
+// AVX512: %[[C:.*]] = arith.constant dense<{{\[}}[5], [4]]> : tensor<2x1xi64>
+// AVX512: tensor.extract_slice %[[C]][1, 0] [1, 1] [1, 1] : tensor<2x1xi64> to tensor<1x1xi64>
+func.func @constant_slice() -> !bnn.packed<1x3> {
+  %c = bnn.constant dense<[[5], [4]]> : tensor<2x1xi64> -> !bnn.packed<2x3>
+  %s = bnn.slice %c [1] [1] : !bnn.packed<2x3> -> !bnn.packed<1x3>
+  return %s : !bnn.packed<1x3>
+}
+
+// -----
+
+// A fused layer with a packed result re-binarizes into zeroed words.
+// AVX512-LABEL: func.func @linear_packed
+// AVX512: linalg.fill ins(%{{.*}} : i64) outs(%{{.*}} : memref<4x1xi64>)
+// AVX512: arith.sitofp
+// AVX512: arith.mulf
+// AVX512: arith.cmpf uge
+// AVX512: arith.ori
+func.func @linear_packed(%a: !bnn.packed<4x64>, %w: !bnn.packed<8x64>, %s: tensor<8xf32>) -> !bnn.packed<4x8> {
+  %y = bnn.xnor_linear %a, %w col_scale(%s : tensor<8xf32>) : !bnn.packed<4x64>, !bnn.packed<8x64> -> !bnn.packed<4x8>
+  return %y : !bnn.packed<4x8>
+}

@@ -1,0 +1,81 @@
+//===- bnn-compile.cpp - ahead-of-time compiler driver --------------------===//
+//
+//   bnn-compile model.mlir -o model.o --header model.h [--target=avx512] [--num-threads=1]
+//
+// Compiles a bnn module for a CPU into an object file plus a C header declaring each public
+// function, for applications that embed the generated code with the bnn runtime (no MLIR).
+//
+//===----------------------------------------------------------------------===//
+
+#include "bnn/Execution/Jit.h"
+#include "bnn/InitAll.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+static cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<module.mlir>"),
+                                          cl::Required);
+static cl::opt<std::string> objectFilename("o", cl::desc("Object file to write"),
+                                           cl::value_desc("file.o"), cl::Required);
+static cl::opt<std::string> headerFilename("header", cl::desc("C header to write (default: the "
+                                                              "object's name with .h)"),
+                                           cl::init(""));
+static cl::opt<std::string> target("target",
+                                   cl::desc("CPU target: native, avx512, avx2 or generic"),
+                                   cl::init("native"));
+static cl::opt<unsigned> threads("num-threads",
+                                 cl::desc("1: single-threaded code without OpenMP; otherwise "
+                                          "parallel loops on libomp"),
+                                 cl::init(0));
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "bnn-compile: bnn module -> object file + C header\n");
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  bnn::registerBNNDialects(registry);
+  mlir::MLIRContext context(registry);
+
+  std::string error;
+  std::unique_ptr<MemoryBuffer> file = mlir::openInputFile(inputFilename, &error);
+  if (!file) {
+    errs() << "bnn-compile: error: " << error << "\n";
+    return 1;
+  }
+  SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
+  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+
+  std::string header = headerFilename;
+  if (header.empty()) {
+    SmallString<128> path(objectFilename);
+    sys::path::replace_extension(path, "h");
+    header = std::string(path);
+  }
+  bnn::JitOptions options;
+  options.target = target;
+  options.numThreads = threads;
+  if (Error compileError =
+          bnn::compileToObject(*module, options, objectFilename, header, inputFilename)) {
+    errs() << "bnn-compile: error: " << toString(std::move(compileError)) << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -34,6 +34,9 @@ public:
   /// outputs). `col` is even; when n is even the pair is stored as one 8-byte vector.
   void storePair(mlir::Value row, mlir::Value col, mlir::Value dot0, mlir::Value dot1);
 
+  /// Stores dot (Int32) or y (Float32) at (row, col), which the caller has bounds-checked.
+  void storeOne(mlir::Value row, mlir::Value col, mlir::Value dot);
+
   /// Stores one u32 of a packed result row: bits for columns [32*u32Index, 32*u32Index + 32).
   /// Skipped when `row` >= m or the u32 lies past the row's padded words.
   void storePackedU32(mlir::Value row, mlir::Value u32Index, mlir::Value bits);

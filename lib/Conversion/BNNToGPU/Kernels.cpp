@@ -316,6 +316,12 @@ void EpilogueEmitter::storePair(Value row, Value col, Value dot0, Value dot1) {
   e.ifThen(e.land(rowOk, e.ult(col1, e.idx(n))), [&] { e.store(v1, out, e.addc(base, 1)); });
 }
 
+void EpilogueEmitter::storeOne(Value row, Value col, Value dot) {
+  Value v = specification.output == EpilogueSpec::Output::Float32 ? floatValue(dot, row, col)
+                                                                  : dot;
+  e.store(v, out, e.add(e.mulc(row, n), col));
+}
+
 void EpilogueEmitter::storePackedU32(Value row, Value u32Index, Value bits) {
   ImplicitLocOpBuilder &b = e.b;
   Value ok = e.land(e.ult(row, e.idx(m)), e.ult(u32Index, e.idx(packedU32PerRow())));
@@ -397,14 +403,9 @@ void buildGemvBody(KernelEmitter &e, gpu::GPUFuncOp func, int64_t n, int64_t k,
   if (epilogue.output != EpilogueSpec::Output::Packed) {
     for (int64_t r = 0; r < rowsPerGroup; ++r) {
       Value row = e.addc(firstRow, r);
-      e.ifThen(e.land(isLeader, e.ult(row, e.idx(n))), [&] {
-        Value rowC = e.minu(row, e.idx(n - 1));
-        Value v = epilogue.output == EpilogueSpec::Output::Float32
-                      ? epi.floatValue(dots[r], e.idx(0), rowC)
-                      : dots[r];
-        Value flat = e.flatten(out);
-        e.store(v, flat, row);
-      });
+      // The GEMV's output "column" is the rhs row.
+      e.ifThen(e.land(isLeader, e.ult(row, e.idx(n))),
+               [&] { epi.storeOne(e.idx(0), row, dots[r]); });
     }
     return;
   }

@@ -36,8 +36,18 @@ if ! { cmake -S "$ROOT/benchmarks/gpu" -B "$BUILD" "${generator[@]}" -DCMAKE_BUI
 fi
 
 echo "==> Correctness sweep (bit-exact against the reference semantics)"
-"$BUILD/bin/bnn-gpu-sweep" "$DIR"/sweep-*.bundle >"$RESULTS/sweep.log" 2>&1 || status=1
-grep -E "^(FAIL|bundle|device|bnn-gpu-sweep)" "$RESULTS/sweep.log" | head -60
+ls "$DIR"/sweep-*.bundle "$DIR"/bench-*.bundle >/dev/null || {
+  echo "no bundles in $DIR: run benchmarks/gpu/prepare.sh where bnn is built, and carry $DIR"
+  exit 1
+}
+"$BUILD/bin/bnn-gpu-sweep" "$DIR"/sweep-*.bundle >"$RESULTS/sweep.log" 2>&1
+sweep=$?
+grep -E "^(FAIL|bundle|device|bnn-gpu-sweep|SKIPPED)" "$RESULTS/sweep.log" | head -60
+if [ $sweep -eq 77 ]; then
+  echo "No usable GPU here: nothing was measured (run this on the GPU machine)."
+  exit 77
+fi
+[ $sweep -eq 0 ] || status=1
 
 echo "==> bnn kernels"
 "$BUILD/bin/bnn-gpu-bench" "$DIR"/bench-*.bundle | tee "$RESULTS/bnn.jsonl" || status=1

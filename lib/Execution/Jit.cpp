@@ -178,13 +178,7 @@ llvm::Expected<std::unique_ptr<JitModule>> JitModule::compile(mlir::ModuleOp mod
     jit->signatures[name] = std::move(signature);
   if (llvm::Error error = lowerToLLVMDialect(module, options))
     return std::move(error);
-  mlir::MLIRContext *context = module.getContext();
 
-  mlir::DialectRegistry registry;
-  mlir::registerBuiltinDialectTranslation(registry);
-  mlir::registerLLVMDialectTranslation(registry);
-  mlir::registerOpenMPDialectTranslation(registry);
-  context->appendDialectRegistry(registry);
 
   mlir::ExecutionEngineOptions engineOptions;
   auto optimize = mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
@@ -252,6 +246,12 @@ llvm::Error bnn::lowerToLLVMDialect(mlir::ModuleOp module, const JitOptions &opt
   });
   if (mlir::failed(pm.run(module)))
     return createStringError("bnn-cpu-pipeline failed:\n" + diagnostics);
+  // What translating the result to LLVM IR needs (the JIT and the object emitter both do).
+  mlir::DialectRegistry registry;
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerOpenMPDialectTranslation(registry);
+  context->appendDialectRegistry(registry);
   return llvm::Error::success();
 }
 

@@ -342,15 +342,23 @@ RankedTensorType XnorPopcountOp::inferResultType(PackedType lhs, PackedType rhs)
   return RankedTensorType::get(shape, IntegerType::get(lhs.getContext(), 32));
 }
 
+/// What both binary matmuls require of their operands: an N x K rhs and one K.
+static LogicalResult verifyMatmulOperands(Operation *op, PackedType lhsType,
+                                          PackedType rhsType) {
+  if (rhsType.getRank() != 2)
+    return op->emitOpError("expected rhs to be an N x K matrix of rank 2, found rank ")
+           << rhsType.getRank() << " (" << rhsType << ")";
+  if (lhsType.getK() != rhsType.getK())
+    return op->emitOpError("K mismatch: lhs has K = ")
+           << lhsType.getK() << " bits, rhs has K = " << rhsType.getK() << " bits";
+  return success();
+}
+
 LogicalResult XnorPopcountOp::verify() {
   PackedType lhsType = getLhs().getType();
   PackedType rhsType = getRhs().getType();
-  if (rhsType.getRank() != 2)
-    return emitOpError("expected rhs to be an N x K matrix of rank 2, found rank ")
-           << rhsType.getRank() << " (" << rhsType << ")";
-  if (lhsType.getK() != rhsType.getK())
-    return emitOpError("K mismatch: lhs has K = ")
-           << lhsType.getK() << " bits, rhs has K = " << rhsType.getK() << " bits";
+  if (failed(verifyMatmulOperands(*this, lhsType, rhsType)))
+    return failure();
   RankedTensorType expected = inferResultType(lhsType, rhsType);
   if (getType() != expected)
     return emitOpError("expected result type ")
@@ -545,18 +553,11 @@ void mlir::bnn::populateSliceOfPackPatterns(RewritePatternSet &patterns) {
 LogicalResult XnorLinearOp::verify() {
   PackedType lhsType = getLhs().getType();
   PackedType rhsType = getRhs().getType();
-  if (rhsType.getRank() != 2)
-    return emitOpError("expected rhs to be an N x K matrix of rank 2, found rank ")
-           << rhsType.getRank() << " (" << rhsType << ")";
-  if (lhsType.getK() != rhsType.getK())
-    return emitOpError("K mismatch: lhs has K = ")
-           << lhsType.getK() << " bits, rhs has K = " << rhsType.getK() << " bits";
-  SmallVector<int64_t> shape(lhsType.getShape().drop_back());
-  shape.push_back(rhsType.getShape().front());
-  ArrayRef<int64_t> resultShape = isa<PackedType>(getType())
-                                      ? cast<PackedType>(getType()).getShape()
-                                      : cast<RankedTensorType>(getType()).getShape();
-  if (resultShape != ArrayRef<int64_t>(shape))
+  if (failed(verifyMatmulOperands(*this, lhsType, rhsType)))
+    return failure();
+  ArrayRef<int64_t> shape = XnorPopcountOp::inferResultType(lhsType, rhsType).getShape();
+  ArrayRef<int64_t> resultShape = getResultShape();
+  if (resultShape != shape)
     return emitOpError("expected result shape ")
            << shapeToString(shape) << " (lhs leading dimensions, then N), found "
            << shapeToString(resultShape);

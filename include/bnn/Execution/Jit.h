@@ -103,7 +103,8 @@ llvm::Expected<ElementKind> elementKindOf(mlir::Type type);
 llvm::Expected<std::vector<std::pair<std::string, FunctionSignature>>>
 collectSignatures(mlir::ModuleOp module);
 
-/// Lowers `module` with bnn-cpu-pipeline for `options` (diagnostics go into the error).
+/// Lowers `module` with bnn-cpu-pipeline for `options` (diagnostics go into the error) and
+/// registers the LLVM IR translations the result needs in its context.
 llvm::Error lowerToLLVMDialect(mlir::ModuleOp module, const JitOptions &options);
 
 /// Ahead-of-time compilation: lowers `module`, writes a relocatable object for the target to

@@ -371,19 +371,12 @@ Value emitPlainSign(OpBuilder &b, Location loc, Value input) {
   });
 }
 
-struct SignLowering : OpConversionPattern<bnnir::SignOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(bnnir::SignOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, emitPlainSign(rewriter, op.getLoc(), adaptor.getInput()));
-    return success();
-  }
-};
-
-/// Forward of the straight-through estimator; its backward rule belongs to training steps.
-struct SteLowering : OpConversionPattern<bnnir::SteOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(bnnir::SteOp op, OpAdaptor adaptor,
+/// bnn.sign, and bnn.ste whose forward is the same sign (its backward rule belongs to
+/// training steps).
+template <typename OpTy>
+struct PlainSignLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(op, emitPlainSign(rewriter, op.getLoc(), adaptor.getInput()));
     return success();
@@ -932,7 +925,8 @@ void ::bnn::populateBNNToCPUTypeConversion(TypeConverter &converter) {
 void ::bnn::populateBNNToCPUPatterns(const TypeConverter &converter, RewritePatternSet &patterns,
                                    const CPUTargetInfo &target, bool parallel) {
   MLIRContext *context = patterns.getContext();
-  patterns.add<ConstantLowering, SliceLowering, SignLowering, SteLowering, ScaledSignLowering>(
+  patterns.add<ConstantLowering, SliceLowering, PlainSignLowering<bnnir::SignOp>,
+               PlainSignLowering<bnnir::SteOp>, ScaledSignLowering>(
       converter, context);
   patterns.add<PackLowering, UnpackLowering>(converter, context, target, parallel);
   patterns.add<BinaryMatmulLowering<bnnir::XnorPopcountOp>,

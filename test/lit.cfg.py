@@ -27,10 +27,22 @@ llvm_config.use_default_substitutions()
 # not on PATH by default; bnn's own tools come first.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.bnn_tools_dir, append_path=True)
-tools = ["bnn-opt", "bnn-translate", "bnn-run", "bnn-onnx-conformance"]
+tools = ["bnn-opt", "bnn-translate", "bnn-run", "bnn-onnx-conformance", "bnn-gpu-bundle-info"]
 llvm_config.add_tool_substitutions(tools, [config.bnn_tools_dir])
 
 # The ONNX importer's libFuzzer binary, built by a clang configuration (frontend/CMakeLists.txt).
 if config.bnn_onnx_fuzzer and os.path.exists(config.bnn_onnx_fuzzer):
     config.available_features.add("onnx-fuzzer")
     config.substitutions.append(("%onnx_fuzzer", config.bnn_onnx_fuzzer))
+
+# GPU code generation: where the CUDA toolkit is installed, ptxas assembles the generated PTX
+# (tests with `REQUIRES: ptxas`); elsewhere those tests are reported as unsupported.
+import shutil
+
+ptxas = shutil.which("ptxas")
+if not ptxas and os.access("/usr/local/cuda/bin/ptxas", os.X_OK):
+    ptxas = "/usr/local/cuda/bin/ptxas"
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+config.excludes.append("gen_sweep.py")

@@ -3,21 +3,30 @@
 #include "bnn/InitAll.h"
 
 #include "bnn/Conversion/BNNToCPU/BNNToCPU.h"
+#include "bnn/Conversion/BNNToGPU/Passes.h"
 #include "bnn/Pipelines/CPUPipeline.h"
+#include "bnn/Pipelines/GPUPipeline.h"
+#include "bnn/Target/PTX/GPUBundle.h"
 #include "dialects/bnn/IR/BNNDialect.h"
 #include "dialects/bnn/Transforms/Passes.h"
 #include "frontend/builders/GraphBuilders.h"
 #include "frontend/onnx/ONNXImporter.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 
 void bnn::registerBNNDialects(mlir::DialectRegistry &registry) {
   registry.insert<mlir::bnn::BNNDialect>();
+  // gpu-module-to-binary (bnn-gpu-pipeline) translates kernels to LLVM IR for the NVPTX
+  // backend; like mlir-opt, register those translations with the dialects.
+  mlir::registerAllGPUToLLVMIRTranslations(registry);
 }
 
 void bnn::registerBNNPasses() {
   mlir::bnn::registerBNNPasses();
   bnn::registerBNNToCPUPasses();
   bnn::registerCPUPipeline();
+  bnn::registerBNNToGPUPasses();
+  bnn::registerGPUPipeline();
 }
 
 void bnn::registerBNNTranslations() {
@@ -25,4 +34,5 @@ void bnn::registerBNNTranslations() {
   bnn::frontend::registerGraphBuilderTranslation(); // --build-graph
   // bnn's own translations (object file + C header, PTX bundles) register here as the code
   // generation parts land; upstream ones (--mlir-to-llvmir, ...) are registered by the tool.
+  bnn::registerGPUBundleTranslations();
 }

@@ -1,0 +1,79 @@
+//===- BNNToGPU.h - bnn to GPU lowering: targets and tiling -----*- C++ -*-===//
+//
+// What convert-bnn-to-gpu knows about target chips, and the one place where GEMM kernels and
+// their tile sizes are chosen (selectGemmTiling). The autotuner that will choose tile sizes
+// later plugs in here, through GemmTilingOverrides.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BNN_CONVERSION_BNNTOGPU_BNNTOGPU_H
+#define BNN_CONVERSION_BNNTOGPU_BNNTOGPU_H
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <string>
+
+namespace bnn::gpugen {
+
+/// A target chip as far as code generation cares.
+struct ChipInfo {
+  std::string name;                 ///< "sm_90a"
+  int smVersion = 0;                ///< 80, 86, 89, 90
+  bool hasWgmma = false;            ///< sm_90a: wgmma with b1 operands
+  int64_t maxSharedBytesPerBlock = 0; ///< opt-in dynamic shared memory limit per block
+  int64_t multiprocessors = 0;      ///< of the usual part (A100: 108, H100 SXM: 132), for
+                                    ///< sizing grids; a heuristic, not a requirement
+};
+
+/// Parses "sm_80", "sm_86", "sm_89", "sm_90" or "sm_90a". Fails for anything else (the b1
+/// AND+POPC tensor-core MMA needs sm_80 or newer).
+mlir::FailureOr<ChipInfo> parseChip(llvm::StringRef chip);
+
+/// Which kernel computes a bnn.xnor_popcount.
+enum class GemmKernelKind {
+  Gemv,     ///< M = 1: CUDA cores stream the rhs, popc(a XOR b)
+  MmaSync,  ///< warp-level mma.sync.m16n8k256 b1 AND+POPC
+  Wgmma,    ///< warpgroup-level wgmma.m64nNk256 b1 AND+POPC (sm_90a)
+};
+llvm::StringRef stringifyGemmKernelKind(GemmKernelKind kind);
+
+/// Bits of K that one shared-memory pipeline stage holds per row: one 128-byte row of the
+/// 128-byte swizzle atom that wgmma reads (and that the mma.sync kernel shares).
+constexpr int64_t kStageKBits = 1024;
+constexpr int64_t kStageKWords = kStageKBits / 64;
+
+/// How a bnn.xnor_popcount is computed.
+struct GemmTiling {
+  GemmKernelKind kind = GemmKernelKind::Gemv;
+  int64_t tileM = 0;   ///< lhs rows per thread block
+  int64_t tileN = 0;   ///< rhs rows (output columns) per thread block
+  int64_t warpsM = 0;  ///< MmaSync: warps along M; Wgmma: warpgroups along M (64 rows each)
+  int64_t warpsN = 0;  ///< MmaSync: warps along N; Wgmma: 1
+  int64_t stages = 0;  ///< shared-memory stages of kStageKBits bits of K each
+
+  int64_t numThreads() const;
+  int64_t sharedMemoryBytes() const;
+};
+
+/// Explicit choices (pass options today, the autotuner's database later). Zero / "auto" means
+/// "use the chip default".
+struct GemmTilingOverrides {
+  std::string mma = "auto"; ///< auto, sync or wgmma
+  int64_t tileM = 0;
+  int64_t tileN = 0;
+  int64_t stages = 0;
+};
+
+/// Chooses the kernel and tiling for an M x N x K binary product on `chip`. Reports (through
+/// `emitError`) and fails when an override is invalid for the chip or the shape.
+mlir::FailureOr<GemmTiling>
+selectGemmTiling(const ChipInfo &chip, int64_t m, int64_t n, int64_t k,
+                 const GemmTilingOverrides &overrides,
+                 llvm::function_ref<mlir::InFlightDiagnostic()> emitError);
+
+} // namespace bnn::gpugen
+
+#endif // BNN_CONVERSION_BNNTOGPU_BNNTOGPU_H

@@ -1,0 +1,481 @@
+//===- Kernels.cpp - pack, popcount and GEMV kernels ----------------------===//
+//
+// The memory-bound kernels. Each is written for memory bandwidth first:
+//  - pack: a group of G lanes per row (G = min(32, words per row rounded up to a power of
+//    two)), one lane per 64-bit word; a lane reads its 64 inputs as 16-byte vectors when rows
+//    are 16-byte aligned, so a warp streams 8 KiB of f32 per word step. Row popcounts come out
+//    of the same pass (a butterfly sum over the group).
+//  - popcount: the same geometry over already packed words.
+//  - gemv: a group of G lanes per rhs row, 16-byte loads, 8 rows per group in flight; the lhs
+//    words stay in L1. popc(a XOR b) on the CUDA cores needs no row popcounts.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+#include "Epilogue.h"
+#include "KernelEmitter.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
+
+using namespace mlir;
+
+namespace bnn::gpugen {
+
+// Declared in GemmKernels.cpp.
+void buildMmaSyncGemmBody(KernelEmitter &e, gpu::GPUFuncOp func, const GemmTiling &tiling,
+                          int64_t m, int64_t n, int64_t k, const XnorKernelTypes &types,
+                          const EpilogueSpec &epilogue);
+void buildWgmmaGemmBody(KernelEmitter &e, gpu::GPUFuncOp func, const GemmTiling &tiling,
+                        int64_t m, int64_t n, int64_t k, const XnorKernelTypes &types,
+                        const EpilogueSpec &epilogue);
+
+namespace {
+constexpr int64_t kMemoryBoundBlockSize = 256;
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// Rows of a packed/float tensor: all dimensions but the last.
+int64_t numRows(MemRefType type) {
+  int64_t rows = 1;
+  for (int64_t d : type.getShape().drop_back())
+    rows *= d;
+  return rows;
+}
+
+std::string shapeTag(MemRefType type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  llvm::interleave(type.getShape(), os, "x");
+  os << "x";
+  type.getElementType().print(os);
+  return s;
+}
+
+/// Lanes per row: one per word, rounded up to a power of two, at most a warp.
+int64_t lanesPerRow(int64_t units) {
+  return std::min<int64_t>(32, static_cast<int64_t>(llvm::PowerOf2Ceil(std::max<int64_t>(units, 1))));
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Library plumbing
+//===----------------------------------------------------------------------===//
+
+std::string EpilogueSpec::tag() const {
+  std::string s = output == Output::Int32 ? "i32" : output == Output::Float32 ? "f32" : "bits";
+  if (colScale)
+    s += "_cs";
+  if (rowScale)
+    s += "_rs";
+  if (bias)
+    s += "_b";
+  if (relu)
+    s += "_relu";
+  return s;
+}
+
+SmallVector<Type> XnorKernelTypes::inLaunchOrder() const {
+  SmallVector<Type> types;
+  for (MemRefType t : {lhs, lhsPopcounts, rhs, rhsPopcounts, colScale, rowScale, bias, out})
+    if (t)
+      types.push_back(t);
+  return types;
+}
+
+KernelLibrary::KernelLibrary(ModuleOp module, ChipInfo chip)
+    : module(module), chip(std::move(chip)) {
+  module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), UnitAttr::get(module.getContext()));
+  for (auto existing : module.getOps<gpu::GPUModuleOp>())
+    if (existing.getName() == kKernelModuleName)
+      gpuModule = existing;
+  if (!gpuModule) {
+    OpBuilder b(module.getContext());
+    b.setInsertionPointToEnd(module.getBody());
+    gpuModule = gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModuleName);
+  }
+  for (auto func : gpuModule.getOps<gpu::GPUFuncOp>())
+    (void)func; // Kernels from an earlier run are not reused: their geometry is unknown.
+}
+
+gpu::GPUFuncOp KernelLibrary::createKernel(StringRef name, TypeRange argTypes, int64_t blockSize) {
+  OpBuilder b(module.getContext());
+  b.setInsertionPointToEnd(gpuModule.getBody());
+  auto func = gpu::GPUFuncOp::create(b, module.getLoc(), name, b.getFunctionType(argTypes, {}));
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({static_cast<int32_t>(blockSize), 1, 1}));
+  // Buffers handed to a kernel never alias each other (the host allocates each one), and
+  // inputs are never written: let the backend use the read-only data path.
+  for (unsigned i = 0; i < argTypes.size(); ++i)
+    func.setArgAttr(i, "llvm.noalias", b.getUnitAttr());
+  return func;
+}
+
+//===----------------------------------------------------------------------===//
+// pack
+//===----------------------------------------------------------------------===//
+
+KernelInfo KernelLibrary::getPackKernel(MemRefType inputType, MemRefType wordsType,
+                                        MemRefType popcountsType) {
+  const int64_t k = inputType.getShape().back();
+  const int64_t rows = numRows(inputType);
+  const int64_t words = ceilDiv(k, 64);
+  Type elementType = inputType.getElementType();
+  std::string name =
+      llvm::formatv("bnn_pack_{0}", shapeTag(inputType)).str();
+  if (auto it = cache.find(name); it != cache.end())
+    return it->second;
+
+  const int64_t group = lanesPerRow(words);
+  const int64_t rowsPerBlock = kMemoryBoundBlockSize / group;
+  KernelInfo info;
+  info.geometry.grid = {std::max<int64_t>(1, ceilDiv(rows, rowsPerBlock)), 1, 1};
+  info.geometry.block = {kMemoryBoundBlockSize, 1, 1};
+  info.func = createKernel(name, {inputType, wordsType, popcountsType}, kMemoryBoundBlockSize);
+
+  ImplicitLocOpBuilder b(module.getLoc(), &info.func.getBody().front(),
+                         info.func.getBody().front().begin());
+  KernelEmitter e(b);
+  Value input = e.flatten(info.func.getArgument(0));
+  Value out = e.flatten(info.func.getArgument(1));
+  Value popcounts = info.func.getArgument(2);
+
+  Value tid = e.threadIdX();
+  Value lane = e.remu(tid, e.idx(group));
+  Value row = e.add(e.mulc(e.blockIdX(), rowsPerBlock), e.divu(tid, e.idx(group)));
+  Value valid = e.ult(row, e.idx(rows));
+  // Lanes past the last row run no iterations but still join the butterfly below.
+  Value upper = e.select(valid, e.idx(words), e.idx(0));
+
+  const int64_t elementBytes = std::max<int64_t>(1, elementType.getIntOrFloatBitWidth() / 8);
+  const bool isBool = elementType.isInteger(1);
+  // 16-byte loads need every row start 16-byte aligned.
+  const int64_t vectorWidth = 16 / elementBytes;
+  const bool vectorized = !isBool && (k * elementBytes) % 16 == 0;
+  const int64_t fullWords = k / 64;
+
+  auto bitOf = [&](Value element) -> Value {
+    if (isBool)
+      return e.zext64(element);
+    Value zero = arith::ConstantOp::create(b, b.getFloatAttr(elementType, 0.0));
+    // !(x < 0): +0, -0 and NaN are all +1.
+    Value isPlus = arith::CmpFOp::create(b, arith::CmpFPredicate::UGE, element, zero);
+    return e.zext64(isPlus);
+  };
+  auto orBit = [&](Value word, Value bit, int64_t position) {
+    return e.ori(word, position ? e.shl(bit, e.i64(position)) : bit);
+  };
+
+  auto packWord = [&](Value rowBase, Value w, int64_t count) -> Value {
+    Value first = e.add(rowBase, e.mulc(w, 64));
+    Value word = e.i64(0);
+    if (vectorized && count == 64) {
+      auto vecType = VectorType::get({vectorWidth}, elementType);
+      for (int64_t v = 0; v < 64 / vectorWidth; ++v) {
+        Value vec = e.vload(vecType, input, e.addc(first, v * vectorWidth), 16);
+        for (int64_t j = 0; j < vectorWidth; ++j)
+          word = orBit(word, bitOf(e.extract(vec, j)), v * vectorWidth + j);
+      }
+      return word;
+    }
+    for (int64_t j = 0; j < count; ++j)
+      word = orBit(word, bitOf(e.load(input, e.addc(first, j))), j);
+    return word;
+  };
+
+  Value rowBase = e.mulc(row, k);
+  Value outBase = e.mulc(row, words);
+  SmallVector<Value> total = e.forLoop(
+      lane, upper, e.idx(group), {e.i32(0)}, [&](Value w, ValueRange acc) -> SmallVector<Value> {
+        Value word;
+        if (fullWords == words) {
+          word = packWord(rowBase, w, 64);
+        } else {
+          word = e.ifThenElse(
+              e.ult(w, e.idx(fullWords)), {e.i64Ty()},
+              [&]() -> SmallVector<Value> { return {packWord(rowBase, w, 64)}; },
+              [&]() -> SmallVector<Value> { return {packWord(rowBase, w, k % 64)}; })[0];
+        }
+        e.store(word, out, e.add(outBase, w));
+        return {e.add(acc[0], e.trunc32(e.popcount(word)))};
+      });
+  Value sum = e.groupSum(total[0], group);
+  e.ifThen(e.land(valid, e.eq(lane, e.idx(0))), [&] { e.store(sum, popcounts, row); });
+  gpu::ReturnOp::create(b);
+
+  cache[name] = info;
+  return info;
+}
+
+//===----------------------------------------------------------------------===//
+// popcount
+//===----------------------------------------------------------------------===//
+
+KernelInfo KernelLibrary::getPopcountKernel(MemRefType wordsType, MemRefType popcountsType) {
+  const int64_t rows = numRows(wordsType);
+  const int64_t words = wordsType.getShape().back();
+  std::string name = llvm::formatv("bnn_popcount_{0}", shapeTag(wordsType)).str();
+  if (auto it = cache.find(name); it != cache.end())
+    return it->second;
+
+  const int64_t group = lanesPerRow(words);
+  const int64_t rowsPerBlock = kMemoryBoundBlockSize / group;
+  KernelInfo info;
+  info.geometry.grid = {std::max<int64_t>(1, ceilDiv(rows, rowsPerBlock)), 1, 1};
+  info.geometry.block = {kMemoryBoundBlockSize, 1, 1};
+  info.func = createKernel(name, {wordsType, popcountsType}, kMemoryBoundBlockSize);
+
+  ImplicitLocOpBuilder b(module.getLoc(), &info.func.getBody().front(),
+                         info.func.getBody().front().begin());
+  KernelEmitter e(b);
+  Value in = e.flatten(info.func.getArgument(0));
+  Value popcounts = info.func.getArgument(1);
+  Value tid = e.threadIdX();
+  Value lane = e.remu(tid, e.idx(group));
+  Value row = e.add(e.mulc(e.blockIdX(), rowsPerBlock), e.divu(tid, e.idx(group)));
+  Value valid = e.ult(row, e.idx(rows));
+  Value upper = e.select(valid, e.idx(words), e.idx(0));
+  Value base = e.mulc(row, words);
+  SmallVector<Value> total = e.forLoop(
+      lane, upper, e.idx(group), {e.i32(0)}, [&](Value w, ValueRange acc) -> SmallVector<Value> {
+        Value word = e.load(in, e.add(base, w));
+        return {e.add(acc[0], e.trunc32(e.popcount(word)))};
+      });
+  Value sum = e.groupSum(total[0], group);
+  e.ifThen(e.land(valid, e.eq(lane, e.idx(0))), [&] { e.store(sum, popcounts, row); });
+  gpu::ReturnOp::create(b);
+
+  cache[name] = info;
+  return info;
+}
+
+//===----------------------------------------------------------------------===//
+// Epilogue
+//===----------------------------------------------------------------------===//
+
+EpilogueEmitter::EpilogueEmitter(KernelEmitter &e, const EpilogueSpec &spec, int64_t m,
+                                 int64_t n, Value colScale, Value rowScale, Value bias,
+                                 Value out)
+    : e(e), specification(spec), m(m), n(n) {
+  this->colScale = colScale ? e.flatten(colScale) : Value();
+  this->rowScale = rowScale ? e.flatten(rowScale) : Value();
+  this->bias = bias ? e.flatten(bias) : Value();
+  if (spec.output == EpilogueSpec::Output::Packed)
+    outPointer = e.globalPointer(out);
+  else
+    this->out = e.flatten(out);
+}
+
+Value EpilogueEmitter::floatValue(Value dot, Value row, Value col) {
+  ImplicitLocOpBuilder &b = e.b;
+  Value y = arith::SIToFPOp::create(b, b.getF32Type(), dot);
+  // Exactly bnn.xnor_linear's order: ((dot * col_scale) * row_scale) + bias, no contraction.
+  if (colScale)
+    y = arith::MulFOp::create(b, y, e.load(colScale, col));
+  if (rowScale)
+    y = arith::MulFOp::create(b, y, e.load(rowScale, row));
+  if (bias)
+    y = arith::AddFOp::create(b, y, e.load(bias, col));
+  if (specification.relu)
+    y = arith::MaximumFOp::create(b, y, e.f32(0.0f));
+  return y;
+}
+
+Value EpilogueEmitter::signBit(Value dot, Value row, Value col) {
+  ImplicitLocOpBuilder &b = e.b;
+  Value y = floatValue(dot, row, col);
+  Value isPlus = arith::CmpFOp::create(b, arith::CmpFPredicate::UGE, y, e.f32(0.0f));
+  return arith::ExtUIOp::create(b, e.i32Ty(), isPlus);
+}
+
+void EpilogueEmitter::storePair(Value row, Value col, Value dot0, Value dot1) {
+  ImplicitLocOpBuilder &b = e.b;
+  const bool isFloat = specification.output == EpilogueSpec::Output::Float32;
+  Value rowOk = e.ult(row, e.idx(m));
+  Value col1 = e.addc(col, 1);
+  // Clamped coordinates keep the scale/bias loads in bounds; stores stay guarded.
+  Value rowC = e.select(rowOk, row, e.idx(0));
+  Value col0C = e.minu(col, e.idx(n - 1));
+  Value col1C = e.minu(col1, e.idx(n - 1));
+  Value v0 = isFloat ? floatValue(dot0, rowC, col0C) : dot0;
+  Value v1 = isFloat ? floatValue(dot1, rowC, col1C) : dot1;
+  Value base = e.add(e.mulc(row, n), col);
+  if (n % 2 == 0) {
+    // Both columns are in bounds or neither (col is even), and the pair is 8-byte aligned.
+    e.ifThen(e.land(rowOk, e.ult(col, e.idx(n))), [&] {
+      auto vecType = VectorType::get({2}, v0.getType());
+      Value vec = vector::FromElementsOp::create(b, vecType, ValueRange{v0, v1});
+      e.vstore(vec, out, base, 8);
+    });
+    return;
+  }
+  e.ifThen(e.land(rowOk, e.ult(col, e.idx(n))), [&] { e.store(v0, out, base); });
+  e.ifThen(e.land(rowOk, e.ult(col1, e.idx(n))), [&] { e.store(v1, out, e.addc(base, 1)); });
+}
+
+void EpilogueEmitter::storeOne(Value row, Value col, Value dot) {
+  Value v = specification.output == EpilogueSpec::Output::Float32 ? floatValue(dot, row, col)
+                                                                  : dot;
+  e.store(v, out, e.add(e.mulc(row, n), col));
+}
+
+void EpilogueEmitter::storePackedU32(Value row, Value u32Index, Value bits) {
+  ImplicitLocOpBuilder &b = e.b;
+  Value ok = e.land(e.ult(row, e.idx(m)), e.ult(u32Index, e.idx(packedU32PerRow())));
+  e.ifThen(ok, [&] {
+    // LSB-first words in little-endian memory: columns [32h, 32h + 32) of a row are exactly
+    // its h-th u32.
+    Value offset = e.indexToI64(e.add(e.mulc(row, packedU32PerRow()), u32Index));
+    Value address = LLVM::GEPOp::create(b, outPointer.getType(), b.getI32Type(), outPointer,
+                                        ValueRange{offset});
+    LLVM::StoreOp::create(b, bits, address, /*alignment=*/4);
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// GEMV (M = 1)
+//===----------------------------------------------------------------------===//
+
+namespace {
+void buildGemvBody(KernelEmitter &e, gpu::GPUFuncOp func, int64_t n, int64_t k,
+                   const XnorKernelTypes &types, const EpilogueSpec &epilogue,
+                   LaunchGeometry &geometry) {
+  ImplicitLocOpBuilder &b = e.b;
+  const int64_t words = ceilDiv(k, 64);
+  const int64_t perLoad = words % 2 == 0 ? 2 : 1; // 16-byte loads when rows are 16-byte aligned
+  const int64_t group = lanesPerRow(ceilDiv(words, perLoad));
+  const int64_t rowsPerGroup = 8;
+  const int64_t groupsPerBlock = kMemoryBoundBlockSize / group;
+  const int64_t rowsPerBlock = groupsPerBlock * rowsPerGroup;
+  geometry.grid = {ceilDiv(n, rowsPerBlock), 1, 1};
+  geometry.block = {kMemoryBoundBlockSize, 1, 1};
+
+  unsigned arg = 0;
+  Value lhs = e.flatten(func.getArgument(arg++));
+  Value rhs = e.flatten(func.getArgument(arg++));
+  Value colScale = types.colScale ? func.getArgument(arg++) : Value();
+  Value rowScale = types.rowScale ? func.getArgument(arg++) : Value();
+  Value bias = types.bias ? func.getArgument(arg++) : Value();
+  Value out = func.getArgument(arg++);
+  EpilogueEmitter epi(e, epilogue, /*m=*/1, n, colScale, rowScale, bias, out);
+
+  Value tid = e.threadIdX();
+  Value bid = e.blockIdX();
+  Value lane = e.remu(tid, e.idx(group));
+  Value groupId = e.divu(tid, e.idx(group));
+  Value firstRow = e.add(e.mulc(bid, rowsPerBlock), e.mulc(groupId, rowsPerGroup));
+  SmallVector<Value> rowBases;
+  for (int64_t r = 0; r < rowsPerGroup; ++r) {
+    // Rows past N re-read row N-1; their results are never stored.
+    Value row = e.minu(e.addc(firstRow, r), e.idx(n - 1));
+    rowBases.push_back(e.mulc(row, words));
+  }
+
+  auto vecType = VectorType::get({perLoad}, e.i64Ty());
+  SmallVector<Value> zeros(rowsPerGroup, e.i32(0));
+  SmallVector<Value> sums = e.forLoop(
+      e.mulc(lane, perLoad), e.idx(words), e.idx(group * perLoad), zeros,
+      [&](Value w, ValueRange acc) -> SmallVector<Value> {
+        Value a = e.vload(vecType, lhs, w, 8 * perLoad);
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < rowsPerGroup; ++r) {
+          Value bw = e.vload(vecType, rhs, e.add(rowBases[r], w), 8 * perLoad);
+          Value x = e.xori(a, bw);
+          Value count = acc[r];
+          for (int64_t j = 0; j < perLoad; ++j)
+            count = e.add(count, e.trunc32(e.popcount(e.extract(x, j))));
+          next.push_back(count);
+        }
+        return next;
+      });
+
+  Value isLeader = e.eq(lane, e.idx(0));
+  Value kConst = e.i32(k);
+  SmallVector<Value> dots;
+  for (int64_t r = 0; r < rowsPerGroup; ++r) {
+    Value mismatches = e.groupSum(sums[r], group);
+    dots.push_back(e.sub(kConst, e.add(mismatches, mismatches)));
+  }
+
+  if (epilogue.output != EpilogueSpec::Output::Packed) {
+    for (int64_t r = 0; r < rowsPerGroup; ++r) {
+      Value row = e.addc(firstRow, r);
+      // The GEMV's output "column" is the rhs row.
+      e.ifThen(e.land(isLeader, e.ult(row, e.idx(n))),
+               [&] { epi.storeOne(e.idx(0), row, dots[r]); });
+    }
+    return;
+  }
+
+  // Packed output: one bit per rhs row. Gather the block's bits in shared memory, then let
+  // one thread per 32 rows write a u32 of the result.
+  auto bitsType = MemRefType::get({rowsPerBlock}, e.i32Ty(), MemRefLayoutAttrInterface(),
+                                  gpu::AddressSpaceAttr::get(b.getContext(),
+                                                             gpu::AddressSpace::Workgroup));
+  Value shared = func.addWorkgroupAttribution(bitsType, b.getLoc());
+  for (int64_t r = 0; r < rowsPerGroup; ++r) {
+    Value row = e.addc(firstRow, r);
+    e.ifThen(isLeader, [&] {
+      Value rowC = e.minu(row, e.idx(n - 1));
+      Value bit = e.select(e.ult(row, e.idx(n)), epi.signBit(dots[r], e.idx(0), rowC), e.i32(0));
+      e.store(bit, shared, e.add(e.mulc(groupId, rowsPerGroup), e.idx(r)));
+    });
+  }
+  e.barrier();
+  e.ifThen(e.ult(tid, e.idx(rowsPerBlock / 32)), [&] {
+    Value bits = e.i32(0);
+    for (int64_t j = 0; j < 32; ++j) {
+      Value bit = e.load(shared, e.addc(e.mulc(tid, 32), j));
+      bits = e.ori(bits, j ? e.shl(bit, e.i32(j)) : bit);
+    }
+    epi.storePackedU32(e.idx(0), e.add(e.mulc(bid, rowsPerBlock / 32), tid), bits);
+  });
+}
+} // namespace
+
+KernelInfo KernelLibrary::getXnorKernel(const GemmTiling &tiling, int64_t m, int64_t n,
+                                        int64_t k, const XnorKernelTypes &types,
+                                        const EpilogueSpec &epilogue) {
+  std::string name;
+  if (tiling.kind == GemmKernelKind::Gemv)
+    name = llvm::formatv("bnn_gemv_n{0}_k{1}_{2}", n, k, epilogue.tag()).str();
+  else
+    name = llvm::formatv("bnn_gemm_{0}_m{1}_n{2}_k{3}_t{4}x{5}x{6}_{7}",
+                         stringifyGemmKernelKind(tiling.kind), m, n, k, tiling.tileM,
+                         tiling.tileN, tiling.stages, epilogue.tag())
+               .str();
+  // Leading dimensions of the lhs do not change the code but do change the argument types.
+  name += "_" + shapeTag(types.lhs);
+  if (auto it = cache.find(name); it != cache.end())
+    return it->second;
+
+  KernelInfo info;
+  info.func = createKernel(name, types.inLaunchOrder(), tiling.numThreads());
+  ImplicitLocOpBuilder b(module.getLoc(), &info.func.getBody().front(),
+                         info.func.getBody().front().begin());
+  KernelEmitter e(b);
+  switch (tiling.kind) {
+  case GemmKernelKind::Gemv:
+    buildGemvBody(e, info.func, n, k, types, epilogue, info.geometry);
+    break;
+  case GemmKernelKind::MmaSync:
+    buildMmaSyncGemmBody(e, info.func, tiling, m, n, k, types, epilogue);
+    break;
+  case GemmKernelKind::Wgmma:
+    buildWgmmaGemmBody(e, info.func, tiling, m, n, k, types, epilogue);
+    break;
+  }
+  gpu::ReturnOp::create(b);
+  if (tiling.kind != GemmKernelKind::Gemv) {
+    info.geometry.grid = {ceilDiv(n, tiling.tileN), ceilDiv(m, tiling.tileM), 1};
+    info.geometry.block = {tiling.numThreads(), 1, 1};
+    info.geometry.sharedMemoryBytes = tiling.sharedMemoryBytes();
+  }
+  cache[name] = info;
+  return info;
+}
+
+} // namespace bnn::gpugen

@@ -1,0 +1,202 @@
+//===- Tiling.cpp - target chips and GEMM tile selection ------------------===//
+//
+// The one place where the kernel and tile sizes of a binary GEMM are chosen. Today the inputs
+// are the chip defaults below and the pass options; the autotuner will feed the same
+// GemmTilingOverrides from its database.
+//
+//===----------------------------------------------------------------------===//
+
+#include "bnn/Conversion/BNNToGPU/BNNToGPU.h"
+
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+
+namespace bnn::gpugen {
+
+FailureOr<ChipInfo> parseChip(llvm::StringRef chip) {
+  ChipInfo info;
+  info.name = chip.str();
+  // Shared memory a block may opt into (cudaFuncAttributeMaxDynamicSharedMemorySize), from
+  // the CUDA programming guide's table of compute capabilities.
+  struct Known {
+    int smVersion;
+    int64_t sharedBytes;
+    int64_t multiprocessors; // A100, RTX 3090, RTX 4090, H100 SXM
+  };
+  std::optional<Known> known = llvm::StringSwitch<std::optional<Known>>(chip)
+                                   .Case("sm_80", Known{80, 163 * 1024, 108})
+                                   .Case("sm_86", Known{86, 99 * 1024, 82})
+                                   .Case("sm_89", Known{89, 99 * 1024, 128})
+                                   .Case("sm_90", Known{90, 227 * 1024, 132})
+                                   .Case("sm_90a", Known{90, 227 * 1024, 132})
+                                   .Default(std::nullopt);
+  if (!known)
+    return failure();
+  info.smVersion = known->smVersion;
+  info.maxSharedBytesPerBlock = known->sharedBytes;
+  info.multiprocessors = known->multiprocessors;
+  info.hasWgmma = chip == "sm_90a";
+  return info;
+}
+
+llvm::StringRef stringifyGemmKernelKind(GemmKernelKind kind) {
+  switch (kind) {
+  case GemmKernelKind::Gemv:
+    return "gemv";
+  case GemmKernelKind::MmaSync:
+    return "mma_sync";
+  case GemmKernelKind::Wgmma:
+    return "wgmma";
+  }
+  llvm_unreachable("unknown GemmKernelKind");
+}
+
+int64_t GemmTiling::numThreads() const {
+  switch (kind) {
+  case GemmKernelKind::Gemv:
+    return 256;
+  case GemmKernelKind::MmaSync:
+    return 32 * warpsM * warpsN;
+  case GemmKernelKind::Wgmma:
+    return 128 * warpsM;
+  }
+  llvm_unreachable("unknown GemmKernelKind");
+}
+
+int64_t GemmTiling::sharedMemoryBytes() const {
+  if (kind == GemmKernelKind::Gemv)
+    return 0;
+  // Each stage holds tileM + tileN rows of kStageKBits bits (128 bytes).
+  return stages * (tileM + tileN) * (kStageKBits / 8);
+}
+
+namespace {
+/// The chip defaults: what runs best without tuning (to be replaced by the tuner's database).
+GemmTiling defaultTiling(const ChipInfo &chip, GemmKernelKind kind, int64_t m, int64_t n) {
+  GemmTiling t;
+  t.kind = kind;
+  if (kind == GemmKernelKind::Wgmma) {
+    // Two consumer warpgroups of m64n256 each: a 128 x 256 tile, 128 accumulator registers per
+    // thread; four 48 KiB stages keep two tiles in flight while the tensor cores work.
+    t.tileM = 128;
+    t.tileN = 256;
+    t.warpsM = 2;
+    t.warpsN = 1;
+    t.stages = 4;
+    return t;
+  }
+  // mma.sync. Small M (decode batches) uses a 16- or 64-row tile so that the tensor cores
+  // are not mostly fed padding; the rhs is then streamed once per 16/64 rows, a memory-bound
+  // job that needs every multiprocessor: the widest tile that still gives each one a block.
+  auto columnsForSmallM = [&](int64_t widest) {
+    for (int64_t tileN = widest; tileN > 64; tileN /= 2)
+      if ((n + tileN - 1) / tileN >= chip.multiprocessors)
+        return tileN;
+    return int64_t(64);
+  };
+  if (m <= 16) {
+    t.tileM = 16;
+    t.tileN = columnsForSmallM(256);
+  } else if (m <= 64) {
+    t.tileM = 64;
+    t.tileN = columnsForSmallM(128);
+  } else {
+    t.tileM = 128;
+    t.tileN = 128;
+  }
+  // (The warps of an mma.sync tile are laid out by selectGemmTiling.)
+  t.stages = chip.maxSharedBytesPerBlock >= 160 * 1024 ? 4 : 3;
+  return t;
+}
+} // namespace
+
+FailureOr<GemmTiling> selectGemmTiling(const ChipInfo &chip, int64_t m, int64_t n, int64_t k,
+                                       const GemmTilingOverrides &overrides,
+                                       function_ref<InFlightDiagnostic()> emitError) {
+  if (overrides.mma != "auto" && overrides.mma != "sync" && overrides.mma != "wgmma") {
+    emitError() << "unknown mma kind '" << overrides.mma
+                << "' (expected auto, sync or wgmma)";
+    return failure();
+  }
+  if (overrides.mma == "wgmma" && !chip.hasWgmma) {
+    emitError() << "mma=wgmma needs chip sm_90a, found " << chip.name;
+    return failure();
+  }
+
+  // A single lhs row is a matrix-vector product: the tensor cores would compute 15 rows of
+  // padding per useful one, while streaming the rhs at memory bandwidth is the real bound.
+  // (The mma option picks the GEMM instruction; it does not turn a GEMV into a GEMM.)
+  if (m == 1) {
+    GemmTiling t;
+    t.kind = GemmKernelKind::Gemv;
+    return t;
+  }
+
+  GemmKernelKind kind = GemmKernelKind::MmaSync;
+  if (overrides.mma == "wgmma" || (overrides.mma == "auto" && chip.hasWgmma && m > 64))
+    kind = GemmKernelKind::Wgmma;
+  GemmTiling t = defaultTiling(chip, kind, m, n);
+  // Stages beyond the number of K tiles only cost shared memory (and occupancy).
+  const int64_t kTiles = (k + kStageKBits - 1) / kStageKBits;
+  const int64_t minStages = kind == GemmKernelKind::Wgmma ? 3 : 2;
+  t.stages = std::min(t.stages, std::max(minStages, kTiles + 1));
+
+  if (overrides.tileM) {
+    int64_t unit = kind == GemmKernelKind::Wgmma ? 64 : 16;
+    if (overrides.tileM % unit != 0 || overrides.tileM > 256) {
+      emitError() << "tile-m must be a multiple of " << unit << " and at most 256 for "
+                  << stringifyGemmKernelKind(kind) << ", found " << overrides.tileM;
+      return failure();
+    }
+    t.tileM = overrides.tileM;
+  }
+  if (overrides.tileN) {
+    bool ok = kind == GemmKernelKind::Wgmma
+                  ? (overrides.tileN == 64 || overrides.tileN == 128 || overrides.tileN == 256)
+                  : (overrides.tileN % 64 == 0 && overrides.tileN <= 256);
+    if (!ok) {
+      emitError() << "tile-n must be "
+                  << (kind == GemmKernelKind::Wgmma ? "64, 128 or 256"
+                                                    : "a multiple of 64 and at most 256")
+                  << " for " << stringifyGemmKernelKind(kind) << ", found " << overrides.tileN;
+      return failure();
+    }
+    t.tileN = overrides.tileN;
+  }
+  if (overrides.stages) {
+    if (overrides.stages < minStages || overrides.stages > 8) {
+      emitError() << "stages must be between " << minStages << " and 8 for "
+                  << stringifyGemmKernelKind(kind) << ", found " << overrides.stages;
+      return failure();
+    }
+    t.stages = overrides.stages;
+  }
+
+  // Distribute warps over the tile: 8 warps for mma.sync, with warp tiles of 16..64 rows and
+  // 32 columns (a packed epilogue needs each 32-column group inside one warp).
+  if (kind == GemmKernelKind::MmaSync) {
+    t.warpsN = std::min<int64_t>(8, t.tileN / 32);
+    t.warpsM = std::max<int64_t>(1, std::min<int64_t>(8 / t.warpsN, t.tileM / 16));
+    while (t.tileM / t.warpsM > 64)
+      ++t.warpsM;
+    if (t.tileM % (16 * t.warpsM) != 0) {
+      emitError() << "tile-m " << t.tileM << " cannot be split over " << t.warpsM
+                  << " warps of 16-row MMAs";
+      return failure();
+    }
+  } else {
+    t.warpsM = t.tileM / 64;
+    t.warpsN = 1;
+  }
+
+  if (t.sharedMemoryBytes() > chip.maxSharedBytesPerBlock) {
+    emitError() << "tile " << t.tileM << "x" << t.tileN << " with " << t.stages
+                << " stages needs " << t.sharedMemoryBytes() << " bytes of shared memory, but "
+                << chip.name << " allows " << chip.maxSharedBytesPerBlock << " per block";
+    return failure();
+  }
+  return t;
+}
+
+} // namespace bnn::gpugen

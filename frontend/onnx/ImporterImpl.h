@@ -20,8 +20,11 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringRef.h"
 
-#include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
+
+namespace onnx {
+class OpSchema;
+} // namespace onnx
 
 #include <memory>
 #include <optional>

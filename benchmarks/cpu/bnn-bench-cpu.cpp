@@ -52,7 +52,7 @@ double now() {
       .count();
 }
 
-/// Median-free best-of timing: the machine is shared and noisy, so the fastest of `reps` runs
+/// Best-of timing: the machine is shared and noisy, so the fastest of `reps` runs
 /// (after one warm-up) is the least disturbed measurement of each side.
 template <typename F> double bestSeconds(F &&run, int reps) {
   run();
@@ -116,7 +116,7 @@ double rooflineBitMacsPerSecond(int threads, int64_t reps) {
   return double(threads) * reps * words * 64 * 16 / seconds;
 }
 
-__attribute__((target("avx512f"), noinline)) uint64_t sumWords(const uint64_t *words,
+__attribute__((target("avx512f"), noipa)) uint64_t sumWords(const uint64_t *words,
                                                                  int64_t count) {
   __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
   int64_t i = 0;
@@ -131,10 +131,12 @@ __attribute__((target("avx512f"), noinline)) uint64_t sumWords(const uint64_t *w
 }
 
 /// Bytes per second read by `threads` threads summing a buffer of `bytes` bytes with 512-bit
-/// loads: the bandwidth of the memory level a working set of that size lives in.
+/// loads: the bandwidth of the memory level a working set of that size lives in. Each thread
+/// sweeps its half many times inside one parallel region, so thread start-up is not measured.
 double readBandwidth(int threads, int64_t bytes) {
   int64_t words = bytes / 8;
   std::vector<uint64_t> buffer(words, 1);
+  int64_t passes = std::max<int64_t>(1, (int64_t(256) << 20) / bytes);
   uint64_t sink = 0;
   auto run = [&] {
 #pragma omp parallel num_threads(threads) reduction(+ : sink)
@@ -142,13 +144,14 @@ double readBandwidth(int threads, int64_t bytes) {
       int64_t per = (words / omp_get_num_threads() + 7) / 8 * 8;
       int64_t begin = std::min(words, per * omp_get_thread_num());
       int64_t end = std::min(words, begin + per);
-      sink += sumWords(buffer.data() + begin, end - begin);
+      for (int64_t pass = 0; pass < passes; ++pass)
+        sink += sumWords(buffer.data() + begin, end - begin);
     }
   };
   double seconds = bestSeconds(run, 5);
   if (sink == 42)
     outs() << "";
-  return double(bytes) / seconds;
+  return double(bytes) * passes / seconds;
 }
 
 struct Shape {
@@ -191,7 +194,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   int cores = omp_get_num_procs();
-  const Shape shapes[] = {{1, 4096, 4096}, {64, 4096, 4096}, {2048, 2048, 2048}, {4096, 4096, 4096}};
+  // The shapes, then GEMVs whose packed weights exceed L2 (32 MiB) and L3 (256 MiB),
+  // for which only the bandwidth comparison is made (a float copy of those weights would be
+  // 1 and 8 GiB).
+  const Shape shapes[] = {{1, 4096, 4096},    {64, 4096, 4096},   {2048, 2048, 2048},
+                          {4096, 4096, 4096}, {1, 16384, 16384}, {1, 65536, 32768}};
   int reps = quick ? 2 : 5;
 
   mlir::DialectRegistry registry;
@@ -226,8 +233,13 @@ int main(int argc, char **argv) {
       a.data<uint64_t>()[i] = rng();
     for (int64_t i = 0; i < b.numElements(); ++i)
       b.data<uint64_t>()[i] = rng();
-    if (s.k % 64) { /* shapes here are multiples of 64: no padding to clear */ }
-    std::vector<float> fa(s.m * s.k, 0.5f), fb(s.n * s.k, -0.25f), fc(s.m * s.n);
+    bool gemvOnly = s.m == 1 && s.n * s.k > (int64_t(1) << 26);
+    std::vector<float> fa, fb, fc;
+    if (!gemvOnly) {
+      fa.assign(s.m * s.k, 0.5f);
+      fb.assign(s.n * s.k, -0.25f);
+      fc.assign(s.m * s.n, 0.0f);
+    }
     for (int threads : {1, cores}) {
       auto module = mlir::parseSourceString<mlir::ModuleOp>(gemmModule(s), &context);
       bnn::JitOptions options;
@@ -249,7 +261,7 @@ int main(int argc, char **argv) {
           },
           reps);
       double sgemmSeconds = 0;
-      bool skipSgemm = quick && s.m * s.n * s.k > (int64_t(1) << 33);
+      bool skipSgemm = gemvOnly || (quick && s.m * s.n * s.k > (int64_t(1) << 33));
       if (!skipSgemm) {
         openblas_set_num_threads(threads);
         sgemmSeconds = bestSeconds(

@@ -390,7 +390,6 @@ struct ScaledSignLowering : OpConversionPattern<bnnir::ScaledSignOp> {
     Location loc = op.getLoc();
     Value input = adaptor.getInput();
     auto type = cast<RankedTensorType>(input.getType());
-    Type elementType = type.getElementType();
     bool perChannel = op.getGranularity() == bnnir::ScaleGranularity::PerChannel;
     int64_t rank = type.getRank();
 
@@ -413,7 +412,6 @@ struct ScaledSignLowering : OpConversionPattern<bnnir::ScaledSignOp> {
           Value minus = arith::NegFOp::create(nb, nloc, plus);
           return std::make_pair(plus, minus);
         });
-    (void)elementType;
     rewriter.replaceOp(op, result);
     return success();
   }

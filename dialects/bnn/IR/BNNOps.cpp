@@ -414,6 +414,17 @@ SmallVector<Operation *> slicesAmong(ArrayRef<Value> values) {
   return slices;
 }
 
+/// The binary matmuls iterate over their output: a tile of the iteration space is the same
+/// tile of the result.
+LogicalResult outputTileIsIterationTile(ArrayRef<OpFoldResult> offsets,
+                                        ArrayRef<OpFoldResult> sizes,
+                                        SmallVector<OpFoldResult> &resultOffsets,
+                                        SmallVector<OpFoldResult> &resultSizes) {
+  resultOffsets.assign(offsets.begin(), offsets.end());
+  resultSizes.assign(sizes.begin(), sizes.end());
+  return success();
+}
+
 Value sliceVector(OpBuilder &b, Location loc, Value vector, ArrayRef<OpFoldResult> offsets,
                   ArrayRef<OpFoldResult> sizes) {
   SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
@@ -448,9 +459,7 @@ LogicalResult XnorPopcountOp::getResultTilePosition(OpBuilder &, unsigned,
                                                     ArrayRef<OpFoldResult> sizes,
                                                     SmallVector<OpFoldResult> &resultOffsets,
                                                     SmallVector<OpFoldResult> &resultSizes) {
-  resultOffsets.assign(offsets.begin(), offsets.end());
-  resultSizes.assign(sizes.begin(), sizes.end());
-  return success();
+  return outputTileIsIterationTile(offsets, sizes, resultOffsets, resultSizes);
 }
 
 //===----------------------------------------------------------------------===//
@@ -621,7 +630,5 @@ LogicalResult XnorLinearOp::getResultTilePosition(OpBuilder &, unsigned,
                                                   ArrayRef<OpFoldResult> sizes,
                                                   SmallVector<OpFoldResult> &resultOffsets,
                                                   SmallVector<OpFoldResult> &resultSizes) {
-  resultOffsets.assign(offsets.begin(), offsets.end());
-  resultSizes.assign(sizes.begin(), sizes.end());
-  return success();
+  return outputTileIsIterationTile(offsets, sizes, resultOffsets, resultSizes);
 }

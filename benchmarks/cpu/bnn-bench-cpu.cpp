@@ -202,9 +202,7 @@ int main(int argc, char **argv) {
   int reps = quick ? 2 : 5;
 
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  bnn::registerBNNDialects(registry);
+  bnn::registerAllDialectsWithBNN(registry);
   mlir::MLIRContext context(registry);
 
   outs() << "bnn CPU benchmark: target " << info->name << ", " << cores

@@ -11,7 +11,14 @@
 #include "dialects/bnn/Transforms/Passes.h"
 #include "frontend/builders/GraphBuilders.h"
 #include "frontend/onnx/ONNXImporter.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
 void bnn::registerBNNDialects(mlir::DialectRegistry &registry) {
@@ -19,6 +26,27 @@ void bnn::registerBNNDialects(mlir::DialectRegistry &registry) {
   // gpu-module-to-binary (bnn-gpu-pipeline) translates kernels to LLVM IR for the NVPTX
   // backend; like mlir-opt, register those translations with the dialects.
   mlir::registerAllGPUToLLVMIRTranslations(registry);
+}
+
+void bnn::registerAllDialectsWithBNN(mlir::DialectRegistry &registry) {
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registerBNNDialects(registry);
+}
+
+mlir::OwningOpRef<mlir::ModuleOp> bnn::parseModuleFile(llvm::StringRef path,
+                                                       mlir::MLIRContext &context,
+                                                       llvm::StringRef tool) {
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> file = mlir::openInputFile(path, &error);
+  if (!file) {
+    llvm::errs() << tool << ": error: " << error << "\n";
+    return nullptr;
+  }
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  return mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
 }
 
 void bnn::registerBNNPasses() {

@@ -44,24 +44,13 @@ int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "bnn-compile: bnn module -> object file + C header\n");
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  bnn::registerBNNDialects(registry);
+  bnn::registerAllDialectsWithBNN(registry);
   mlir::MLIRContext context(registry);
 
-  std::string error;
-  std::unique_ptr<MemoryBuffer> file = mlir::openInputFile(inputFilename, &error);
-  if (!file) {
-    errs() << "bnn-compile: error: " << error << "\n";
-    return 1;
-  }
-  SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
-  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+      bnn::parseModuleFile(inputFilename, context, "bnn-compile");
   if (!module)
-    return 1;
+    return 1; // Reported with its location.
 
   std::string header = headerFilename;
   if (header.empty()) {

@@ -291,9 +291,7 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "ONNX backend node tests through bnn\n");
 
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  bnn::registerBNNDialects(registry);
+  bnn::registerAllDialectsWithBNN(registry);
 
   std::vector<std::string> tests = listDir(dataDir, "test_");
   if (tests.empty()) {

@@ -18,9 +18,7 @@ int main(int argc, char **argv) {
   bnn::registerBNNPasses();
 
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  bnn::registerBNNDialects(registry);
+  bnn::registerAllDialectsWithBNN(registry);
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "bnn optimizer driver: bnn and upstream MLIR dialects and passes\n",

@@ -139,22 +139,12 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "bnn-run: JIT-compile a bnn module and run it\n");
 
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  bnn::registerBNNDialects(registry);
+  bnn::registerAllDialectsWithBNN(registry);
   mlir::MLIRContext context(registry);
 
-  std::string error;
-  std::unique_ptr<MemoryBuffer> file = mlir::openInputFile(inputFilename, &error);
-  if (!file)
-    return fail(error);
-  SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
-  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+  mlir::OwningOpRef<mlir::ModuleOp> module = bnn::parseModuleFile(inputFilename, context, "bnn-run");
   if (!module)
-    return 1; // The parser reported where.
+    return 1; // Reported with its location.
 
   std::string entryName = entry;
   if (entryName.empty()) {
@@ -194,6 +184,7 @@ int main(int argc, char **argv) {
     const bnn::HostTensor &expected = (*signature)->inputs[i];
     bnn::HostTensor argument(expected.kind, expected.shape);
     if (i < inputs.size()) {
+      std::string error;
       std::unique_ptr<MemoryBuffer> data = mlir::openInputFile(inputs[i], &error);
       if (!data)
         return fail(error);

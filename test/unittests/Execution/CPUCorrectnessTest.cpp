@@ -69,9 +69,7 @@ protected:
     ASSERT_TRUE(static_cast<bool>(info)) << llvm::toString(info.takeError());
     if (!bnn::hostSupports(*info))
       GTEST_SKIP() << "this CPU cannot run " << GetParam().target << " code";
-    mlir::registerAllDialects(registry);
-    mlir::registerAllExtensions(registry);
-    bnn::registerBNNDialects(registry);
+    bnn::registerAllDialectsWithBNN(registry);
     context = std::make_unique<mlir::MLIRContext>(registry);
   }
 

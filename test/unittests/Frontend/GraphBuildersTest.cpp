@@ -30,9 +30,7 @@ class GraphBuildersTest : public ::testing::Test {
 protected:
   GraphBuildersTest() {
     mlir::DialectRegistry registry;
-    mlir::registerAllDialects(registry);
-    mlir::registerAllExtensions(registry);
-    bnn::registerBNNDialects(registry);
+    bnn::registerAllDialectsWithBNN(registry);
     context = std::make_unique<mlir::MLIRContext>(registry);
     context->loadAllAvailableDialects();
     module = mlir::ModuleOp::create(mlir::UnknownLoc::get(context.get()));

@@ -32,6 +32,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -44,6 +45,13 @@ using namespace llvm;
 static cl::opt<bool> quick("quick", cl::desc("Fewer repetitions and no 4096^3 sgemm (smoke test)"),
                            cl::init(false));
 static cl::opt<std::string> target("target", cl::desc("CPU target for bnn"), cl::init("native"));
+static cl::list<std::string>
+    shapeList("shape", cl::desc("MxNxK to measure instead of the default shapes (repeatable)"),
+              cl::value_desc("MxNxK"));
+static cl::opt<int64_t> tileRows("tile-rows", cl::desc("bnn-tile rows (0: target default)"),
+                                 cl::init(0));
+static cl::opt<int64_t> tileCols("tile-cols", cl::desc("bnn-tile columns (0: target default)"),
+                                 cl::init(0));
 
 namespace {
 
@@ -197,8 +205,21 @@ int main(int argc, char **argv) {
   // The shapes, then GEMVs whose packed weights exceed L2 (32 MiB) and L3 (256 MiB),
   // for which only the bandwidth comparison is made (a float copy of those weights would be
   // 1 and 8 GiB).
-  const Shape shapes[] = {{1, 4096, 4096},    {64, 4096, 4096},   {2048, 2048, 2048},
-                          {4096, 4096, 4096}, {1, 16384, 16384}, {1, 65536, 32768}};
+  std::vector<Shape> shapes = {{1, 4096, 4096},    {64, 4096, 4096},   {2048, 2048, 2048},
+                               {4096, 4096, 4096}, {1, 16384, 16384}, {1, 65536, 32768}};
+  if (!shapeList.empty()) {
+    shapes.clear();
+    for (const std::string &text : shapeList) {
+      Shape s;
+      if (std::sscanf(text.c_str(), "%ldx%ldx%ld", &s.m, &s.n, &s.k) != 3 || s.m < 1 || s.n < 1 ||
+          s.k < 1) {
+        errs() << "bnn-bench-cpu: --shape expects MxNxK with positive sizes, got '" << text
+               << "'\n";
+        return 1;
+      }
+      shapes.push_back(s);
+    }
+  }
   int reps = quick ? 2 : 5;
 
   mlir::DialectRegistry registry;
@@ -243,6 +264,8 @@ int main(int argc, char **argv) {
       bnn::JitOptions options;
       options.target = target;
       options.numThreads = threads;
+      options.tileRows = tileRows;
+      options.tileCols = tileCols;
       auto jit = bnn::JitModule::compile(*module, options);
       if (!jit) {
         errs() << toString(jit.takeError()) << "\n";

@@ -65,11 +65,12 @@ void ::bnn::buildCPUPipeline(OpPassManager &pm, const ::bnn::CPUPipelineOptions 
   pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   if (options.threads) {
     pm.addPass(createConvertSCFToOpenMPPass());
-    // The kernels allocate nothing on the stack, so the memref.alloca_scope that scf-to-openmp
-    // wraps around each parallel body is inlined away (it must go before scf-to-cf splits the
-    // body into blocks).
+    // The memref.alloca_scope that scf-to-openmp wraps around each parallel body holds no
+    // allocas of its own (kernel stack scratch has its own scope), so it is inlined away.
     pm.addPass(createCanonicalizerPass());
   }
+  // Alloca scopes must be gone before scf-to-cf splits their bodies into blocks.
+  pm.addNestedPass<func::FuncOp>(::bnn::createBNNLowerAllocaScopes());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

@@ -30,6 +30,13 @@ struct CPUTargetInfo {
   /// Columns of the single-row block (GEMV, and rows left over below registerRows): with one
   /// lhs row live, more rhs rows fit, and a multiple of vectorWords reduces with one add tree.
   int64_t singleRowCols = 1;
+  /// Outer-product micro-kernel (0 rows: not used): outerRows lhs rows x outerPanels panels of
+  /// vectorWords rhs rows, so outerRows * outerPanels accumulators each holding vectorWords
+  /// outputs. Used for products of at least outerProductMinRows rows (static), where
+  /// interleaving the rhs into panels pays for itself; fewer rows use the dot-product block.
+  int64_t outerRows = 0;
+  int64_t outerPanels = 1;
+  int64_t outerProductMinRows = 8;
   /// bnn-tile's default tile of the output (rows x columns): one unit of thread parallelism,
   /// sized so that the rhs panel it reads stays in L2.
   int64_t tileRows = 64;

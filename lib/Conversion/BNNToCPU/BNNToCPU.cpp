@@ -25,12 +25,14 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace bnn {
 #define GEN_PASS_DEF_CONVERTBNNTOCPU
 #define GEN_PASS_DEF_BNNSETCPUTARGET
 #define GEN_PASS_DEF_BNNCOPYREPEATEDRESULTS
+#define GEN_PASS_DEF_BNNLOWERALLOCASCOPES
 #include "bnn/Conversion/BNNToCPU/Passes.h.inc"
 } // namespace bnn
 
@@ -41,6 +43,8 @@ namespace bnnir = mlir::bnn;
 namespace {
 
 constexpr int64_t kWordBits = 64;
+/// Largest kernel scratch (bytes) kept on the stack; OpenMP worker threads have 4 MiB stacks.
+constexpr int64_t kMaxStackScratchBytes = 512 * 1024;
 
 //===----------------------------------------------------------------------===//
 // Small IR helpers
@@ -508,9 +512,12 @@ public:
       : b(b), loc(loc), target(target), lhs(lhs), rhs(rhs), output(output), k(k), words(words),
         epilogue(std::move(epilogue)) {}
 
-  /// Emits the whole product: row groups of registerRows (parallel when asked), each sweeping
-  /// all columns in blocks of registerCols.
-  void emit(bool parallel) {
+  /// Emits the whole product in the outer-product form when `outerProduct` (see
+  /// emitOuterProduct), else in the dot-product form: row groups of registerRows (parallel when
+  /// asked), each sweeping all columns in blocks of registerCols.
+  void emit(bool parallel, bool outerProduct) {
+    if (outerProduct)
+      return emitOuterProduct(parallel);
     int64_t mr = target.registerRows;
     Value numRows = dimOf(b, loc, lhs, 0);
     Value groups = arith::CeilDivUIOp::create(b, loc, numRows, indexConst(b, loc, mr));
@@ -543,6 +550,318 @@ public:
   }
 
 private:
+  /// for (iv = lb; iv < ub; iv += step) body(iv), with `b` inserting into the body.
+  void loop(Value lb, Value ub, int64_t step, function_ref<void(Value)> body) {
+    forLoop(b, loc, lb, ub, step, [&](OpBuilder &lb, Location, Value iv) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
+      body(iv);
+    });
+  }
+
+  /// forEachRow with `b` inserting into the body.
+  void eachRow(Value rows, bool parallel, function_ref<void(Value)> body) {
+    forEachRow(b, loc, rows, parallel, [&](OpBuilder &nb, Location, Value iv) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+      body(iv);
+    });
+  }
+
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, int64_t c) { return arith::MulIOp::create(b, loc, x, indexConst(b, loc, c)); }
+  Value minIndex(Value x, Value y) { return arith::MinUIOp::create(b, loc, x, y); }
+  /// x rounded down to a multiple of c, counted from `from`: from + (x - from) / c * c.
+  Value roundDown(Value from, Value x, int64_t c) {
+    Value span = arith::SubIOp::create(b, loc, x, from);
+    return add(from, arith::SubIOp::create(
+                         b, loc, span, arith::RemUIOp::create(b, loc, span, indexConst(b, loc, c))));
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Outer-product form
+  //===--------------------------------------------------------------------===//
+  //
+  // The rhs is first interleaved into panels of L = vectorWords rows: word w of rows
+  // n0 .. n0+L-1 sits in one vector (`panels[p][w][0..L)`, zero rows past N). The micro-kernel
+  // then broadcasts one lhs word and XORs it with a panel vector, so lane l of an accumulator
+  // counts the output of column n0 + l: every output lives in its own lane, and no horizontal
+  // reduction is left (the dot-product form pays ~2 shuffles per output for it, on the same
+  // port as vpopcntq). Interleaving reads the rhs once, next to M / L times in the product.
+
+  /// Fills `panels` (P x words x L) from the rhs.
+  void emitInterleave(Value panels, Value numPanels, Value numCols, bool parallel) {
+    int64_t lanes = target.vectorWords;
+    auto i64 = b.getI64Type();
+    auto laneType = VectorType::get({lanes}, i64);
+    int64_t mainWords = words - words % lanes;
+    eachRow(numPanels, parallel, [&](Value p) {
+      Value n0 = mul(p, lanes);
+      Value full = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                         add(n0, indexConst(b, loc, lanes)), numCols);
+      auto ifOp = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
+      {
+        // A whole panel: L x L blocks of words transposed in registers (log2(L) levels of
+        // two-input shuffles), the leftover words one by one.
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        SmallVector<Value> rowIndex;
+        for (int64_t r = 0; r < lanes; ++r)
+          rowIndex.push_back(add(n0, indexConst(b, loc, r)));
+        if (mainWords > 0)
+          loop(indexConst(b, loc, 0), indexConst(b, loc, mainWords), lanes, [&](Value w) {
+            SmallVector<Value> block;
+            for (int64_t r = 0; r < lanes; ++r)
+              block.push_back(vector::LoadOp::create(b, loc, laneType, rhs, ValueRange{rowIndex[r], w}));
+            for (int64_t span = 1; span < lanes; span *= 2) {
+              SmallVector<int64_t> lowMask, highMask;
+              for (int64_t lane = 0; lane < lanes; ++lane) {
+                bool second = lane & span;
+                lowMask.push_back(second ? lanes + lane - span : lane);
+                highMask.push_back(second ? lanes + lane : lane + span);
+              }
+              SmallVector<Value> next(block);
+              for (int64_t r = 0; r < lanes; ++r)
+                if (!(r & span)) {
+                  next[r] = vector::ShuffleOp::create(b, loc, block[r], block[r + span], lowMask);
+                  next[r + span] =
+                      vector::ShuffleOp::create(b, loc, block[r], block[r + span], highMask);
+                }
+              block = std::move(next);
+            }
+            for (int64_t c = 0; c < lanes; ++c)
+              vector::StoreOp::create(b, loc, block[c], panels,
+                                      ValueRange{p, add(w, indexConst(b, loc, c)),
+                                                 indexConst(b, loc, 0)});
+          });
+        if (mainWords < words)
+          loop(indexConst(b, loc, mainWords), indexConst(b, loc, words), 1, [&](Value w) {
+            for (int64_t r = 0; r < lanes; ++r) {
+              Value word = memref::LoadOp::create(b, loc, rhs, ValueRange{rowIndex[r], w});
+              memref::StoreOp::create(b, loc, word, panels,
+                                      ValueRange{p, w, indexConst(b, loc, r)});
+            }
+          });
+      }
+      {
+        // The last, partial panel: rows past N read as zero words.
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifOp.elseBlock());
+        Value zero = arith::ConstantIntOp::create(b, loc, i64, 0);
+        loop(indexConst(b, loc, 0), indexConst(b, loc, words), 1, [&](Value w) {
+          for (int64_t r = 0; r < lanes; ++r) {
+            Value n = add(n0, indexConst(b, loc, r));
+            Value inside =
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n, numCols);
+            // Clamp the row so the load stays in bounds; the select drops its value.
+            Value row = minIndex(n, arith::SubIOp::create(b, loc, numCols, indexConst(b, loc, 1)));
+            Value word = memref::LoadOp::create(b, loc, rhs, ValueRange{row, w});
+            word = arith::SelectOp::create(b, loc, inside, word, zero);
+            memref::StoreOp::create(b, loc, word, panels, ValueRange{p, w, indexConst(b, loc, r)});
+          }
+        });
+      }
+    });
+  }
+
+  /// Scratch memory of `type` (64-byte aligned): on the stack when `onStack`, else the heap.
+  /// A heap block per tile would be returned to the system and faulted in again on every
+  /// tile by glibc's per-thread arenas (halving 2-thread speed), so small, static scratch
+  /// lives on the stack instead, in an alloca scope.
+  Value scratch(MemRefType type, ValueRange dynamicSizes, bool onStack) {
+    if (onStack)
+      return memref::AllocaOp::create(b, loc, type, dynamicSizes, b.getI64IntegerAttr(64));
+    return memref::AllocOp::create(b, loc, type, dynamicSizes, b.getI64IntegerAttr(64));
+  }
+
+  /// A contiguous copy of a per-column epilogue vector, zero-padded to `length` so that the
+  /// kernel reads whole panels with plain vector loads.
+  Value paddedCopy(Value source, Value numCols, Value length, MemRefType type, bool onStack) {
+    Value copy = scratch(type, type.hasStaticShape() ? ValueRange{} : ValueRange{length}, onStack);
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+    loop(indexConst(b, loc, 0), length, 1, [&](Value n) {
+      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n, numCols);
+      auto ifOp = scf::IfOp::create(
+          b, loc, inside,
+          [&](OpBuilder &tb, Location tl) {
+            scf::YieldOp::create(tb, tl,
+                                 memref::LoadOp::create(tb, tl, source, ValueRange{n}).getResult());
+          },
+          [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, zero); });
+      memref::StoreOp::create(b, loc, ifOp.getResult(0), copy, ValueRange{n});
+    });
+    return copy;
+  }
+
+  /// The outer-product form: interleave the rhs, then (parallel over slabs of tileRows rows)
+  /// sweep chunks of tileCols columns so that a chunk's panels stay in L1/L2 while every
+  /// register block of the slab's rows passes over them.
+  void emitOuterProduct(bool parallel) {
+    int64_t lanes = target.vectorWords;
+    Value numRows = dimOf(b, loc, lhs, 0);
+    Value numCols = dimOf(b, loc, rhs, 0);
+    Value numPanels = arith::CeilDivUIOp::create(b, loc, numCols, indexConst(b, loc, lanes));
+    // Scratch: the panels and padded copies of the per-column epilogue vectors.
+    int64_t staticCols = cast<MemRefType>(rhs.getType()).getDimSize(0);
+    int64_t staticPanels = ShapedType::isDynamic(staticCols) ? ShapedType::kDynamic
+                                                             : llvm::divideCeil(staticCols, lanes);
+    auto panelsType = MemRefType::get({staticPanels, words, lanes}, b.getI64Type());
+    auto vectorType = MemRefType::get(
+        {ShapedType::isDynamic(staticPanels) ? ShapedType::kDynamic : staticPanels * lanes},
+        b.getF32Type());
+    bool onStack = false;
+    if (!ShapedType::isDynamic(staticPanels)) {
+      int64_t bytes = staticPanels * lanes * (words * 8 + 8);
+      onStack = bytes <= kMaxStackScratchBytes;
+    }
+    // Stack scratch is released when the kernel ends (it may sit in a loop over tiles):
+    // everything below goes into an alloca scope (bnn-lower-alloca-scopes turns it into a
+    // stack save/restore before scf-to-cf).
+    OpBuilder::InsertionGuard guard(b);
+    if (onStack) {
+      auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
+      Block *body = new Block();
+      scope.getBodyRegion().push_back(body);
+      b.setInsertionPointToStart(body);
+      memref::AllocaScopeReturnOp::create(b, loc);
+      b.setInsertionPointToStart(body);
+    }
+    Value panels = scratch(panelsType,
+                           panelsType.hasStaticShape() ? ValueRange{} : ValueRange{numPanels},
+                           onStack);
+    emitInterleave(panels, numPanels, numCols, parallel);
+    if (epilogue.colScale || epilogue.bias) {
+      Value length = mul(numPanels, lanes);
+      if (epilogue.colScale)
+        colScaleCopy = paddedCopy(epilogue.colScale, numCols, length, vectorType, onStack);
+      if (epilogue.bias)
+        biasCopy = paddedCopy(epilogue.bias, numCols, length, vectorType, onStack);
+    }
+
+    int64_t slab = std::max<int64_t>(target.tileRows, target.outerRows);
+    int64_t chunk = std::max<int64_t>(target.tileCols / lanes, 1);
+    int64_t mr = target.outerRows, nr = target.outerPanels;
+    Value numSlabs = arith::CeilDivUIOp::create(b, loc, numRows, indexConst(b, loc, slab));
+    eachRow(numSlabs, parallel, [&](Value s) {
+      Value r0 = mul(s, slab);
+      Value r1 = minIndex(add(r0, indexConst(b, loc, slab)), numRows);
+      Value fullRows = roundDown(r0, r1, mr);
+      loop(indexConst(b, loc, 0), numPanels, chunk, [&](Value c0) {
+        Value c1 = minIndex(add(c0, indexConst(b, loc, chunk)), numPanels);
+        Value fullPanels = roundDown(c0, c1, nr);
+        auto sweep = [&](Value m0, int64_t rows) {
+          loop(c0, fullPanels, nr, [&](Value p0) { emitOuterBlock(panels, numCols, m0, rows, p0, nr); });
+          if (nr > 1)
+            loop(fullPanels, c1, 1, [&](Value p0) { emitOuterBlock(panels, numCols, m0, rows, p0, 1); });
+        };
+        loop(r0, fullRows, mr, [&](Value m0) { sweep(m0, mr); });
+        if (mr > 1)
+          loop(fullRows, r1, 1, [&](Value m0) { sweep(m0, 1); });
+      });
+    });
+  }
+
+  /// rows x cols panels of accumulators (rows * cols * L outputs) over all words.
+  void emitOuterBlock(Value panels, Value numCols, Value m0, int64_t rows, Value p0,
+                      int64_t cols) {
+    int64_t lanes = target.vectorWords;
+    auto i64 = b.getI64Type();
+    auto accType = VectorType::get({lanes}, i64);
+    SmallVector<Value> rowIndex, panelIndex;
+    for (int64_t i = 0; i < rows; ++i)
+      rowIndex.push_back(i == 0 ? m0 : add(m0, indexConst(b, loc, i)));
+    for (int64_t j = 0; j < cols; ++j)
+      panelIndex.push_back(j == 0 ? p0 : add(p0, indexConst(b, loc, j)));
+    Value zero =
+        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(accType, b.getI64IntegerAttr(0)));
+    SmallVector<Value> init(rows * cols, zero);
+    auto wordLoop = scf::ForOp::create(
+        b, loc, indexConst(b, loc, 0), indexConst(b, loc, words), indexConst(b, loc, 1), init,
+        [&](OpBuilder &lb, Location ll, Value w, ValueRange accs) {
+          SmallVector<Value> a, c, next;
+          for (Value p : panelIndex)
+            c.push_back(vector::LoadOp::create(lb, ll, accType, panels,
+                                               ValueRange{p, w, indexConst(lb, ll, 0)}));
+          for (Value m : rowIndex)
+            a.push_back(vector::BroadcastOp::create(
+                lb, ll, accType, memref::LoadOp::create(lb, ll, lhs, ValueRange{m, w})));
+          for (int64_t i = 0; i < rows; ++i)
+            for (int64_t j = 0; j < cols; ++j) {
+              Value count = math::CtPopOp::create(lb, ll, arith::XOrIOp::create(lb, ll, a[i], c[j]));
+              next.push_back(arith::AddIOp::create(lb, ll, accs[i * cols + j], count));
+            }
+          scf::YieldOp::create(lb, ll, next);
+        });
+    wordLoop->setAttr("llvm.loop_annotation", noUnroll(b.getContext()));
+
+    // dot = K - 2 * popcount(a XOR b), lane by lane.
+    Value kVector =
+        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(accType, b.getI64IntegerAttr(k)));
+    Value oneVector =
+        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(accType, b.getI64IntegerAttr(1)));
+    auto i32Vector = VectorType::get({lanes}, b.getI32Type());
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j) {
+        Value twice = arith::ShLIOp::create(b, loc, wordLoop.getResult(i * cols + j), oneVector);
+        Value dots = arith::TruncIOp::create(b, loc, i32Vector,
+                                             arith::SubIOp::create(b, loc, kVector, twice));
+        emitLaneEpilogue(rowIndex[i], panelIndex[j], numCols, dots);
+      }
+  }
+
+  /// The epilogue of the L outputs of row m in panel p (columns p * L ...), masked to N.
+  void emitLaneEpilogue(Value m, Value p, Value numCols, Value dots) {
+    int64_t lanes = target.vectorWords;
+    Value n0 = mul(p, lanes);
+    auto maskType = VectorType::get({lanes}, b.getI1Type());
+    Value mask = vector::CreateMaskOp::create(
+        b, loc, maskType, ValueRange{arith::SubIOp::create(b, loc, numCols, n0)});
+    if (epilogue.kind == Epilogue::Kind::Int32) {
+      vector::MaskedStoreOp::create(b, loc, output, ValueRange{m, n0}, mask, dots);
+      return;
+    }
+    // The order is bnn.xnor_linear's: ((float(dot) * col_scale) * row_scale) + bias, then relu.
+    auto f32Vector = VectorType::get({lanes}, b.getF32Type());
+    Value y = arith::SIToFPOp::create(b, loc, f32Vector, dots);
+    if (colScaleCopy)
+      y = arith::MulFOp::create(b, loc, y,
+                                vector::LoadOp::create(b, loc, f32Vector, colScaleCopy, ValueRange{n0}));
+    if (epilogue.rowScale)
+      y = arith::MulFOp::create(
+          b, loc, y,
+          vector::BroadcastOp::create(
+              b, loc, f32Vector, memref::LoadOp::create(b, loc, epilogue.rowScale, ValueRange{m})));
+    if (biasCopy)
+      y = arith::AddFOp::create(b, loc, y,
+                                vector::LoadOp::create(b, loc, f32Vector, biasCopy, ValueRange{n0}));
+    if (epilogue.relu)
+      y = arith::MaximumFOp::create(b, loc, y,
+                                    arith::ConstantOp::create(b, loc, b.getZeroAttr(f32Vector)));
+    if (epilogue.kind == Epilogue::Kind::Float) {
+      vector::MaskedStoreOp::create(b, loc, output, ValueRange{m, n0}, mask, y);
+      return;
+    }
+    // Re-binarize: the L sign bits are bits n0 % 64 ... of word n0 / 64 (L divides 64); lanes
+    // past N stay zero. Rows belong to one thread, so the read-modify-write is race-free.
+    auto i64 = b.getI64Type();
+    Value bits = arith::AndIOp::create(b, loc, isPlusOne(b, loc, y), mask);
+    Value packed = vector::BitCastOp::create(
+        b, loc, VectorType::get({1}, b.getIntegerType(lanes)), bits);
+    Value field = arith::ExtUIOp::create(
+        b, loc, i64, vector::ExtractOp::create(b, loc, packed, ArrayRef<int64_t>{0}));
+    Value word = arith::DivUIOp::create(b, loc, n0, indexConst(b, loc, kWordBits));
+    Value shift = arith::IndexCastUIOp::create(
+        b, loc, i64, arith::RemUIOp::create(b, loc, n0, indexConst(b, loc, kWordBits)));
+    Value old = memref::LoadOp::create(b, loc, output, ValueRange{m, word});
+    memref::StoreOp::create(b, loc, arith::OrIOp::create(b, loc, old,
+                                                         arith::ShLIOp::create(b, loc, field, shift)),
+                            output, ValueRange{m, word});
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Dot-product form
+  //===--------------------------------------------------------------------===//
+
   /// `rows` rows starting at m0, against every column.
   void emitRowBlock(Value m0, int64_t rows) {
     int64_t nr = rows == 1 ? target.singleRowCols : target.registerCols;
@@ -737,7 +1056,49 @@ private:
   Value lhs, rhs, output;
   int64_t k, words;
   Epilogue epilogue;
+  // Zero-padded contiguous copies of the per-column epilogue vectors (outer-product form).
+  Value colScaleCopy, biasCopy;
 };
+
+/// When `op`'s result only feeds the `tensor.parallel_insert_slice` of an scf.forall (a tile
+/// made by bnn-tile), a writable buffer of that tile's slice of the forall's shared output, so
+/// that the kernel writes its results in place: one-shot bufferization makes the slice a
+/// subview of the shared buffer, and the parallel_insert_slice of the kernel's tensor (the same
+/// memory) a self-copy that canonicalization removes. Null otherwise. Writing through the slice
+/// is safe because the shared output's initial value (an empty tensor) is never read.
+Value sharedResultTile(OpBuilder &b, Operation *op, RankedTensorType tileType) {
+  Value result = op->getResult(0);
+  if (!result.hasOneUse())
+    return Value();
+  auto insert = dyn_cast<tensor::ParallelInsertSliceOp>(*result.getUsers().begin());
+  auto forall = op->getParentOfType<scf::ForallOp>();
+  if (!insert || !forall || insert.getSource() != result ||
+      insert.getSourceType() != tileType)
+    return Value();
+  auto sharedOut = dyn_cast<BlockArgument>(insert.getDest());
+  if (!sharedOut || sharedOut.getOwner() != forall.getBody() ||
+      !llvm::is_contained(forall.getRegionIterArgs(), sharedOut))
+    return Value();
+  // The destination must start empty, and the slice's position be known before the op.
+  Value init = forall.getTiedOpOperand(sharedOut)->get();
+  if (!init.getDefiningOp<tensor::EmptyOp>())
+    return Value();
+  if (!llvm::all_of(insert.getStaticStrides(), [](int64_t s) { return s == 1; }))
+    return Value();
+  DominanceInfo dominance(forall);
+  for (Value v : llvm::concat<Value>(insert.getOffsets(), insert.getSizes()))
+    if (!dominance.properlyDominates(v, op))
+      return Value();
+  Location loc = op->getLoc();
+  Value slice = tensor::ExtractSliceOp::create(b, loc, tileType, sharedOut,
+                                               insert.getMixedOffsets(), insert.getMixedSizes(),
+                                               insert.getMixedStrides());
+  auto layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                                       ArrayRef<int64_t>{ShapedType::kDynamic, 1});
+  return bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(tileType.getShape(), tileType.getElementType(), layout), slice,
+      /*read_only=*/false);
+}
 
 /// Shared lowering of the two binary matmul ops.
 template <typename OpTy>
@@ -811,7 +1172,13 @@ struct BinaryMatmulLowering : OpConversionPattern<OpTy> {
           dynamicSizes.push_back(numCols);
       }
     }
-    Value output = allocBuffer(rewriter, loc, outputRows, dynamicSizes);
+    // A tile of a bnn-tile loop writes straight into its place in the shared result; anything
+    // else into a fresh buffer.
+    Value output;
+    if (epilogue.kind != Epilogue::Kind::Packed && resultType == outputRows)
+      output = sharedResultTile(rewriter, op, outputRows);
+    if (!output)
+      output = allocBuffer(rewriter, loc, outputRows, dynamicSizes);
     if (epilogue.kind == Epilogue::Kind::Packed) {
       Value zero = arith::ConstantIntOp::create(rewriter, loc, rewriter.getI64Type(), 0);
       linalg::FillOp::create(rewriter, loc, ValueRange{zero}, ValueRange{output});
@@ -819,8 +1186,12 @@ struct BinaryMatmulLowering : OpConversionPattern<OpTy> {
     int64_t work = ShapedType::isDynamic(staticCols)
                        ? ShapedType::kDynamic
                        : workOf(staticRows, staticCols * words);
+    // The outer-product form interleaves the rhs once per kernel call: worth it when enough
+    // rows reuse it (a GEMV streams the weights once and stays in the dot-product form).
+    bool outerProduct = target.outerRows > 0 && !ShapedType::isDynamic(staticRows) &&
+                        staticRows >= target.outerProductMinRows;
     BinaryMatmulEmitter(rewriter, loc, target, lhs, rhs, output, k, words, epilogue)
-        .emit(runInParallel(op, parallel, target, work));
+        .emit(runInParallel(op, parallel, target, work), outerProduct);
     Value result = toTensor(rewriter, loc, output);
     rewriter.replaceOp(op, expandFromRows(rewriter, loc, result, resultType, adaptor.getLhs()));
     return success();
@@ -883,6 +1254,52 @@ struct BNNCopyRepeatedResultsPass
         operand.set(linalg::CopyOp::create(b, ret.getLoc(), value, init).getResult(0));
       }
     });
+  }
+};
+
+struct BNNLowerAllocaScopesPass
+    : ::bnn::impl::BNNLowerAllocaScopesBase<BNNLowerAllocaScopesPass> {
+  void runOnOperation() override {
+    OpBuilder b(&getContext());
+    // scf.forall is an automatic allocation scope and scf.parallel is not: allocas that
+    // canonicalization moved from a kernel's scope into a forall body would live until the
+    // function returns once forall-to-parallel has run (and, without OpenMP, pile up on every
+    // iteration). Give such parallel bodies their own scope, as scf-to-openmp does.
+    getOperation()->walk([&](scf::ParallelOp parallel) {
+      Block &body = parallel.getRegion().front();
+      bool hasAlloca = false;
+      for (Operation &op : body.without_terminator())
+        hasAlloca |= isa<memref::AllocaOp>(op);
+      if (!hasAlloca)
+        return;
+      b.setInsertionPointToStart(&body);
+      auto scope = memref::AllocaScopeOp::create(b, parallel.getLoc(), TypeRange{});
+      Block *inner = new Block();
+      scope.getBodyRegion().push_back(inner);
+      inner->getOperations().splice(inner->end(), body.getOperations(),
+                                    std::next(Block::iterator(scope)),
+                                    Block::iterator(body.getTerminator()));
+      b.setInsertionPointToEnd(inner);
+      memref::AllocaScopeReturnOp::create(b, parallel.getLoc());
+    });
+
+    SmallVector<memref::AllocaScopeOp> scopes;
+    // Post-order: inner scopes first, so each one's body is still a single block.
+    getOperation()->walk([&](memref::AllocaScopeOp scope) {
+      if (scope->getNumResults() == 0)
+        scopes.push_back(scope);
+    });
+    for (memref::AllocaScopeOp scope : scopes) {
+      Block &body = scope.getBodyRegion().front();
+      b.setInsertionPoint(scope);
+      Value stack =
+          LLVM::StackSaveOp::create(b, scope.getLoc(), LLVM::LLVMPointerType::get(&getContext()));
+      Operation *terminator = body.getTerminator();
+      scope->getBlock()->getOperations().splice(Block::iterator(scope), body.getOperations(),
+                                                body.begin(), Block::iterator(terminator));
+      LLVM::StackRestoreOp::create(b, scope.getLoc(), stack);
+      scope->erase();
+    }
   }
 };
 

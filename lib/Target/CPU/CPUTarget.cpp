@@ -17,6 +17,9 @@ CPUTargetInfo makeAvx512() {
   info.registerRows = 4;
   info.registerCols = 4;
   info.singleRowCols = 8;
+  // 4 x 4 zmm accumulators (128 outputs) + 4 panel vectors + a broadcast lhs word.
+  info.outerRows = 4;
+  info.outerPanels = 4;
   info.tileRows = 64;
   info.tileCols = 256;
   // Ice Lake server is the first x86-64-v4 core with VPOPCNTDQ.
@@ -34,6 +37,9 @@ CPUTargetInfo makeAvx2() {
   info.registerRows = 2;
   info.registerCols = 3;
   info.singleRowCols = 4;
+  // 2 x 3 ymm accumulators + 3 panel vectors + a broadcast word + the popcount constants.
+  info.outerRows = 2;
+  info.outerPanels = 3;
   info.tileRows = 64;
   info.tileCols = 192;
   info.llvmCPU = "haswell";

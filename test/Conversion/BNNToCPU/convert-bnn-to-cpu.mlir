@@ -4,28 +4,101 @@
 // RUN: not bnn-opt %s --convert-bnn-to-cpu="target=z80" 2>&1 | FileCheck %s --check-prefix=BADTARGET
 // BADTARGET: convert-bnn-to-cpu: unknown CPU target 'z80' (expected one of native, avx512, avx2, generic)
 
-// The micro-kernel: 4 x 4 (avx512), 2 x 3 (avx2) or 2 x 2 (generic) accumulators of
-// XOR + ctpop over vector<8/4/1 x i64>, row blocks in parallel (enough work: 64 x 300 x 16).
+// The outer-product form (8 rows or more, vector targets): the rhs is interleaved into panels
+// of 8 (avx512) or 4 (avx2) rows with an in-register transpose (3 levels of shuffles), then
+// 4 x 4 (avx512) or 2 x 3 (avx2) accumulators each hold the outputs of one lhs row against a
+// panel: one broadcast lhs word XOR a panel vector, ctpop, add; no horizontal reduction, and
+// lanes past N (300 = 37 panels + 4) masked off at the store. Row slabs run in parallel
+// (enough work: 64 x 300 x 16 words). Generic has no vectors: the dot-product form.
 // AVX512-LABEL: func.func @gemm
 // AVX512-SAME: (%[[A:.*]]: tensor<64x16xi64>, %[[B:.*]]: tensor<300x16xi64>) -> tensor<64x300xi32>
 // AVX512: bufferization.to_buffer %[[A]] read_only : tensor<64x16xi64> to memref<64x16xi64, strided<[?, 1], offset: ?>>
-// AVX512: memref.alloc() {alignment = 64 : i64} : memref<64x300xi32>
+// AVX512: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<64x300xi32>
+// AVX512: memref.alloca_scope {
+// AVX512-NEXT: %[[PANELS:.*]] = memref.alloca() {alignment = 64 : i64} : memref<38x16x8xi64>
+// AVX512-COUNT-8: vector.load %{{.*}} : memref<300x16xi64, strided<[?, 1], offset: ?>>, vector<8xi64>
+// AVX512-COUNT-24: vector.shuffle
+// AVX512-COUNT-8: vector.store %{{.*}}, %[[PANELS]]
 // AVX512: scf.parallel
 // AVX512: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
-// AVX512-COUNT-8: vector.load %{{.*}} : memref<{{.*}}>, vector<8xi64>
+// AVX512-COUNT-4: vector.load %[[PANELS]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<38x16x8xi64>, vector<8xi64>
+// AVX512-COUNT-4: vector.broadcast %{{.*}} : i64 to vector<8xi64>
 // AVX512-COUNT-16: math.ctpop %{{.*}} : vector<8xi64>
 // AVX512: } {llvm.loop_annotation = #{{.*}}}
-// AVX512: vector.shuffle
-// AVX512: vector.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] : memref<64x300xi32>, vector<4xi32>
-// AVX512: bufferization.to_tensor %{{.*}} restrict writable : memref<64x300xi32> to tensor<64x300xi32>
+// AVX512-NOT: vector.shuffle
+// AVX512: vector.create_mask %{{.*}} : vector<8xi1>
+// AVX512: vector.maskedstore %[[OUT]][%{{.*}}, %{{.*}}], %{{.*}}, %{{.*}} : memref<64x300xi32>, vector<8xi1>, vector<8xi32>
+// AVX512: bufferization.to_tensor %[[OUT]] restrict writable : memref<64x300xi32> to tensor<64x300xi32>
 // AVX2-LABEL: func.func @gemm
+// AVX2: memref.alloca() {alignment = 64 : i64} : memref<75x16x4xi64>
+// AVX2-COUNT-3: vector.broadcast
 // AVX2-COUNT-6: math.ctpop %{{.*}} : vector<4xi64>
+// AVX2-NOT: vector.shuffle
+// AVX2: vector.maskedstore
 // GENERIC-LABEL: func.func @gemm
 // GENERIC-NOT: scf.parallel
 // GENERIC-COUNT-4: math.ctpop %{{.*}} : vector<1xi64>
 func.func @gemm(%a: !bnn.packed<64x1000>, %b: !bnn.packed<300x1000>) -> tensor<64x300xi32> {
   %y = bnn.xnor_popcount %a, %b : !bnn.packed<64x1000>, !bnn.packed<300x1000> -> tensor<64x300xi32>
   return %y : tensor<64x300xi32>
+}
+
+// -----
+
+// Scratch over 512 KiB (here 2500 panels x 64 words x 8 lanes, 10 MiB) goes on the heap.
+// AVX512-LABEL: func.func @big_panels
+// AVX512-NOT: memref.alloca_scope
+// AVX512: memref.alloc() {alignment = 64 : i64} : memref<2500x64x8xi64>
+func.func @big_panels(%a: !bnn.packed<16x4096>, %b: !bnn.packed<20000x4096>) -> tensor<16x20000xi32> {
+  %y = bnn.xnor_popcount %a, %b : !bnn.packed<16x4096>, !bnn.packed<20000x4096> -> tensor<16x20000xi32>
+  return %y : tensor<16x20000xi32>
+}
+
+// -----
+
+// Fewer than 8 rows: interleaving would not pay, so the dot-product form: 4 x 4 (avx512) or
+// 2 x 3 (avx2) blocks accumulate 8 or 4 words of one output per vector, reduced at the end by
+// a transposing shuffle/add tree.
+// AVX512-LABEL: func.func @few_rows
+// AVX512-NOT: memref.alloc(%{{.*}}) {{.*}} : memref<?x16x8xi64>
+// AVX512: scf.parallel
+// AVX512: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
+// AVX512-COUNT-8: vector.load %{{.*}} : memref<{{.*}}>, vector<8xi64>
+// AVX512-COUNT-16: math.ctpop %{{.*}} : vector<8xi64>
+// AVX512: } {llvm.loop_annotation = #{{.*}}}
+// AVX512: vector.shuffle
+// AVX512: vector.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] : memref<4x3000xi32>, vector<4xi32>
+// AVX2-LABEL: func.func @few_rows
+// AVX2-COUNT-6: math.ctpop %{{.*}} : vector<4xi64>
+// AVX2: vector.shuffle
+func.func @few_rows(%a: !bnn.packed<4x1000>, %b: !bnn.packed<3000x1000>) -> tensor<4x3000xi32> {
+  %y = bnn.xnor_popcount %a, %b : !bnn.packed<4x1000>, !bnn.packed<3000x1000> -> tensor<4x3000xi32>
+  return %y : tensor<4x3000xi32>
+}
+
+// -----
+
+// A tile of a bnn-tile loop writes its results straight into its slice of the loop's shared
+// output (no per-tile buffer, so no copy at bufferization).
+// AVX512-LABEL: func.func @tile_in_place
+// AVX512: scf.forall {{.*}} shared_outs(%[[SHARED:.*]] = %{{.*}})
+// AVX512: %[[SLICE:.*]] = tensor.extract_slice %[[SHARED]][%{{.*}}, %{{.*}}] [64, 256] [1, 1] : tensor<128x512xi32> to tensor<64x256xi32>
+// AVX512: %[[BUF:.*]] = bufferization.to_buffer %[[SLICE]] : tensor<64x256xi32> to memref<64x256xi32, strided<[?, 1], offset: ?>>
+// AVX512-NOT: memref.alloc() {{.*}} : memref<64x256xi32>
+// AVX512: vector.maskedstore %[[BUF]]
+// AVX512: %[[T:.*]] = bufferization.to_tensor %[[BUF]] restrict writable
+// AVX512: tensor.parallel_insert_slice %[[T]] into %[[SHARED]]
+func.func @tile_in_place(%a: !bnn.packed<128x1000>, %b: !bnn.packed<512x1000>) -> tensor<128x512xi32> {
+  %init = tensor.empty() : tensor<128x512xi32>
+  %r = scf.forall (%i, %j) = (0, 0) to (128, 512) step (64, 256) shared_outs(%o = %init) -> (tensor<128x512xi32>) {
+    %sa = bnn.slice %a [%i] [64] : !bnn.packed<128x1000> -> !bnn.packed<64x1000>
+    %sb = bnn.slice %b [%j] [256] : !bnn.packed<512x1000> -> !bnn.packed<256x1000>
+    %y = bnn.xnor_popcount %sa, %sb : !bnn.packed<64x1000>, !bnn.packed<256x1000> -> tensor<64x256xi32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %y into %o[%i, %j] [64, 256] [1, 1] : tensor<64x256xi32> into tensor<128x512xi32>
+    }
+  }
+  return %r : tensor<128x512xi32>
 }
 
 // -----

@@ -22,6 +22,14 @@ def ConvertBNNToCPU : Pass<"convert-bnn-to-cpu", "::mlir::ModuleOp"> {
     * `bnn.sign`, `bnn.ste` (forward), `bnn.scaled_sign`: `linalg` elementwise ops;
     * `bnn.constant`, `bnn.slice`: constants and slices of the storage tensor.
 
+    Binary matmuls of at least the target's `outerProductMinRows` rows (static) on a vector
+    target use the outer-product form instead: the rhs is first interleaved into panels of
+    8 (avx512) or 4 (avx2) rows, word by word (an in-register transpose, into stack scratch
+    inside a `memref.alloca_scope` when it is small enough), then each accumulator lane holds
+    a different output, so no horizontal reduction is left; lanes past N are masked off at the
+    store. A tile of a `bnn-tile` loop writes its results straight into its slice of the loop's
+    shared output.
+
     Packed function arguments and results become their storage tensors. Kernels of ops that are
     not already inside a parallel loop (made by `bnn-tile`) get an `scf.parallel` over row
     blocks when `parallel` is set.
@@ -49,6 +57,23 @@ def BNNCopyRepeatedResults : Pass<"bnn-copy-repeated-results", "::mlir::func::Fu
     distinct buffers, which `buffer-results-to-out-params` turns into distinct out-parameters.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
+def BNNLowerAllocaScopes : Pass<"bnn-lower-alloca-scopes", "::mlir::func::FuncOp"> {
+  let summary = "Replace memref.alloca_scope by a stack save/restore around its body";
+  let description = [{
+    The outer-product kernels of `convert-bnn-to-cpu` keep their scratch (the interleaved rhs
+    panels) on the stack inside a `memref.alloca_scope`, so that a kernel inside a loop over
+    tiles releases it on every iteration. `scf-to-cf` would turn the scope's single-block body
+    into many blocks, which `memref.alloca_scope` does not allow, so this pass (run after
+    bufferization and buffer deallocation, before `scf-to-cf`) inlines each scope between
+    `llvm.intr.stacksave` and `llvm.intr.stackrestore`. Scopes with results are left alone.
+    Because `scf.forall` is an automatic allocation scope and `scf.parallel` is not,
+    canonicalization may have moved a kernel's allocas into a forall body that
+    `scf-forall-to-parallel` then turned into a parallel loop: such a body first gets a scope
+    of its own (as `scf-to-openmp` gives its bodies), so scratch never outlives an iteration.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 def BNNSetCPUTarget : Pass<"bnn-set-cpu-target", "::mlir::ModuleOp"> {

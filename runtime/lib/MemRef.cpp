@@ -2,8 +2,8 @@
 
 #include "bnn/runtime/MemRef.h"
 
+#include <cstdlib>
 #include <cstring>
-#include <vector>
 
 namespace {
 
@@ -40,7 +40,11 @@ extern "C" void memrefCopy(int64_t elementSize, BnnUnrankedMemRef *source,
       return;
   // Odometer over all but the innermost dimension; the innermost is one memcpy when both
   // sides are contiguous there.
-  std::vector<int64_t> index(rank, 0);
+  // No C++ library calls here: a C program links the generated object with this library and
+  // nothing else (no -lstdc++).
+  int64_t stackIndex[16] = {0};
+  int64_t *index = rank <= 16 ? stackIndex
+                              : static_cast<int64_t *>(std::calloc(rank, sizeof(int64_t)));
   int64_t inner = sizes[rank - 1];
   bool contiguous = srcStrides[rank - 1] == 1 && dstStrides[rank - 1] == 1;
   while (true) {
@@ -60,7 +64,10 @@ extern "C" void memrefCopy(int64_t elementSize, BnnUnrankedMemRef *source,
     int64_t dim = rank - 2;
     while (dim >= 0 && ++index[dim] == sizes[dim])
       index[dim--] = 0;
-    if (dim < 0)
+    if (dim < 0) {
+      if (index != stackIndex)
+        std::free(index);
       return;
+    }
   }
 }

@@ -12,7 +12,9 @@
 
 #include "dialects/bnn/IR/BNNOps.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
@@ -512,12 +514,33 @@ public:
       : b(b), loc(loc), target(target), lhs(lhs), rhs(rhs), output(output), k(k), words(words),
         epilogue(std::move(epilogue)) {}
 
-  /// Emits the whole product in the outer-product form when `outerProduct` (see
-  /// emitOuterProduct), else in the dot-product form: row groups of registerRows (parallel when
-  /// asked), each sweeping all columns in blocks of registerCols.
-  void emit(bool parallel, bool outerProduct) {
-    if (outerProduct)
+  /// Which form of the kernel to emit (see emitOuterProduct and emitDotProduct); `Choose`
+  /// decides at run time from the row count (for dynamically shaped tiles and operands).
+  enum class Form { DotProduct, OuterProduct, Choose };
+
+  /// Emits the whole product; `colsBound` is a constant upper bound of the rhs rows when they
+  /// are dynamic (ShapedType::kDynamic if none is known), which sizes the outer-product scratch.
+  void emit(bool parallel, Form form, int64_t colsBound) {
+    colsUpperBound = colsBound;
+    if (form == Form::OuterProduct)
       return emitOuterProduct(parallel);
+    if (form == Form::DotProduct)
+      return emitDotProduct(parallel);
+    Value enough =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, dimOf(b, loc, lhs, 0),
+                              indexConst(b, loc, target.outerProductMinRows));
+    auto ifOp = scf::IfOp::create(b, loc, enough, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    emitOuterProduct(parallel);
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    emitDotProduct(parallel);
+  }
+
+private:
+  /// The dot-product form: row groups of registerRows (parallel when asked), each sweeping all
+  /// columns in blocks of registerCols.
+  void emitDotProduct(bool parallel) {
     int64_t mr = target.registerRows;
     Value numRows = dimOf(b, loc, lhs, 0);
     Value groups = arith::CeilDivUIOp::create(b, loc, numRows, indexConst(b, loc, mr));
@@ -549,7 +572,6 @@ public:
     });
   }
 
-private:
   /// for (iv = lb; iv < ub; iv += step) body(iv), with `b` inserting into the body.
   void loop(Value lb, Value ub, int64_t step, function_ref<void(Value)> body) {
     forLoop(b, loc, lb, ub, step, [&](OpBuilder &lb, Location, Value iv) {
@@ -702,7 +724,10 @@ private:
     Value numCols = dimOf(b, loc, rhs, 0);
     Value numPanels = arith::CeilDivUIOp::create(b, loc, numCols, indexConst(b, loc, lanes));
     // Scratch: the panels and padded copies of the per-column epilogue vectors.
+    // Sized for the static column count, or for its upper bound in a ragged tile.
     int64_t staticCols = cast<MemRefType>(rhs.getType()).getDimSize(0);
+    if (ShapedType::isDynamic(staticCols))
+      staticCols = colsUpperBound;
     int64_t staticPanels = ShapedType::isDynamic(staticCols) ? ShapedType::kDynamic
                                                              : llvm::divideCeil(staticCols, lanes);
     auto panelsType = MemRefType::get({staticPanels, words, lanes}, b.getI64Type());
@@ -1058,6 +1083,7 @@ private:
   Epilogue epilogue;
   // Zero-padded contiguous copies of the per-column epilogue vectors (outer-product form).
   Value colScaleCopy, biasCopy;
+  int64_t colsUpperBound = ShapedType::kDynamic;
 };
 
 /// When `op`'s result only feeds the `tensor.parallel_insert_slice` of an scf.forall (a tile
@@ -1098,6 +1124,32 @@ Value sharedResultTile(OpBuilder &b, Operation *op, RankedTensorType tileType) {
   return bufferization::ToBufferOp::create(
       b, loc, MemRefType::get(tileType.getShape(), tileType.getElementType(), layout), slice,
       /*read_only=*/false);
+}
+
+/// A constant upper bound of the rows of the 2-d packed value `packed`: its static row count,
+/// or for the rows of a ragged bnn-tile tile (`bnn.slice` whose size is an `affine.min` with a
+/// constant among its results, the tile size) that constant; ShapedType::kDynamic otherwise.
+int64_t rowsUpperBound(Value packed) {
+  auto type = cast<bnnir::PackedType>(packed.getType());
+  if (type.getShape().size() != 2)
+    return ShapedType::kDynamic;
+  if (!ShapedType::isDynamic(type.getShape()[0]))
+    return type.getShape()[0];
+  auto slice = packed.getDefiningOp<bnnir::SliceOp>();
+  if (!slice)
+    return ShapedType::kDynamic;
+  OpFoldResult size = slice.getMixedSizes().front();
+  if (std::optional<int64_t> constant = getConstantIntValue(size))
+    return *constant;
+  auto min = dyn_cast<Value>(size).getDefiningOp<affine::AffineMinOp>();
+  if (!min)
+    return ShapedType::kDynamic;
+  int64_t bound = ShapedType::kDynamic;
+  for (AffineExpr result : min.getAffineMap().getResults())
+    if (auto constant = dyn_cast<AffineConstantExpr>(result))
+      bound = ShapedType::isDynamic(bound) ? constant.getValue()
+                                           : std::min(bound, constant.getValue());
+  return bound;
 }
 
 /// Shared lowering of the two binary matmul ops.
@@ -1187,11 +1239,18 @@ struct BinaryMatmulLowering : OpConversionPattern<OpTy> {
                        ? ShapedType::kDynamic
                        : workOf(staticRows, staticCols * words);
     // The outer-product form interleaves the rhs once per kernel call: worth it when enough
-    // rows reuse it (a GEMV streams the weights once and stays in the dot-product form).
-    bool outerProduct = target.outerRows > 0 && !ShapedType::isDynamic(staticRows) &&
-                        staticRows >= target.outerProductMinRows;
+    // rows reuse it (a GEMV streams the weights once and stays in the dot-product form). A
+    // dynamic row count (a ragged bnn-tile tile, a dynamic batch) is tested at run time.
+    using Form = BinaryMatmulEmitter::Form;
+    Form form = Form::DotProduct;
+    if (target.outerRows > 0) {
+      if (ShapedType::isDynamic(staticRows))
+        form = Form::Choose;
+      else if (staticRows >= target.outerProductMinRows)
+        form = Form::OuterProduct;
+    }
     BinaryMatmulEmitter(rewriter, loc, target, lhs, rhs, output, k, words, epilogue)
-        .emit(runInParallel(op, parallel, target, work), outerProduct);
+        .emit(runInParallel(op, parallel, target, work), form, rowsUpperBound(op.getRhs()));
     Value result = toTensor(rewriter, loc, output);
     rewriter.replaceOp(op, expandFromRows(rewriter, loc, result, resultType, adaptor.getLhs()));
     return success();

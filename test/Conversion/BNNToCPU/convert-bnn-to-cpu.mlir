@@ -193,3 +193,34 @@ func.func @linear_packed(%a: !bnn.packed<4x64>, %w: !bnn.packed<8x64>, %s: tenso
   %y = bnn.xnor_linear %a, %w col_scale(%s : tensor<8xf32>) : !bnn.packed<4x64>, !bnn.packed<8x64> -> !bnn.packed<4x8>
   return %y : !bnn.packed<4x8>
 }
+
+// -----
+
+// A ragged tile (rows and columns are affine.min of the tile size and what is left) chooses
+// the form at run time from its row count, and sizes its stack scratch for the tile size
+// bound (256 columns: 32 panels of 8).
+// AVX512-LABEL: func.func @ragged_tile
+// AVX512: scf.forall
+// AVX512: %[[ENOUGH:.*]] = arith.cmpi uge, %{{.*}}, %c8{{.*}} : index
+// AVX512: scf.if %[[ENOUGH]] {
+// AVX512: memref.alloca_scope {
+// AVX512-NEXT: memref.alloca() {alignment = 64 : i64} : memref<32x16x8xi64>
+// AVX512: math.ctpop %{{.*}} : vector<8xi64>
+// AVX512: vector.maskedstore
+// AVX512: } else {
+// AVX512: vector.shuffle
+// AVX512: math.ctpop %{{.*}} : vector<8xi64>
+func.func @ragged_tile(%a: !bnn.packed<100x1000>, %b: !bnn.packed<300x1000>) -> tensor<100x300xi32> {
+  %init = tensor.empty() : tensor<100x300xi32>
+  %r = scf.forall (%i, %j) = (0, 0) to (100, 300) step (64, 256) shared_outs(%o = %init) -> (tensor<100x300xi32>) {
+    %m = affine.min affine_map<(d0) -> (-d0 + 100, 64)>(%i)
+    %n = affine.min affine_map<(d0) -> (-d0 + 300, 256)>(%j)
+    %sa = bnn.slice %a [%i] [%m] : !bnn.packed<100x1000> -> !bnn.packed<?x1000>
+    %sb = bnn.slice %b [%j] [%n] : !bnn.packed<300x1000> -> !bnn.packed<?x1000>
+    %y = bnn.xnor_popcount %sa, %sb : !bnn.packed<?x1000>, !bnn.packed<?x1000> -> tensor<?x?xi32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %y into %o[%i, %j] [%m, %n] [1, 1] : tensor<?x?xi32> into tensor<100x300xi32>
+    }
+  }
+  return %r : tensor<100x300xi32>
+}

@@ -22,8 +22,8 @@ def ConvertBNNToCPU : Pass<"convert-bnn-to-cpu", "::mlir::ModuleOp"> {
     * `bnn.sign`, `bnn.ste` (forward), `bnn.scaled_sign`: `linalg` elementwise ops;
     * `bnn.constant`, `bnn.slice`: constants and slices of the storage tensor.
 
-    Binary matmuls of at least the target's `outerProductMinRows` rows (static) on a vector
-    target use the outer-product form instead: the rhs is first interleaved into panels of
+    Binary matmuls of at least the target's `outerProductMinRows` rows on a vector target
+    (tested at run time when the row count is dynamic) use the outer-product form instead: the rhs is first interleaved into panels of
     8 (avx512) or 4 (avx2) rows, word by word (an in-register transpose, into stack scratch
     inside a `memref.alloca_scope` when it is small enough), then each accumulator lane holds
     a different output, so no horizontal reduction is left; lanes past N are masked off at the

@@ -834,6 +834,23 @@ private:
       }
   }
 
+  /// bnn.xnor_linear's float epilogue on `y` (float(dot), a scalar or a vector), in its order:
+  /// ((y * col_scale) * row_scale) + bias, then relu as arith.maximumf(y, +0); the loaders
+  /// give col_scale, row_scale and bias in y's shape and are called only for those present.
+  Value applyLinearEpilogue(Value y, function_ref<Value()> colScale,
+                            function_ref<Value()> rowScale, function_ref<Value()> bias) {
+    if (epilogue.colScale)
+      y = arith::MulFOp::create(b, loc, y, colScale());
+    if (epilogue.rowScale)
+      y = arith::MulFOp::create(b, loc, y, rowScale());
+    if (epilogue.bias)
+      y = arith::AddFOp::create(b, loc, y, bias());
+    if (epilogue.relu)
+      y = arith::MaximumFOp::create(b, loc, y,
+                                    arith::ConstantOp::create(b, loc, b.getZeroAttr(y.getType())));
+    return y;
+  }
+
   /// The epilogue of the L outputs of row m in panel p (columns p * L ...), masked to N.
   void emitLaneEpilogue(Value m, Value p, Value numCols, Value dots) {
     int64_t lanes = target.vectorWords;
@@ -845,23 +862,16 @@ private:
       vector::MaskedStoreOp::create(b, loc, output, ValueRange{m, n0}, mask, dots);
       return;
     }
-    // The order is bnn.xnor_linear's: ((float(dot) * col_scale) * row_scale) + bias, then relu.
     auto f32Vector = VectorType::get({lanes}, b.getF32Type());
-    Value y = arith::SIToFPOp::create(b, loc, f32Vector, dots);
-    if (colScaleCopy)
-      y = arith::MulFOp::create(b, loc, y,
-                                vector::LoadOp::create(b, loc, f32Vector, colScaleCopy, ValueRange{n0}));
-    if (epilogue.rowScale)
-      y = arith::MulFOp::create(
-          b, loc, y,
-          vector::BroadcastOp::create(
-              b, loc, f32Vector, memref::LoadOp::create(b, loc, epilogue.rowScale, ValueRange{m})));
-    if (biasCopy)
-      y = arith::AddFOp::create(b, loc, y,
-                                vector::LoadOp::create(b, loc, f32Vector, biasCopy, ValueRange{n0}));
-    if (epilogue.relu)
-      y = arith::MaximumFOp::create(b, loc, y,
-                                    arith::ConstantOp::create(b, loc, b.getZeroAttr(f32Vector)));
+    Value y = applyLinearEpilogue(
+        arith::SIToFPOp::create(b, loc, f32Vector, dots), [&] {
+          return vector::LoadOp::create(b, loc, f32Vector, colScaleCopy, ValueRange{n0});
+        },
+        [&] {
+          return vector::BroadcastOp::create(
+              b, loc, f32Vector, memref::LoadOp::create(b, loc, epilogue.rowScale, ValueRange{m}));
+        },
+        [&] { return vector::LoadOp::create(b, loc, f32Vector, biasCopy, ValueRange{n0}); });
     if (epilogue.kind == Epilogue::Kind::Float) {
       vector::MaskedStoreOp::create(b, loc, output, ValueRange{m, n0}, mask, y);
       return;
@@ -1044,20 +1054,11 @@ private:
       memref::StoreOp::create(b, loc, dot, output, ValueRange{m, n});
       return;
     }
-    // The order is bnn.xnor_linear's: ((float(dot) * col_scale) * row_scale) + bias, then relu.
-    Value y = arith::SIToFPOp::create(b, loc, b.getF32Type(), dot);
-    if (epilogue.colScale)
-      y = arith::MulFOp::create(b, loc, y,
-                                memref::LoadOp::create(b, loc, epilogue.colScale, ValueRange{n}));
-    if (epilogue.rowScale)
-      y = arith::MulFOp::create(b, loc, y,
-                                memref::LoadOp::create(b, loc, epilogue.rowScale, ValueRange{m}));
-    if (epilogue.bias)
-      y = arith::AddFOp::create(b, loc, y,
-                                memref::LoadOp::create(b, loc, epilogue.bias, ValueRange{n}));
-    if (epilogue.relu)
-      y = arith::MaximumFOp::create(
-          b, loc, y, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0)));
+    Value y = applyLinearEpilogue(
+        arith::SIToFPOp::create(b, loc, b.getF32Type(), dot),
+        [&] { return memref::LoadOp::create(b, loc, epilogue.colScale, ValueRange{n}); },
+        [&] { return memref::LoadOp::create(b, loc, epilogue.rowScale, ValueRange{m}); },
+        [&] { return memref::LoadOp::create(b, loc, epilogue.bias, ValueRange{n}); });
     if (epilogue.kind == Epilogue::Kind::Float) {
       memref::StoreOp::create(b, loc, y, output, ValueRange{m, n});
       return;

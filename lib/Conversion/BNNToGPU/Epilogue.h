@@ -41,6 +41,10 @@ public:
   /// Skipped when `row` >= m or the u32 lies past the row's padded words.
   void storePackedU32(mlir::Value row, mlir::Value u32Index, mlir::Value bits);
 
+  /// Declares that every (row, col) handed to storePair is in bounds (the tiles divide the
+  /// result exactly), so the stores need no guards.
+  void setAllInBounds(bool value) { allInBounds = value; }
+
   /// Number of u32 halves of words per packed result row.
   int64_t packedU32PerRow() const { return 2 * ((n + 63) / 64); }
 
@@ -48,6 +52,7 @@ private:
   KernelEmitter &e;
   EpilogueSpec specification;
   int64_t m, n;
+  bool allInBounds = false;
   mlir::Value colScale, rowScale, bias, out, outPointer;
 };
 

@@ -172,11 +172,18 @@ void storeAccumulatorFragment(KernelEmitter &e, EpilogueEmitter &epi, int64_t m,
   const bool packed = epi.spec().output == EpilogueSpec::Output::Packed;
   SmallVector<Value> masks[2];
   Value twoT = packed ? e.indexToI32(e.mulc(t, 2)) : Value();
+  // Every rhs popcount this lane needs is loaded first, in one batch: interleaved with the
+  // stores below, each load's latency would be paid once per 8-column block.
+  SmallVector<std::pair<Value, Value>> popB;
+  for (int64_t j = 0; j < numBlocks; ++j) {
+    Value col = e.addc(colOfLane, 8 * j);
+    popB.push_back({e.load(rhsPopcounts, e.minu(col, e.idx(n - 1))),
+                    e.load(rhsPopcounts, e.minu(e.addc(col, 1), e.idx(n - 1)))});
+  }
   for (int64_t j = 0; j < numBlocks; ++j) {
     Value col = e.addc(colOfLane, 8 * j);
     Value col1 = e.addc(col, 1);
-    Value popB0 = e.load(rhsPopcounts, e.minu(col, e.idx(n - 1)));
-    Value popB1 = e.load(rhsPopcounts, e.minu(col1, e.idx(n - 1)));
+    auto [popB0, popB1] = popB[j];
     for (int h = 0; h < 2; ++h) {
       Value d0 = dotFromAndPopcount(e, k, popA[h], popB0, values[4 * j + 2 * h]);
       Value d1 = dotFromAndPopcount(e, k, popA[h], popB1, values[4 * j + 2 * h + 1]);
@@ -233,6 +240,7 @@ void buildMmaSyncGemmBody(KernelEmitter &e, gpu::GPUFuncOp func, const GemmTilin
   Value lhs = e.flatten(args.lhs), rhs = e.flatten(args.rhs);
   Value lhsPop = e.flatten(args.lhsPopcounts), rhsPop = e.flatten(args.rhsPopcounts);
   EpilogueEmitter epi(e, epilogue, m, n, args.colScale, args.rowScale, args.bias, args.out);
+  epi.setAllInBounds(m % tiling.tileM == 0 && n % tiling.tileN == 0);
   StageBuffers tiles(e, tiling);
 
   Value tid = e.threadIdX();
@@ -347,7 +355,7 @@ Value wgmmaDescriptor(KernelEmitter &e, Value sharedAddress) {
 /// Written as inline PTX: the NVVM op of MLIR 22 prints b1 wgmma without the mandatory
 /// `.and.popc` suffix, which ptxas rejects.
 SmallVector<Value> emitWgmma(KernelEmitter &e, int64_t tileN, ValueRange acc, Value descA,
-                             Value descB) {
+                             Value descB, Value accumulate = Value()) {
   ImplicitLocOpBuilder &b = e.b;
   const int64_t regs = tileN / 2;
   std::string registers, constraints;
@@ -358,16 +366,22 @@ SmallVector<Value> emitWgmma(KernelEmitter &e, int64_t tileN, ValueRange acc, Va
   for (int64_t i = 0; i < regs; ++i)
     constraints += "," + std::to_string(i);
   constraints += ",l,l";
-  std::string ptx = llvm::formatv("{{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"
+  // scale-d: 0 makes this wgmma overwrite the accumulator instead of adding to it.
+  std::string scaleD = accumulate ? "$" + std::to_string(2 * regs + 2) : std::string("1");
+  if (accumulate)
+    constraints += ",r";
+  std::string ptx = llvm::formatv("{{\n.reg .pred p;\nsetp.ne.b32 p, {4}, 0;\n"
                                   "wgmma.mma_async.sync.aligned.m64n{0}k256.s32.b1.b1.and.popc "
                                   "{{{1}}, ${2}, ${3}, p;\n}\n",
-                                  tileN, registers, 2 * regs, 2 * regs + 1)
+                                  tileN, registers, 2 * regs, 2 * regs + 1, scaleD)
                         .str();
   SmallVector<Type> fields(regs, e.i32Ty());
   auto structType = LLVM::LLVMStructType::getLiteral(b.getContext(), fields);
   SmallVector<Value> operands(acc.begin(), acc.end());
   operands.push_back(descA);
   operands.push_back(descB);
+  if (accumulate)
+    operands.push_back(accumulate);
   auto asmOp = LLVM::InlineAsmOp::create(
       b, structType, operands, b.getStringAttr(ptx), b.getStringAttr(constraints),
       b.getUnitAttr(), UnitAttr(), LLVM::TailCallKindAttr(),
@@ -396,62 +410,90 @@ void buildWgmmaGemmBody(KernelEmitter &e, gpu::GPUFuncOp func, const GemmTiling 
   Value lhs = e.flatten(args.lhs), rhs = e.flatten(args.rhs);
   Value lhsPop = e.flatten(args.lhsPopcounts), rhsPop = e.flatten(args.rhsPopcounts);
   EpilogueEmitter epi(e, epilogue, m, n, args.colScale, args.rowScale, args.bias, args.out);
+  epi.setAllInBounds(m % tiling.tileM == 0 && n % tiling.tileN == 0);
   StageBuffers tiles(e, tiling);
 
   Value tid = e.threadIdX();
   Value warpgroup = e.divu(tid, e.idx(128));
   Value warpInGroup = e.divu(e.remu(tid, e.idx(128)), e.idx(32));
   Value lane = e.remu(tid, e.idx(32));
-  Value m0 = e.mulc(e.blockIdY(), tiling.tileM);
-  Value n0 = e.mulc(e.blockIdX(), tiling.tileN);
   Value sharedBase = e.indexToI64(memref::ExtractAlignedPointerAsIndexOp::create(b, tiles.bytes));
   Value aOffset = e.indexToI64(e.mulc(warpgroup, 64 * bytesPerRow));
 
+  // The output tiles of this block and the flattened (tile, K tile) iteration space: block b
+  // of `blocks` owns tiles b, b + blocks, ... (one block per tile when not persistent). The
+  // pipeline runs across tile boundaries, so the next tile's first K tiles are in flight
+  // while this tile's epilogue stores.
+  const int64_t tilesN = ceilDiv(n, tiling.tileN);
+  const int64_t numTiles = ceilDiv(m, tiling.tileM) * tilesN;
+  const bool persistent = tiling.persistentBlocks > 0;
+  const int64_t blocks = persistent ? tiling.persistentBlocks : numTiles;
+  Value block = persistent ? e.blockIdX() : e.add(e.mulc(e.blockIdY(), tilesN), e.blockIdX());
+  Value myTiles =
+      persistent ? e.divu(e.add(e.sub(e.idx(numTiles), block), e.idx(blocks - 1)), e.idx(blocks))
+                 : e.idx(1);
+  Value total = e.mulc(myTiles, kTiles);
+  auto originOf = [&](Value iteration) -> std::pair<Value, Value> {
+    Value tile = e.add(block, e.mulc(e.divu(iteration, e.idx(kTiles)), blocks));
+    return {e.mulc(e.divu(tile, e.idx(tilesN)), tiling.tileM),
+            e.mulc(e.remu(tile, e.idx(tilesN)), tiling.tileN)};
+  };
+  auto load = [&](Value iteration) {
+    auto [m0, n0] = originOf(iteration);
+    tiles.loadTile(tid, m0, n0, e.remu(iteration, e.idx(kTiles)),
+                   e.remu(iteration, e.idx(stages)), lhs, rhs, m, n, numWords);
+  };
+
   for (int64_t s = 0; s < prefetch; ++s) {
-    if (s < kTiles)
-      tiles.loadTile(tid, m0, n0, e.idx(s), e.idx(s), lhs, rhs, m, n, numWords);
+    e.ifThen(e.ult(e.idx(s), total), [&] { load(e.idx(s)); });
     NVVM::CpAsyncCommitGroupOp::create(b);
   }
 
   SmallVector<Value> zeros(tiling.tileN / 2, e.i32(0));
-  SmallVector<Value> acc = e.forLoop(
-      e.idx(0), e.idx(kTiles), e.idx(1), zeros,
-      [&](Value kTile, ValueRange carried) -> SmallVector<Value> {
+  e.forLoop(
+      e.idx(0), total, e.idx(1), zeros,
+      [&](Value iteration, ValueRange carried) -> SmallVector<Value> {
         NVVM::CpAsyncWaitGroupOp::create(b, prefetch - 1);
         // cp.async wrote through the generic proxy; wgmma reads through the async proxy.
         NVVM::FenceProxyOp::create(
             b, NVVM::ProxyKindAttr::get(b.getContext(), NVVM::ProxyKind::async_shared),
             NVVM::SharedSpaceAttr::get(b.getContext(), NVVM::SharedSpace::shared_cta));
         e.barrier();
-        Value stage = e.indexToI64(e.remu(kTile, e.idx(stages)));
+        Value stage = e.indexToI64(e.remu(iteration, e.idx(stages)));
         Value stageBase =
             e.add(sharedBase, e.mul(stage, e.i64(tiles.rowsPerStage * bytesPerRow)));
         Value aBase = e.add(stageBase, aOffset);
         Value bBase = e.add(stageBase, e.i64(tiling.tileM * bytesPerRow));
         NVVM::WgmmaFenceAlignedOp::create(b);
         SmallVector<Value> values(carried.begin(), carried.end());
+        // A tile's first K tile starts from zero (scale-d 0) rather than from zeroed
+        // registers: the accumulators stay in the wgmma chain, never copied while in flight.
+        Value kTile = e.remu(iteration, e.idx(kTiles));
+        Value accumulate = e.indexToI32(e.minu(kTile, e.idx(1)));
         for (int64_t ks = 0; ks < kStageKBits / 256; ++ks) {
           Value descA = wgmmaDescriptor(e, e.add(aBase, e.i64(32 * ks)));
           Value descB = wgmmaDescriptor(e, e.add(bBase, e.i64(32 * ks)));
-          values = emitWgmma(e, tiling.tileN, values, descA, descB);
+          values = emitWgmma(e, tiling.tileN, values, descA, descB,
+                             ks == 0 ? accumulate : Value());
         }
         NVVM::WgmmaGroupSyncAlignedOp::create(b);
         NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
-        Value next = e.addc(kTile, prefetch);
-        e.ifThen(e.ult(next, e.idx(kTiles)), [&] {
-          tiles.loadTile(tid, m0, n0, next, e.remu(next, e.idx(stages)), lhs, rhs, m, n,
-                         numWords);
-        });
+        Value next = e.addc(iteration, prefetch);
+        e.ifThen(e.ult(next, total), [&] { load(next); });
         NVVM::CpAsyncCommitGroupOp::create(b);
+        // The tile's last K tile: store it (the next tile's first loads are in flight).
+        e.ifThen(e.eq(kTile, e.idx(kTiles - 1)), [&] {
+          NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+          auto [m0, n0] = originOf(iteration);
+          // Accumulator layout of m64nN: warp w of the warpgroup owns rows 16w..16w+15, in
+          // the same per-n8-block fragment layout as mma.sync.
+          Value row0 = e.add(m0, e.add(e.mulc(warpgroup, 64), e.mulc(warpInGroup, 16)));
+          storeAccumulatorFragment(e, epi, m, n, k, lhsPop, rhsPop, lane, row0, n0, values);
+        });
         return values;
       });
   NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
   NVVM::CpAsyncWaitGroupOp::create(b, 0);
-
-  // Accumulator layout of m64nN: warp w of the warpgroup owns rows 16w..16w+15, in the same
-  // per-n8-block fragment layout as mma.sync.
-  Value row0 = e.add(m0, e.add(e.mulc(warpgroup, 64), e.mulc(warpInGroup, 16)));
-  storeAccumulatorFragment(e, epi, m, n, k, lhsPop, rhsPop, lane, row0, n0, acc);
 }
 
 } // namespace bnn::gpugen

@@ -1,13 +1,17 @@
 //===- Kernels.cpp - pack, popcount and GEMV kernels ----------------------===//
 //
 // The memory-bound kernels. Each is written for memory bandwidth first:
-//  - pack: a group of G lanes per row (G = min(32, words per row rounded up to a power of
-//    two)), one lane per 64-bit word; a lane reads its 64 inputs as 16-byte vectors when rows
-//    are 16-byte aligned, so a warp streams 8 KiB of f32 per word step. Row popcounts come out
-//    of the same pass (a butterfly sum over the group).
-//  - popcount: the same geometry over already packed words.
-//  - gemv: a group of G lanes per rhs row, 16-byte loads, 8 rows per group in flight; the lhs
-//    words stay in L1. popc(a XOR b) on the CUDA cores needs no row popcounts.
+//  - pack: warp-cooperative (selectPackGeometry in Tiling.cpp). A warp converts 8 (f32) or
+//    16 (16-bit, i1) consecutive 64-bit words of one row per step: lane l loads elements
+//    32*j + l of the step, so every load instruction of the warp reads one contiguous
+//    segment, all loads are issued before any ballot, and one vote.ballot per 32 elements is
+//    half a word (bit e % 64 of word e / 64, LSB first; elements past K vote 0). Lane i keeps
+//    word i of the step, stores it and adds its popcount; the row popcount is a warp
+//    butterfly sum (plus shared memory when a few rows are split over several warps).
+//  - popcount: groups of lanes per row over already packed words.
+//  - gemv: a group of G lanes per rhs row, 16-byte loads, 8 rows per group in flight, the K
+//    steps unrolled with every load issued first when there are few (selectGemvGeometry);
+//    the lhs words stay in L1. popc(a XOR b) on the CUDA cores needs no row popcounts.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +19,7 @@
 #include "Epilogue.h"
 #include "KernelEmitter.h"
 
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -129,12 +134,16 @@ KernelInfo KernelLibrary::getPackKernel(MemRefType inputType, MemRefType wordsTy
   if (auto it = cache.find(name); it != cache.end())
     return it->second;
 
-  const int64_t group = lanesPerRow(words);
-  const int64_t rowsPerBlock = kMemoryBoundBlockSize / group;
+  const int64_t elementBytes =
+      std::max<int64_t>(1, static_cast<int64_t>(elementType.getIntOrFloatBitWidth()) / 8);
+  const PackGeometry g = selectPackGeometry(chip, rows, k, elementBytes);
+  const int64_t warpsPerBlock = g.blockSize / 32;
+  const int64_t rowsPerBlock = warpsPerBlock / g.warpsPerRow;
+  const int64_t u = g.wordsPerStep;
   KernelInfo info;
   info.geometry.grid = {std::max<int64_t>(1, ceilDiv(rows, rowsPerBlock)), 1, 1};
-  info.geometry.block = {kMemoryBoundBlockSize, 1, 1};
-  info.func = createKernel(name, {inputType, wordsType, popcountsType}, kMemoryBoundBlockSize);
+  info.geometry.block = {g.blockSize, 1, 1};
+  info.func = createKernel(name, {inputType, wordsType, popcountsType}, g.blockSize);
 
   ImplicitLocOpBuilder b(module.getLoc(), &info.func.getBody().front(),
                          info.func.getBody().front().begin());
@@ -143,67 +152,88 @@ KernelInfo KernelLibrary::getPackKernel(MemRefType inputType, MemRefType wordsTy
   Value out = e.flatten(info.func.getArgument(1));
   Value popcounts = info.func.getArgument(2);
 
+  // Warp-uniform coordinates: every lane of a warp works on the same row and words, so the
+  // ballots and shuffles below always run with the full warp.
   Value tid = e.threadIdX();
-  Value lane = e.remu(tid, e.idx(group));
-  Value row = e.add(e.mulc(e.blockIdX(), rowsPerBlock), e.divu(tid, e.idx(group)));
+  Value lane = e.remu(tid, e.idx(32));
+  Value warp = e.divu(tid, e.idx(32));
+  Value part = e.remu(warp, e.idx(g.warpsPerRow));
+  Value row = e.add(e.mulc(e.blockIdX(), rowsPerBlock), e.divu(warp, e.idx(g.warpsPerRow)));
   Value valid = e.ult(row, e.idx(rows));
-  // Lanes past the last row run no iterations but still join the butterfly below.
+  // Warps past the last row run no steps but still join the reduction below.
   Value upper = e.select(valid, e.idx(words), e.idx(0));
-
-  const int64_t elementBytes = std::max<int64_t>(1, elementType.getIntOrFloatBitWidth() / 8);
   const bool isBool = elementType.isInteger(1);
-  // 16-byte loads need every row start 16-byte aligned.
-  const int64_t vectorWidth = 16 / elementBytes;
-  const bool vectorized = !isBool && (k * elementBytes) % 16 == 0;
-  const int64_t fullWords = k / 64;
-
-  auto bitOf = [&](Value element) -> Value {
-    if (isBool)
-      return e.zext64(element);
-    Value zero = arith::ConstantOp::create(b, b.getFloatAttr(elementType, 0.0));
-    // !(x < 0): +0, -0 and NaN are all +1.
-    Value isPlus = arith::CmpFOp::create(b, arith::CmpFPredicate::UGE, element, zero);
-    return e.zext64(isPlus);
-  };
-  auto orBit = [&](Value word, Value bit, int64_t position) {
-    return e.ori(word, position ? e.shl(bit, e.i64(position)) : bit);
-  };
-
-  auto packWord = [&](Value rowBase, Value w, int64_t count) -> Value {
-    Value first = e.add(rowBase, e.mulc(w, 64));
-    Value word = e.i64(0);
-    if (vectorized && count == 64) {
-      auto vecType = VectorType::get({vectorWidth}, elementType);
-      for (int64_t v = 0; v < 64 / vectorWidth; ++v) {
-        Value vec = e.vload(vecType, input, e.addc(first, v * vectorWidth), 16);
-        for (int64_t j = 0; j < vectorWidth; ++j)
-          word = orBit(word, bitOf(e.extract(vec, j)), v * vectorWidth + j);
-      }
-      return word;
-    }
-    for (int64_t j = 0; j < count; ++j)
-      word = orBit(word, bitOf(e.load(input, e.addc(first, j))), j);
-    return word;
-  };
+  // Every element of every step exists: no bounds checks.
+  const bool exact = k % 64 == 0 && words % u == 0;
 
   Value rowBase = e.mulc(row, k);
   Value outBase = e.mulc(row, words);
+  Value mask = e.i32(-1);
   SmallVector<Value> total = e.forLoop(
-      lane, upper, e.idx(group), {e.i32(0)}, [&](Value w, ValueRange acc) -> SmallVector<Value> {
-        Value word;
-        if (fullWords == words) {
-          word = packWord(rowBase, w, 64);
-        } else {
-          word = e.ifThenElse(
-              e.ult(w, e.idx(fullWords)), {e.i64Ty()},
-              [&]() -> SmallVector<Value> { return {packWord(rowBase, w, 64)}; },
-              [&]() -> SmallVector<Value> { return {packWord(rowBase, w, k % 64)}; })[0];
+      e.mulc(part, u), upper, e.idx(u * g.warpsPerRow), {e.i32(0)},
+      [&](Value w, ValueRange acc) -> SmallVector<Value> {
+        // Lane l reads elements 32*j + l of the step's 64*u: each load instruction of the
+        // warp reads 32 consecutive elements. All loads are issued before any ballot.
+        Value first = e.add(e.mulc(w, 64), lane); // row-local element of j = 0
+        SmallVector<Value> elements, inRange;
+        for (int64_t j = 0; j < 2 * u; ++j) {
+          Value element = e.addc(first, 32 * j);
+          if (exact) {
+            elements.push_back(e.load(input, e.add(rowBase, element)));
+            continue;
+          }
+          // Elements past K read the row's last element (in bounds) and count as 0.
+          Value ok = e.ult(element, e.idx(k));
+          inRange.push_back(ok);
+          elements.push_back(e.load(input, e.add(rowBase, e.minu(element, e.idx(k - 1)))));
         }
-        e.store(word, out, e.add(outBase, w));
-        return {e.add(acc[0], e.trunc32(e.popcount(word)))};
+        SmallVector<Value> halves;
+        for (int64_t j = 0; j < 2 * u; ++j) {
+          Value bit;
+          if (isBool) {
+            bit = elements[j];
+          } else {
+            Value zero = arith::ConstantOp::create(b, b.getFloatAttr(elementType, 0.0));
+            // !(x < 0): +0, -0 and NaN are all +1.
+            bit = arith::CmpFOp::create(b, arith::CmpFPredicate::UGE, elements[j], zero);
+          }
+          if (!exact)
+            bit = e.land(bit, inRange[j]);
+          halves.push_back(
+              NVVM::VoteSyncOp::create(b, e.i32Ty(), mask, bit, NVVM::VoteSyncKind::ballot));
+        }
+        // Word i of the step is ballots 2i (bits 0-31) and 2i+1 (bits 32-63); lane i keeps it.
+        Value mine = e.i64(0);
+        for (int64_t i = 0; i < u; ++i) {
+          Value word = e.ori(e.zext64(halves[2 * i]),
+                             e.shl(e.zext64(halves[2 * i + 1]), e.i64(32)));
+          mine = e.select(e.eq(lane, e.idx(i)), word, mine);
+        }
+        Value index = e.add(w, lane);
+        Value stores = e.land(e.ult(lane, e.idx(u)), e.ult(index, e.idx(words)));
+        e.ifThen(stores, [&] { e.store(mine, out, e.add(outBase, index)); });
+        // Lanes that store nothing hold 0.
+        return {e.add(acc[0], e.trunc32(e.popcount(mine)))};
       });
-  Value sum = e.groupSum(total[0], group);
-  e.ifThen(e.land(valid, e.eq(lane, e.idx(0))), [&] { e.store(sum, popcounts, row); });
+  Value sum = e.groupSum(total[0], 32);
+  Value isLeader = e.eq(lane, e.idx(0));
+  if (g.warpsPerRow == 1) {
+    e.ifThen(e.land(valid, isLeader), [&] { e.store(sum, popcounts, row); });
+  } else {
+    // The warps of a row add their sums through shared memory.
+    auto partialType = MemRefType::get(
+        {warpsPerBlock}, e.i32Ty(), MemRefLayoutAttrInterface(),
+        gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup));
+    Value partial = info.func.addWorkgroupAttribution(partialType, b.getLoc());
+    e.ifThen(isLeader, [&] { e.store(sum, partial, warp); });
+    e.barrier();
+    e.ifThen(e.land(valid, e.land(isLeader, e.eq(part, e.idx(0)))), [&] {
+      Value rowSum = e.i32(0);
+      for (int64_t p = 0; p < g.warpsPerRow; ++p)
+        rowSum = e.add(rowSum, e.load(partial, e.addc(warp, p)));
+      e.store(rowSum, popcounts, row);
+    });
+  }
   gpu::ReturnOp::create(b);
 
   cache[name] = info;
@@ -303,6 +333,12 @@ void EpilogueEmitter::storePair(Value row, Value col, Value dot0, Value dot1) {
   Value v0 = isFloat ? floatValue(dot0, rowC, col0C) : dot0;
   Value v1 = isFloat ? floatValue(dot1, rowC, col1C) : dot1;
   Value base = e.add(e.mulc(row, n), col);
+  if (allInBounds && n % 2 == 0) {
+    auto vecType = VectorType::get({2}, v0.getType());
+    Value vec = vector::FromElementsOp::create(b, vecType, ValueRange{v0, v1});
+    e.vstore(vec, out, base, 8);
+    return;
+  }
   if (n % 2 == 0) {
     // Both columns are in bounds or neither (col is even), and the pair is 8-byte aligned.
     e.ifThen(e.land(rowOk, e.ult(col, e.idx(n))), [&] {
@@ -340,18 +376,18 @@ void EpilogueEmitter::storePackedU32(Value row, Value u32Index, Value bits) {
 //===----------------------------------------------------------------------===//
 
 namespace {
-void buildGemvBody(KernelEmitter &e, gpu::GPUFuncOp func, int64_t n, int64_t k,
-                   const XnorKernelTypes &types, const EpilogueSpec &epilogue,
+void buildGemvBody(KernelEmitter &e, gpu::GPUFuncOp func, const GemvGeometry &g, int64_t n,
+                   int64_t k, const XnorKernelTypes &types, const EpilogueSpec &epilogue,
                    LaunchGeometry &geometry) {
   ImplicitLocOpBuilder &b = e.b;
   const int64_t words = ceilDiv(k, 64);
   const int64_t perLoad = words % 2 == 0 ? 2 : 1; // 16-byte loads when rows are 16-byte aligned
   const int64_t group = lanesPerRow(ceilDiv(words, perLoad));
-  const int64_t rowsPerGroup = 8;
-  const int64_t groupsPerBlock = kMemoryBoundBlockSize / group;
+  const int64_t rowsPerGroup = g.rowsPerGroup;
+  const int64_t groupsPerBlock = g.blockSize / group;
   const int64_t rowsPerBlock = groupsPerBlock * rowsPerGroup;
   geometry.grid = {ceilDiv(n, rowsPerBlock), 1, 1};
-  geometry.block = {kMemoryBoundBlockSize, 1, 1};
+  geometry.block = {g.blockSize, 1, 1};
 
   unsigned arg = 0;
   Value lhs = e.flatten(func.getArgument(arg++));
@@ -375,22 +411,45 @@ void buildGemvBody(KernelEmitter &e, gpu::GPUFuncOp func, int64_t n, int64_t k,
   }
 
   auto vecType = VectorType::get({perLoad}, e.i64Ty());
-  SmallVector<Value> zeros(rowsPerGroup, e.i32(0));
-  SmallVector<Value> sums = e.forLoop(
-      e.mulc(lane, perLoad), e.idx(words), e.idx(group * perLoad), zeros,
-      [&](Value w, ValueRange acc) -> SmallVector<Value> {
-        Value a = e.vload(vecType, lhs, w, 8 * perLoad);
-        SmallVector<Value> next;
-        for (int64_t r = 0; r < rowsPerGroup; ++r) {
-          Value bw = e.vload(vecType, rhs, e.add(rowBases[r], w), 8 * perLoad);
-          Value x = e.xori(a, bw);
-          Value count = acc[r];
-          for (int64_t j = 0; j < perLoad; ++j)
-            count = e.add(count, e.trunc32(e.popcount(e.extract(x, j))));
-          next.push_back(count);
-        }
-        return next;
-      });
+  const int64_t stride = group * perLoad;
+  SmallVector<Value> sums;
+  if (words % stride == 0 && words / stride <= g.maxUnrolledSteps) {
+    // Every lane runs the same few steps: unrolled, every load issued before any popcount.
+    const int64_t steps = words / stride;
+    Value first = e.mulc(lane, perLoad);
+    SmallVector<Value> a;
+    SmallVector<SmallVector<Value>> bw(steps);
+    for (int64_t s = 0; s < steps; ++s) {
+      Value w = e.addc(first, s * stride);
+      a.push_back(e.vload(vecType, lhs, w, 8 * perLoad));
+      for (int64_t r = 0; r < rowsPerGroup; ++r)
+        bw[s].push_back(e.vload(vecType, rhs, e.add(rowBases[r], w), 8 * perLoad));
+    }
+    sums.assign(rowsPerGroup, e.i32(0));
+    for (int64_t s = 0; s < steps; ++s)
+      for (int64_t r = 0; r < rowsPerGroup; ++r) {
+        Value x = e.xori(a[s], bw[s][r]);
+        for (int64_t j = 0; j < perLoad; ++j)
+          sums[r] = e.add(sums[r], e.trunc32(e.popcount(e.extract(x, j))));
+      }
+  } else {
+    SmallVector<Value> zeros(rowsPerGroup, e.i32(0));
+    sums = e.forLoop(
+        e.mulc(lane, perLoad), e.idx(words), e.idx(stride), zeros,
+        [&](Value w, ValueRange acc) -> SmallVector<Value> {
+          Value a = e.vload(vecType, lhs, w, 8 * perLoad);
+          SmallVector<Value> next;
+          for (int64_t r = 0; r < rowsPerGroup; ++r) {
+            Value bw = e.vload(vecType, rhs, e.add(rowBases[r], w), 8 * perLoad);
+            Value x = e.xori(a, bw);
+            Value count = acc[r];
+            for (int64_t j = 0; j < perLoad; ++j)
+              count = e.add(count, e.trunc32(e.popcount(e.extract(x, j))));
+            next.push_back(count);
+          }
+          return next;
+        });
+  }
 
   Value isLeader = e.eq(lane, e.idx(0));
   Value kConst = e.i32(k);
@@ -457,9 +516,13 @@ KernelInfo KernelLibrary::getXnorKernel(const GemmTiling &tiling, int64_t m, int
   ImplicitLocOpBuilder b(module.getLoc(), &info.func.getBody().front(),
                          info.func.getBody().front().begin());
   KernelEmitter e(b);
+  if (tiling.blocksPerMultiprocessor > 1)
+    info.func->setAttr("nvvm.minctasm", b.getI32IntegerAttr(
+                                            static_cast<int32_t>(tiling.blocksPerMultiprocessor)));
   switch (tiling.kind) {
   case GemmKernelKind::Gemv:
-    buildGemvBody(e, info.func, n, k, types, epilogue, info.geometry);
+    buildGemvBody(e, info.func, selectGemvGeometry(chip, n, k), n, k, types, epilogue,
+                  info.geometry);
     break;
   case GemmKernelKind::MmaSync:
     buildMmaSyncGemmBody(e, info.func, tiling, m, n, k, types, epilogue);
@@ -471,6 +534,8 @@ KernelInfo KernelLibrary::getXnorKernel(const GemmTiling &tiling, int64_t m, int
   gpu::ReturnOp::create(b);
   if (tiling.kind != GemmKernelKind::Gemv) {
     info.geometry.grid = {ceilDiv(n, tiling.tileN), ceilDiv(m, tiling.tileM), 1};
+    if (tiling.persistentBlocks > 0)
+      info.geometry.grid = {tiling.persistentBlocks, 1, 1};
     info.geometry.block = {tiling.numThreads(), 1, 1};
     info.geometry.sharedMemoryBytes = tiling.sharedMemoryBytes();
   }

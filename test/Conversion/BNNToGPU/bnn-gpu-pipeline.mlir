@@ -19,8 +19,10 @@
 // SM80: .target sm_80
 // The dynamic shared memory of the GEMM is a real extern declaration, 1024-byte aligned.
 // PTX: .extern .shared .align 1024 .b8 __dynamic_shmem__0[];
+// The pack: a warp reads 32 consecutive floats per load and ballots their sign bits.
 // PTX-LABEL: .entry bnn_pack_512x4096xf32(
-// PTX: ld.global.nc.v4.b32
+// PTX-COUNT-16: ld.global.nc.b32
+// PTX: vote.sync.ballot.b32
 // PTX: popc.b64
 // PTX: shfl.sync.bfly.b32
 

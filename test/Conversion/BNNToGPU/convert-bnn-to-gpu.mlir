@@ -30,13 +30,17 @@
 // CHECK: return
 // CHECK-NOT: bnn.
 
-// The kernels: the pack reads 16-byte vectors and applies the sign rule !(x < 0) (uge, so
-// -0 and NaN pack as +1); the GEMM feeds ldmatrix fragments to the b1 AND+POPC MMA.
+// The kernels: the pack is warp-cooperative (lane l reads elements 32*j + l, one ballot per
+// 32 elements gives half a word) and applies the sign rule !(x < 0) (uge, so -0 and NaN pack
+// as +1); the GEMM feeds ldmatrix fragments to the b1 AND+POPC MMA.
 // CHECK: gpu.module @bnn_kernels
-// CHECK: gpu.func @bnn_pack_8x1000xf32(%{{.*}}: memref<8x1000xf32> {llvm.noalias}, %{{.*}}: memref<8x16xi64> {llvm.noalias}, %{{.*}}: memref<8xi32> {llvm.noalias}) kernel
+// Eight rows of 16 words: two warps per row (two steps of 8 words each), whose popcounts
+// meet in shared memory.
+// CHECK: gpu.func @bnn_pack_8x1000xf32(%{{.*}}: memref<8x1000xf32> {llvm.noalias}, %{{.*}}: memref<8x16xi64> {llvm.noalias}, %{{.*}}: memref<8xi32> {llvm.noalias}) workgroup(%{{.*}} : memref<8xi32, #gpu.address_space<workgroup>>) kernel
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
-// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<8000xf32>, vector<4xf32>
+// CHECK: memref.load %{{.*}} : memref<8000xf32>
 // CHECK: arith.cmpf uge
+// CHECK: nvvm.vote.sync ballot
 // CHECK: math.ctpop
 // CHECK: gpu.shuffle xor
 // CHECK: gpu.func @bnn_popcount_64x16xi64
@@ -90,8 +94,9 @@ func.func @constant_weights(%x: tensor<3x70xf32>) -> (tensor<3x2xi32>, !bnn.pack
 // CHECK-NOT: bnn_popcount
 // CHECK: gpu.launch_func @bnn_kernels::@bnn_gemv_n4096_k4096_i32_64xi64 blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in
 // CHECK-SAME: args(%{{.*}} : memref<64xi64>, %{{.*}} : memref<4096x64xi64>, %{{.*}} : memref<4096xi32>)
+// K = 4096 is two steps of 32 lanes x 16 bytes: unrolled, every load issued first.
 // CHECK: gpu.func @bnn_gemv_n4096_k4096_i32_64xi64
-// CHECK: scf.for
+// CHECK-NOT: scf.for
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<64xi64>, vector<2xi64>
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<262144xi64>, vector<2xi64>
 // CHECK: arith.xori

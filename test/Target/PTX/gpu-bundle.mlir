@@ -14,7 +14,7 @@
 // CHECK-NEXT:   arg 2 out f32 8x64 tensor<8x64xf32>
 // CHECK-NEXT:   temp 0 i64 8x16
 // CHECK-NEXT:   temp 1 i32 8
-// CHECK-NEXT:   launch bnn_kernels bnn_pack_8x1000xf32 grid 1 1 1 block 256 1 1 smem 0 args a0 t0 t1
+// CHECK-NEXT:   launch bnn_kernels bnn_pack_8x1000xf32 grid 2 1 1 block 256 1 1 smem 0 args a0 t0 t1
 // CHECK-NEXT:   launch bnn_kernels bnn_gemm_mma_sync_m8_n64_k1000_t16x64x2_f32_cs_8x16xi64 grid 1 1 1 block 64 1 1 smem 20480 args t0 t1 c0 c1 a1 a2
 // CHECK-NEXT: end
 // CHECK-NEXT: func pass_through 4
@@ -41,7 +41,7 @@
 // INFO-NEXT:   a0 in f32 8x1000 (tensor<8x1000xf32>)
 // INFO-NEXT:   a1 in f32 64 (tensor<64xf32>)
 // INFO-NEXT:   a2 out f32 8x64 (tensor<8x64xf32>)
-// INFO-NEXT:   launch bnn_pack_8x1000xf32 grid (1, 1, 1) block (256, 1, 1) smem 0, 3 args
+// INFO-NEXT:   launch bnn_pack_8x1000xf32 grid (2, 1, 1) block (256, 1, 1) smem 0, 3 args
 // INFO-NEXT:   launch bnn_gemm_mma_sync_m8_n64_k1000_t16x64x2_f32_cs_8x16xi64 grid (1, 1, 1) block (64, 1, 1) smem 20480, 6 args
 // INFO-NEXT: function pass_through: 4 arguments, 1 temporaries, 2 steps
 // INFO-NEXT:   a0 in i64 4x2 (!bnn.packed<4x100>)

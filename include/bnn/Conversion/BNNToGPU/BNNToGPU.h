@@ -53,6 +53,15 @@ struct GemmTiling {
   int64_t warpsM = 0;  ///< MmaSync: warps along M; Wgmma: warpgroups along M (64 rows each)
   int64_t warpsN = 0;  ///< MmaSync: warps along N; Wgmma: 1
   int64_t stages = 0;  ///< shared-memory stages of kStageKBits bits of K each
+  /// Thread blocks that should share a multiprocessor (> 1: the kernel asks ptxas to keep
+  /// registers low enough, `.minnctapersm`), so one block's epilogue stores overlap another
+  /// block's main loop.
+  int64_t blocksPerMultiprocessor = 1;
+  /// Wgmma: > 0 makes the kernel persistent with this many thread blocks, each walking the
+  /// output tiles b, b + blocks, ... with one shared-memory pipeline across tile boundaries
+  /// (the next tile's first K tiles load while this one's epilogue stores); 0: one block per
+  /// output tile.
+  int64_t persistentBlocks = 0;
 
   int64_t numThreads() const;
   int64_t sharedMemoryBytes() const;
@@ -69,6 +78,29 @@ struct GemmTilingOverrides {
 
 /// Chooses the kernel and tiling for an M x N x K binary product on `chip`. Reports (through
 /// `emitError`) and fails when an override is invalid for the chip or the shape.
+/// Geometry of the warp-cooperative pack kernel: every warp converts `wordsPerStep`
+/// consecutive 64-bit words of one row per step (lane l reads elements 32*j + l of the step's
+/// 64*wordsPerStep, so every load instruction of the warp is one contiguous segment, and one
+/// ballot per 32 elements yields the LSB-first bits); `warpsPerRow` warps of a block share a
+/// row when there are too few rows to fill the machine.
+struct PackGeometry {
+  int64_t wordsPerStep = 8;
+  int64_t warpsPerRow = 1;
+  int64_t blockSize = 256;
+};
+PackGeometry selectPackGeometry(const ChipInfo &chip, int64_t rows, int64_t k,
+                                int64_t elementBytes);
+
+/// Geometry of the GEMV (M = 1): groups of up to 32 lanes per rhs row read 16-byte vectors;
+/// every group works on `rowsPerGroup` rhs rows at once, and when every lane runs at most
+/// `maxUnrolledSteps` steps along K they are unrolled with all loads issued first.
+struct GemvGeometry {
+  int64_t rowsPerGroup = 8;
+  int64_t maxUnrolledSteps = 4;
+  int64_t blockSize = 256;
+};
+GemvGeometry selectGemvGeometry(const ChipInfo &chip, int64_t n, int64_t k);
+
 mlir::FailureOr<GemmTiling>
 selectGemmTiling(const ChipInfo &chip, int64_t m, int64_t n, int64_t k,
                  const GemmTilingOverrides &overrides,

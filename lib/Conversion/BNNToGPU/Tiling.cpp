@@ -216,6 +216,16 @@ FailureOr<GemmTiling> selectGemmTiling(const ChipInfo &chip, int64_t m, int64_t 
     t.warpsN = 1;
   }
 
+  // A wgmma thread holds tileN / 2 accumulator registers (plus about 40 for addresses and the
+  // pipeline); a block whose threads cannot all have them does not compile (ptxas stops with
+  // "Insufficient registers", e.g. 256x256: 512 threads x 168 registers).
+  if (kind == GemmKernelKind::Wgmma && t.numThreads() * (t.tileN / 2 + 40) > 65536) {
+    emitError() << "tile " << t.tileM << "x" << t.tileN << " needs " << t.numThreads()
+                << " threads with " << t.tileN / 2
+                << " accumulator registers each, more than a multiprocessor's 65536 registers";
+    return failure();
+  }
+
   // Two blocks per multiprocessor when both fit: 64K registers (so at most 64 accumulator
   // registers per thread, tileN <= 128 for wgmma; 8 warps for mma.sync hold at most 64x32
   // warp tiles) and the shared memory of the part (plus 1 KiB per block reserved by CUDA).

@@ -9,6 +9,7 @@
 // RUN: not bnn-opt %s --convert-bnn-to-gpu="mma=wgmma stages=2" 2>&1 | FileCheck %s --check-prefix=STAGES
 // RUN: not bnn-opt %s --convert-bnn-to-gpu="chip=sm_86 mma=sync tile-m=128 tile-n=256 stages=4" 2>&1 | FileCheck %s --check-prefix=SMEM
 // RUN: not bnn-opt %s --convert-bnn-to-gpu="mma=sync tile-m=208 tile-n=128" 2>&1 | FileCheck %s --check-prefix=WARPS
+// RUN: not bnn-opt %s --convert-bnn-to-gpu="mma=wgmma tile-m=256 tile-n=256 stages=3" 2>&1 | FileCheck %s --check-prefix=REGS
 // A valid override is used as given.
 // RUN: bnn-opt %s --convert-bnn-to-gpu="mma=sync tile-m=64 tile-n=64 stages=3" | FileCheck %s --check-prefix=OK
 
@@ -21,6 +22,7 @@
 // STAGES: error: 'bnn.xnor_popcount' op stages must be between 3 and 8 for wgmma, found 2
 // SMEM: error: 'bnn.xnor_popcount' op tile 128x256 with 4 stages needs 196608 bytes of shared memory, but sm_86 allows 101376 per block
 // WARPS: error: 'bnn.xnor_popcount' op tile-m 208 cannot be split over 4 warps of 16-row MMAs
+// REGS: error: 'bnn.xnor_popcount' op tile 256x256 needs 512 threads with 128 accumulator registers each, more than a multiprocessor's 65536 registers
 // OK: gpu.launch_func @bnn_kernels::@bnn_gemm_mma_sync_m256_n256_k4096_t64x64x3_i32_256x64xi64
 
 func.func @gemm(%a: !bnn.packed<256x4096>, %w: !bnn.packed<256x4096>) -> tensor<256x256xi32> {

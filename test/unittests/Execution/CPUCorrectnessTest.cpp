@@ -176,7 +176,10 @@ TEST_P(CPUCorrectness, PackUnpackSignMatchReference) {
 /// linalg epilogue) against the reference dot products followed by the same f32 operations in
 /// the same order: float and re-binarized (packed) results must be bit-identical.
 TEST_P(CPUCorrectness, FusedLinearMatchesReference) {
-  const int64_t shapes[][3] = {{3, 5, 65}, {64, 3, 1000}, {1, 257, 127}, {257, 64, 64}};
+  // The last shape is large enough for parallel kernels: the float result in ragged bnn-tile
+  // tiles, the packed one (never tiled) as one kernel with parallel interleave and row slabs.
+  const int64_t shapes[][3] = {
+      {3, 5, 65}, {64, 3, 1000}, {1, 257, 127}, {257, 64, 64}, {300, 700, 700}};
   std::ostringstream source;
   for (const auto &shape : shapes) {
     int64_t m = shape[0], n = shape[1], k = shape[2];

@@ -14,7 +14,6 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
@@ -25,6 +24,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Dominance.h"
@@ -526,9 +526,8 @@ public:
       return emitOuterProduct(parallel);
     if (form == Form::DotProduct)
       return emitDotProduct(parallel);
-    Value enough =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, dimOf(b, loc, lhs, 0),
-                              indexConst(b, loc, target.outerProductMinRows));
+    Value enough = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, dimOf(b, loc, lhs, 0),
+                                         indexConst(b, loc, target.outerProductMinRows));
     auto ifOp = scf::IfOp::create(b, loc, enough, /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
@@ -596,8 +595,9 @@ private:
   /// x rounded down to a multiple of c, counted from `from`: from + (x - from) / c * c.
   Value roundDown(Value from, Value x, int64_t c) {
     Value span = arith::SubIOp::create(b, loc, x, from);
-    return add(from, arith::SubIOp::create(
-                         b, loc, span, arith::RemUIOp::create(b, loc, span, indexConst(b, loc, c))));
+    return add(from,
+               arith::SubIOp::create(b, loc, span,
+                                     arith::RemUIOp::create(b, loc, span, indexConst(b, loc, c))));
   }
 
   //===--------------------------------------------------------------------===//
@@ -634,7 +634,8 @@ private:
           loop(indexConst(b, loc, 0), indexConst(b, loc, mainWords), lanes, [&](Value w) {
             SmallVector<Value> block;
             for (int64_t r = 0; r < lanes; ++r)
-              block.push_back(vector::LoadOp::create(b, loc, laneType, rhs, ValueRange{rowIndex[r], w}));
+              block.push_back(
+                  vector::LoadOp::create(b, loc, laneType, rhs, ValueRange{rowIndex[r], w}));
             for (int64_t span = 1; span < lanes; span *= 2) {
               SmallVector<int64_t> lowMask, highMask;
               for (int64_t lane = 0; lane < lanes; ++lane) {
@@ -652,9 +653,9 @@ private:
               block = std::move(next);
             }
             for (int64_t c = 0; c < lanes; ++c)
-              vector::StoreOp::create(b, loc, block[c], panels,
-                                      ValueRange{p, add(w, indexConst(b, loc, c)),
-                                                 indexConst(b, loc, 0)});
+              vector::StoreOp::create(
+                  b, loc, block[c], panels,
+                  ValueRange{p, add(w, indexConst(b, loc, c)), indexConst(b, loc, 0)});
           });
         if (mainWords < words)
           loop(indexConst(b, loc, mainWords), indexConst(b, loc, words), 1, [&](Value w) {
@@ -673,8 +674,7 @@ private:
         loop(indexConst(b, loc, 0), indexConst(b, loc, words), 1, [&](Value w) {
           for (int64_t r = 0; r < lanes; ++r) {
             Value n = add(n0, indexConst(b, loc, r));
-            Value inside =
-                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n, numCols);
+            Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n, numCols);
             // Clamp the row so the load stays in bounds; the select drops its value.
             Value row = minIndex(n, arith::SubIOp::create(b, loc, numCols, indexConst(b, loc, 1)));
             Value word = memref::LoadOp::create(b, loc, rhs, ValueRange{row, w});
@@ -751,9 +751,8 @@ private:
       memref::AllocaScopeReturnOp::create(b, loc);
       b.setInsertionPointToStart(body);
     }
-    Value panels = scratch(panelsType,
-                           panelsType.hasStaticShape() ? ValueRange{} : ValueRange{numPanels},
-                           onStack);
+    Value panels = scratch(
+        panelsType, panelsType.hasStaticShape() ? ValueRange{} : ValueRange{numPanels}, onStack);
     emitInterleave(panels, numPanels, numCols, parallel);
     if (epilogue.colScale || epilogue.bias) {
       Value length = mul(numPanels, lanes);
@@ -775,9 +774,11 @@ private:
         Value c1 = minIndex(add(c0, indexConst(b, loc, chunk)), numPanels);
         Value fullPanels = roundDown(c0, c1, nr);
         auto sweep = [&](Value m0, int64_t rows) {
-          loop(c0, fullPanels, nr, [&](Value p0) { emitOuterBlock(panels, numCols, m0, rows, p0, nr); });
+          loop(c0, fullPanels, nr,
+               [&](Value p0) { emitOuterBlock(panels, numCols, m0, rows, p0, nr); });
           if (nr > 1)
-            loop(fullPanels, c1, 1, [&](Value p0) { emitOuterBlock(panels, numCols, m0, rows, p0, 1); });
+            loop(fullPanels, c1, 1,
+                 [&](Value p0) { emitOuterBlock(panels, numCols, m0, rows, p0, 1); });
         };
         loop(r0, fullRows, mr, [&](Value m0) { sweep(m0, mr); });
         if (mr > 1)
@@ -787,8 +788,7 @@ private:
   }
 
   /// rows x cols panels of accumulators (rows * cols * L outputs) over all words.
-  void emitOuterBlock(Value panels, Value numCols, Value m0, int64_t rows, Value p0,
-                      int64_t cols) {
+  void emitOuterBlock(Value panels, Value numCols, Value m0, int64_t rows, Value p0, int64_t cols) {
     int64_t lanes = target.vectorWords;
     auto i64 = b.getI64Type();
     auto accType = VectorType::get({lanes}, i64);
@@ -812,7 +812,8 @@ private:
                 lb, ll, accType, memref::LoadOp::create(lb, ll, lhs, ValueRange{m, w})));
           for (int64_t i = 0; i < rows; ++i)
             for (int64_t j = 0; j < cols; ++j) {
-              Value count = math::CtPopOp::create(lb, ll, arith::XOrIOp::create(lb, ll, a[i], c[j]));
+              Value count =
+                  math::CtPopOp::create(lb, ll, arith::XOrIOp::create(lb, ll, a[i], c[j]));
               next.push_back(arith::AddIOp::create(lb, ll, accs[i * cols + j], count));
             }
           scf::YieldOp::create(lb, ll, next);
@@ -837,8 +838,8 @@ private:
   /// bnn.xnor_linear's float epilogue on `y` (float(dot), a scalar or a vector), in its order:
   /// ((y * col_scale) * row_scale) + bias, then relu as arith.maximumf(y, +0); the loaders
   /// give col_scale, row_scale and bias in y's shape and are called only for those present.
-  Value applyLinearEpilogue(Value y, function_ref<Value()> colScale,
-                            function_ref<Value()> rowScale, function_ref<Value()> bias) {
+  Value applyLinearEpilogue(Value y, function_ref<Value()> colScale, function_ref<Value()> rowScale,
+                            function_ref<Value()> bias) {
     if (epilogue.colScale)
       y = arith::MulFOp::create(b, loc, y, colScale());
     if (epilogue.rowScale)
@@ -864,9 +865,8 @@ private:
     }
     auto f32Vector = VectorType::get({lanes}, b.getF32Type());
     Value y = applyLinearEpilogue(
-        arith::SIToFPOp::create(b, loc, f32Vector, dots), [&] {
-          return vector::LoadOp::create(b, loc, f32Vector, colScaleCopy, ValueRange{n0});
-        },
+        arith::SIToFPOp::create(b, loc, f32Vector, dots),
+        [&] { return vector::LoadOp::create(b, loc, f32Vector, colScaleCopy, ValueRange{n0}); },
         [&] {
           return vector::BroadcastOp::create(
               b, loc, f32Vector, memref::LoadOp::create(b, loc, epilogue.rowScale, ValueRange{m}));
@@ -880,17 +880,17 @@ private:
     // past N stay zero. Rows belong to one thread, so the read-modify-write is race-free.
     auto i64 = b.getI64Type();
     Value bits = arith::AndIOp::create(b, loc, isPlusOne(b, loc, y), mask);
-    Value packed = vector::BitCastOp::create(
-        b, loc, VectorType::get({1}, b.getIntegerType(lanes)), bits);
+    Value packed =
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getIntegerType(lanes)), bits);
     Value field = arith::ExtUIOp::create(
         b, loc, i64, vector::ExtractOp::create(b, loc, packed, ArrayRef<int64_t>{0}));
     Value word = arith::DivUIOp::create(b, loc, n0, indexConst(b, loc, kWordBits));
     Value shift = arith::IndexCastUIOp::create(
         b, loc, i64, arith::RemUIOp::create(b, loc, n0, indexConst(b, loc, kWordBits)));
     Value old = memref::LoadOp::create(b, loc, output, ValueRange{m, word});
-    memref::StoreOp::create(b, loc, arith::OrIOp::create(b, loc, old,
-                                                         arith::ShLIOp::create(b, loc, field, shift)),
-                            output, ValueRange{m, word});
+    memref::StoreOp::create(
+        b, loc, arith::OrIOp::create(b, loc, old, arith::ShLIOp::create(b, loc, field, shift)),
+        output, ValueRange{m, word});
   }
 
   //===--------------------------------------------------------------------===//
@@ -1099,8 +1099,7 @@ Value sharedResultTile(OpBuilder &b, Operation *op, RankedTensorType tileType) {
     return Value();
   auto insert = dyn_cast<tensor::ParallelInsertSliceOp>(*result.getUsers().begin());
   auto forall = op->getParentOfType<scf::ForallOp>();
-  if (!insert || !forall || insert.getSource() != result ||
-      insert.getSourceType() != tileType)
+  if (!insert || !forall || insert.getSource() != result || insert.getSourceType() != tileType)
     return Value();
   auto sharedOut = dyn_cast<BlockArgument>(insert.getDest());
   if (!sharedOut || sharedOut.getOwner() != forall.getBody() ||
@@ -1117,9 +1116,9 @@ Value sharedResultTile(OpBuilder &b, Operation *op, RankedTensorType tileType) {
     if (!dominance.properlyDominates(v, op))
       return Value();
   Location loc = op->getLoc();
-  Value slice = tensor::ExtractSliceOp::create(b, loc, tileType, sharedOut,
-                                               insert.getMixedOffsets(), insert.getMixedSizes(),
-                                               insert.getMixedStrides());
+  Value slice =
+      tensor::ExtractSliceOp::create(b, loc, tileType, sharedOut, insert.getMixedOffsets(),
+                                     insert.getMixedSizes(), insert.getMixedStrides());
   auto layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
                                        ArrayRef<int64_t>{ShapedType::kDynamic, 1});
   return bufferization::ToBufferOp::create(
@@ -1148,8 +1147,8 @@ int64_t rowsUpperBound(Value packed) {
   int64_t bound = ShapedType::kDynamic;
   for (AffineExpr result : min.getAffineMap().getResults())
     if (auto constant = dyn_cast<AffineConstantExpr>(result))
-      bound = ShapedType::isDynamic(bound) ? constant.getValue()
-                                           : std::min(bound, constant.getValue());
+      bound =
+          ShapedType::isDynamic(bound) ? constant.getValue() : std::min(bound, constant.getValue());
   return bound;
 }
 
@@ -1317,8 +1316,7 @@ struct BNNCopyRepeatedResultsPass
   }
 };
 
-struct BNNLowerAllocaScopesPass
-    : ::bnn::impl::BNNLowerAllocaScopesBase<BNNLowerAllocaScopesPass> {
+struct BNNLowerAllocaScopesPass : ::bnn::impl::BNNLowerAllocaScopesBase<BNNLowerAllocaScopesPass> {
   void runOnOperation() override {
     OpBuilder b(&getContext());
     // scf.forall is an automatic allocation scope and scf.parallel is not: allocas that

@@ -327,5 +327,50 @@ int main(int argc, char **argv) {
                      row.threads, bytes / (1 << 20), rate * 1e-9, bandwidth * 1e-9,
                      100.0 * rate / bandwidth);
   }
+
+  // Pack: float activations -> sign bits, a streaming kernel (read 32 bits, write 1 per
+  // element), against the read bandwidth of a buffer of the same size as its input.
+  outs() << "\nPack (bnn.pack, f32 -> packed): input read vs read bandwidth over a buffer of the "
+            "same size\n";
+  outs() << format("%-18s %-7s %12s %14s %14s %10s\n", "rows x K", "threads", "input MiB",
+                   "bnn GB/s", "read GB/s", "fraction");
+  const Shape packShapes[] = {{256, 0, 4096}, {4096, 0, 8192}};
+  for (const Shape &s : packShapes) {
+    std::string x = "tensor<" + std::to_string(s.m) + "x" + std::to_string(s.k) + "xf32>";
+    std::string p = "!bnn.packed<" + std::to_string(s.m) + "x" + std::to_string(s.k) + ">";
+    std::string source = "func.func @pack(%x: " + x + ") -> " + p + " {\n  %p = bnn.pack %x : " +
+                         x + " -> " + p + "\n  return %p : " + p + "\n}\n";
+    bnn::HostTensor input(bnn::ElementKind::F32, {s.m, s.k});
+    for (int64_t i = 0; i < input.numElements(); ++i)
+      input.data<float>()[i] = float(int64_t(rng() % 2001) - 1000);
+    for (int threads : {1, cores}) {
+      auto module = mlir::parseSourceString<mlir::ModuleOp>(source, &context);
+      bnn::JitOptions options;
+      options.target = target;
+      options.numThreads = threads;
+      auto jit = bnn::JitModule::compile(*module, options);
+      if (!jit) {
+        errs() << toString(jit.takeError()) << "\n";
+        return 1;
+      }
+      std::vector<bnn::HostTensor> out = {
+          bnn::HostTensor(bnn::ElementKind::I64, {s.m, (s.k + 63) / 64})};
+      std::vector<bnn::HostTensor> in = {input};
+      double seconds = bestSeconds(
+          [&] {
+            if (Error e = (*jit)->runInto("pack", in, out)) {
+              errs() << toString(std::move(e)) << "\n";
+              std::exit(1);
+            }
+          },
+          reps);
+      double bytes = double(s.m) * s.k * 4;
+      double bandwidth = readBandwidth(threads, int64_t(bytes));
+      double rate = bytes / seconds;
+      outs() << format("%-18s %-7d %12.1f %14.1f %14.1f %9.1f%%\n",
+                       (std::to_string(s.m) + "x" + std::to_string(s.k)).c_str(), threads,
+                       bytes / (1 << 20), rate * 1e-9, bandwidth * 1e-9, 100.0 * rate / bandwidth);
+    }
+  }
   return 0;
 }

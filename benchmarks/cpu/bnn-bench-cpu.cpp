@@ -175,6 +175,39 @@ std::string gemmModule(const Shape &s) {
          "  return %c : " + c + "\n}\n";
 }
 
+/// JIT-compiles `source` for the benchmark's target and tile sizes on `threads` threads; exits
+/// with the error on failure.
+std::unique_ptr<bnn::JitModule> compileOrExit(mlir::MLIRContext &context, const std::string &source,
+                                              int threads) {
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(source, &context);
+  bnn::JitOptions options;
+  options.target = target;
+  options.numThreads = threads;
+  options.tileRows = tileRows;
+  options.tileCols = tileCols;
+  auto jit = module ? bnn::JitModule::compile(*module, options)
+                    : Expected<std::unique_ptr<bnn::JitModule>>(
+                          createStringError("bnn-bench-cpu: cannot parse the generated module"));
+  if (!jit) {
+    errs() << toString(jit.takeError()) << "\n";
+    std::exit(1);
+  }
+  return std::move(*jit);
+}
+
+/// Best-of time of running `name` on `in` into `out`; exits with the error on failure.
+double timeEntry(bnn::JitModule &jit, StringRef name, ArrayRef<bnn::HostTensor> in,
+                 MutableArrayRef<bnn::HostTensor> out, int reps) {
+  return bestSeconds(
+      [&] {
+        if (Error e = jit.runInto(name, in, out)) {
+          errs() << toString(std::move(e)) << "\n";
+          std::exit(1);
+        }
+      },
+      reps);
+}
+
 } // namespace
 
 /// OpenBLAS 0.3.21 does not recognise recent Xeons (reported as a generic "Intel Xeon
@@ -261,27 +294,10 @@ int main(int argc, char **argv) {
       fc.assign(s.m * s.n, 0.0f);
     }
     for (int threads : {1, cores}) {
-      auto module = mlir::parseSourceString<mlir::ModuleOp>(gemmModule(s), &context);
-      bnn::JitOptions options;
-      options.target = target;
-      options.numThreads = threads;
-      options.tileRows = tileRows;
-      options.tileCols = tileCols;
-      auto jit = bnn::JitModule::compile(*module, options);
-      if (!jit) {
-        errs() << toString(jit.takeError()) << "\n";
-        return 1;
-      }
+      std::unique_ptr<bnn::JitModule> jit = compileOrExit(context, gemmModule(s), threads);
       std::vector<bnn::HostTensor> out = {bnn::HostTensor(bnn::ElementKind::I32, {s.m, s.n})};
       std::vector<bnn::HostTensor> in = {a, b};
-      double bnnSeconds = bestSeconds(
-          [&] {
-            if (Error e = (*jit)->runInto("gemm", in, out)) {
-              errs() << toString(std::move(e)) << "\n";
-              std::exit(1);
-            }
-          },
-          reps);
+      double bnnSeconds = timeEntry(*jit, "gemm", in, out, reps);
       double sgemmSeconds = 0;
       bool skipSgemm = gemvOnly || (quick && s.m * s.n * s.k > (int64_t(1) << 33));
       if (!skipSgemm) {
@@ -344,26 +360,11 @@ int main(int argc, char **argv) {
     for (int64_t i = 0; i < input.numElements(); ++i)
       input.data<float>()[i] = float(int64_t(rng() % 2001) - 1000);
     for (int threads : {1, cores}) {
-      auto module = mlir::parseSourceString<mlir::ModuleOp>(source, &context);
-      bnn::JitOptions options;
-      options.target = target;
-      options.numThreads = threads;
-      auto jit = bnn::JitModule::compile(*module, options);
-      if (!jit) {
-        errs() << toString(jit.takeError()) << "\n";
-        return 1;
-      }
+      std::unique_ptr<bnn::JitModule> jit = compileOrExit(context, source, threads);
       std::vector<bnn::HostTensor> out = {
           bnn::HostTensor(bnn::ElementKind::I64, {s.m, (s.k + 63) / 64})};
       std::vector<bnn::HostTensor> in = {input};
-      double seconds = bestSeconds(
-          [&] {
-            if (Error e = (*jit)->runInto("pack", in, out)) {
-              errs() << toString(std::move(e)) << "\n";
-              std::exit(1);
-            }
-          },
-          reps);
+      double seconds = timeEntry(*jit, "pack", in, out, reps);
       double bytes = double(s.m) * s.k * 4;
       double bandwidth = readBandwidth(threads, int64_t(bytes));
       double rate = bytes / seconds;

@@ -147,17 +147,21 @@ bool benchmark(Device &device, Module &module, const std::string &bundleName,
     if (Status s = module.run(fn.name, argsOf(i % copies)); !s)
       return fail(s.message());
 
-  // Per-step device times.
-  std::vector<std::vector<double>> stepTimes(fn.steps.size());
-  for (int i = 0; i < options.iterations; ++i) {
+  // Per-step device times of one call on input copy `copy`, appended to `times`.
+  auto timeSteps = [&](int copy, std::vector<std::vector<double>> &times) -> Status {
     std::vector<float> ms;
     RunOptions run;
     run.stepMilliseconds = &ms;
-    if (Status s = module.run(fn.name, argsOf(i % copies), run); !s)
-      return fail(s.message());
+    if (Status s = module.run(fn.name, argsOf(copy), run); !s)
+      return s;
     for (std::size_t step = 0; step < ms.size(); ++step)
-      stepTimes[step].push_back(ms[step]);
-  }
+      times[step].push_back(ms[step]);
+    return Status::success();
+  };
+  std::vector<std::vector<double>> stepTimes(fn.steps.size());
+  for (int i = 0; i < options.iterations; ++i)
+    if (Status s = timeSteps(i % copies, stepTimes); !s)
+      return fail(s.message());
   // The same per-step times with the GPU kept busy: an untimed call (another input copy) is
   // queued first, so the timed call's start event and its launches wait in the stream and
   // run back to back, without the host's launch latency that the isolated times above
@@ -168,13 +172,8 @@ bool benchmark(Device &device, Module &module, const std::string &bundleName,
     queued.synchronize = false;
     if (Status s = module.run(fn.name, argsOf((i + 1) % copies), queued); !s)
       return fail(s.message());
-    std::vector<float> ms;
-    RunOptions run;
-    run.stepMilliseconds = &ms;
-    if (Status s = module.run(fn.name, argsOf(i % copies), run); !s)
+    if (Status s = timeSteps(i % copies, busyStepTimes); !s)
       return fail(s.message());
-    for (std::size_t step = 0; step < ms.size(); ++step)
-      busyStepTimes[step].push_back(ms[step]);
   }
   // Whole calls, back to back.
   Device::Event start, stop;

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -548,7 +549,10 @@ LogicalResult convertTile(NodeImporter &n) {
   for (int64_t d = 0; d < rank; ++d) {
     if ((*repeats)[d] < 0)
       return n.fail("repeats must not be negative");
-    shape.push_back(in[d] * (*repeats)[d]);
+    int64_t size;
+    if (llvm::MulOverflow(in[d], (*repeats)[d], size))
+      return n.fail("the result is too large");
+    shape.push_back(size);
     if (!numElements(shape))
       return n.fail("the result is too large");
   }
@@ -595,7 +599,9 @@ LogicalResult convertSplit(NodeImporter &n) {
   for (int64_t s : sizes) {
     if (s < 0)
       return n.fail("split sizes must not be negative");
-    total += s;
+    // Sizes from a model file can be anything: a sum that overflows cannot be the dimension.
+    if (llvm::AddOverflow(total, s, total))
+      return n.fail("split sizes must sum to the dimension and match the number of outputs");
   }
   if (static_cast<int64_t>(sizes.size()) != parts || total != dim)
     return n.fail("split sizes must sum to the dimension and match the number of outputs");

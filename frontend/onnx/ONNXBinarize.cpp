@@ -412,6 +412,17 @@ bool tryBinarizeMatMul(NodeImporter &n) {
   };
   if (gemm && n.hasInput(2) && !broadcastShapes({n.shape(0)[0], columns}, n.shape(2)))
     return false;
+  // The bias add and relu consuming the product join the epilogue, unless a Gemm adds its own
+  // C (gemmBias) after it.
+  auto absorbIntoEpilogue = [&] {
+    Absorbed absorbed;
+    absorbed.finalName = n.node.output(0);
+    if (!gemm || !n.hasInput(2))
+      absorbed = absorbConsumers(n, columns, floatType);
+    epilogue.bias = absorbed.bias;
+    epilogue.relu = absorbed.relu;
+    return absorbed;
+  };
 
   // Binary activations: xnor_popcount directly.
   auto signA = graph.signOf.find(n.node.input(0));
@@ -437,12 +448,7 @@ bool tryBinarizeMatMul(NodeImporter &n) {
     Value x = signA->second;
     Value lhsPacked = mlir::bnn::PackOp::create(
         n.b, n.loc, mlir::bnn::PackedType::get(n.b.getContext(), TensorEmitter::getShape(x)), x);
-    Absorbed absorbed;
-    absorbed.finalName = n.node.output(0);
-    if (!gemm || !n.hasInput(2))
-      absorbed = absorbConsumers(n, columns, floatType);
-    epilogue.bias = absorbed.bias;
-    epilogue.relu = absorbed.relu;
+    Absorbed absorbed = absorbIntoEpilogue();
     Value y = gemmBias(emitXnorMatmul(n.e, lhsPacked, rhsPacked, floatType, epilogue));
     finishMatMul(n, y, absorbed, dt);
     return true;
@@ -474,12 +480,7 @@ bool tryBinarizeMatMul(NodeImporter &n) {
       return Value(arith::DivFOp::create(b, l, scalarConstant(b, l, floatType, 1.0), a[0]));
     });
   epilogue.rowScale = n.e.reshape(rowFactor, {rows});
-  Absorbed absorbed;
-  absorbed.finalName = n.node.output(0);
-  if (!gemm || !n.hasInput(2))
-    absorbed = absorbConsumers(n, columns, floatType);
-  epilogue.bias = absorbed.bias;
-  epilogue.relu = absorbed.relu;
+  Absorbed absorbed = absorbIntoEpilogue();
   Value y = emitBinaryEpilogue(n.e, product, floatType, epilogue);
   SmallVector<int64_t> outShape(aShape.drop_back());
   outShape.push_back(columns);

@@ -543,31 +543,17 @@ private:
     int64_t mr = target.registerRows;
     Value numRows = dimOf(b, loc, lhs, 0);
     Value groups = arith::CeilDivUIOp::create(b, loc, numRows, indexConst(b, loc, mr));
-    forEachRow(b, loc, groups, parallel, [&](OpBuilder &nb, Location nloc, Value group) {
+    eachRow(groups, parallel, [&](Value group) {
+      Value m0 = mul(group, mr);
+      Value left = arith::SubIOp::create(b, loc, numRows, m0);
+      Value full =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, left, indexConst(b, loc, mr));
+      auto ifOp = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
       OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-      Value m0 = arith::MulIOp::create(b, nloc, group, indexConst(b, nloc, mr));
-      Value left = arith::SubIOp::create(b, nloc, numRows, m0);
-      Value full = arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::uge, left,
-                                         indexConst(b, nloc, mr));
-      scf::IfOp::create(
-          b, nloc, full,
-          [&](OpBuilder &tb, Location tl) {
-            OpBuilder::InsertionGuard inner(b);
-            b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
-            emitRowBlock(m0, mr);
-            scf::YieldOp::create(b, tl);
-          },
-          [&](OpBuilder &eb, Location el) {
-            OpBuilder::InsertionGuard inner(b);
-            b.setInsertionPoint(eb.getInsertionBlock(), eb.getInsertionPoint());
-            forLoop(b, el, m0, numRows, 1, [&](OpBuilder &lb, Location, Value m) {
-              OpBuilder::InsertionGuard innermost(b);
-              b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
-              emitRowBlock(m, 1);
-            });
-            scf::YieldOp::create(b, el);
-          });
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      emitRowBlock(m0, mr);
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      loop(m0, numRows, 1, [&](Value m) { emitRowBlock(m, 1); });
     });
   }
 
@@ -901,19 +887,11 @@ private:
   void emitRowBlock(Value m0, int64_t rows) {
     int64_t nr = rows == 1 ? target.singleRowCols : target.registerCols;
     Value numCols = dimOf(b, loc, rhs, 0);
-    Value mainCols = arith::SubIOp::create(
-        b, loc, numCols, arith::RemUIOp::create(b, loc, numCols, indexConst(b, loc, nr)));
-    forLoop(b, loc, indexConst(b, loc, 0), mainCols, nr, [&](OpBuilder &lb, Location, Value n0) {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
-      emitBlock(m0, rows, n0, nr);
-    });
+    Value zero = indexConst(b, loc, 0);
+    Value mainCols = roundDown(zero, numCols, nr);
+    loop(zero, mainCols, nr, [&](Value n0) { emitBlock(m0, rows, n0, nr); });
     if (nr > 1)
-      forLoop(b, loc, mainCols, numCols, 1, [&](OpBuilder &lb, Location, Value n0) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
-        emitBlock(m0, rows, n0, 1);
-      });
+      loop(mainCols, numCols, 1, [&](Value n0) { emitBlock(m0, rows, n0, 1); });
   }
 
   /// rows x cols accumulators over all words: the XOR/popcount inner loop.
@@ -1102,8 +1080,7 @@ Value sharedResultTile(OpBuilder &b, Operation *op, RankedTensorType tileType) {
   if (!insert || !forall || insert.getSource() != result || insert.getSourceType() != tileType)
     return Value();
   auto sharedOut = dyn_cast<BlockArgument>(insert.getDest());
-  if (!sharedOut || sharedOut.getOwner() != forall.getBody() ||
-      !llvm::is_contained(forall.getRegionIterArgs(), sharedOut))
+  if (!sharedOut || !llvm::is_contained(forall.getRegionIterArgs(), sharedOut))
     return Value();
   // The destination must start empty, and the slice's position be known before the op.
   Value init = forall.getTiedOpOperand(sharedOut)->get();

@@ -6,9 +6,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "frontend/builders/GraphBuilders.h"
+#include "bnn/Frontend/GraphBuilders.h"
 
-#include "dialects/bnn/IR/BNNDialect.h"
+#include "bnn/IR/BNNDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -196,7 +196,7 @@ LogicalResult buildOne(ModuleOp module, const llvm::json::Object &object, Locati
 
 void registerGraphBuilderDialects(DialectRegistry &registry) {
   registry.insert<arith::ArithDialect, func::FuncDialect, linalg::LinalgDialect,
-                  math::MathDialect, tensor::TensorDialect, mlir::bnn::BNNDialect>();
+                  math::MathDialect, tensor::TensorDialect, bnn::BNNDialect>();
 }
 
 OwningOpRef<ModuleOp> buildGraphsFromJSON(StringRef json, StringRef bufferName,

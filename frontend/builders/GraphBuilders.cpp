@@ -1,11 +1,11 @@
 //===- GraphBuilders.cpp - build binarized graphs in MLIR directly --------===//
 
-#include "frontend/builders/GraphBuilders.h"
+#include "bnn/Frontend/GraphBuilders.h"
 
-#include "frontend/common/Binarize.h"
-#include "frontend/common/TensorEmitter.h"
+#include "common/Binarize.h"
+#include "common/TensorEmitter.h"
 
-#include "dialects/bnn/IR/BNNOps.h"
+#include "bnn/IR/BNNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -209,7 +209,7 @@ FailureOr<func::FuncOp> buildEmbeddingGraph(ModuleOp module, const EmbeddingConf
   OpBuilder b(module.getContext());
   Type f32 = b.getF32Type();
   auto inputType = RankedTensorType::get({config.batch, config.inputDim}, f32);
-  auto codeType = mlir::bnn::PackedType::get(b.getContext(), {config.batch, config.codeBits});
+  auto codeType = bnn::PackedType::get(b.getContext(), {config.batch, config.codeBits});
   func::FuncOp function = createFunction(b, module, config.name, inputType, codeType);
   Location loc = NameLoc::get(b.getStringAttr(config.name + ".projection"), module.getLoc());
   TensorEmitter e(b, loc);
@@ -224,8 +224,8 @@ FailureOr<func::FuncOp> buildEmbeddingGraph(ModuleOp module, const EmbeddingConf
                                  config.name + "_hyperplanes");
   Value projected = e.matmul(function.getArgument(0), hyperplanes);
   Location signLoc = NameLoc::get(b.getStringAttr(config.name + ".sign"), module.getLoc());
-  Value signs = mlir::bnn::SignOp::create(b, signLoc, projected);
-  Value codes = mlir::bnn::PackOp::create(b, signLoc, codeType, signs);
+  Value signs = bnn::SignOp::create(b, signLoc, projected);
+  Value codes = bnn::PackOp::create(b, signLoc, codeType, signs);
   func::ReturnOp::create(b, loc, codes);
   return function;
 }
@@ -425,9 +425,9 @@ PartialBinaryWeights partiallyBinarize(const std::vector<float> &w, int64_t outp
 
 /// x [M, K] @ unpack(packed)^T, for a packed N x K constant of +-1.
 static Value matmulWithPacked(TensorEmitter &e, Value x, Value packed) {
-  auto packedType = cast<mlir::bnn::PackedType>(packed.getType());
+  auto packedType = cast<bnn::PackedType>(packed.getType());
   auto unpackedType = RankedTensorType::get(packedType.getShape(), e.builder().getF32Type());
-  Value unpacked = mlir::bnn::UnpackOp::create(e.builder(), e.location(), unpackedType, packed);
+  Value unpacked = bnn::UnpackOp::create(e.builder(), e.location(), unpackedType, packed);
   return e.matmul(x, e.transpose(unpacked, {1, 0}));
 }
 

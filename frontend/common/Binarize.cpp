@@ -1,8 +1,8 @@
 //===- Binarize.cpp - emit binary and ternary linear algebra with bnn ops -===//
 
-#include "frontend/common/Binarize.h"
+#include "common/Binarize.h"
 
-#include "dialects/bnn/IR/BNNOps.h"
+#include "bnn/IR/BNNOps.h"
 
 #include "bnn/runtime/Reference.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -16,7 +16,7 @@ namespace bnn::frontend {
 
 Value createPackedConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                            function_ref<bool(int64_t)> isPlusOne) {
-  auto packedType = mlir::bnn::PackedType::get(b.getContext(), shape);
+  auto packedType = bnn::PackedType::get(b.getContext(), shape);
   int64_t k = packedType.getK();
   int64_t rows = packedType.getNumRows();
   int64_t wordsPerRow = packedType.getNumWords();
@@ -27,7 +27,7 @@ Value createPackedConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
         words[row * wordsPerRow + col / ::bnn::ref::kBitsPerWord] |=
             uint64_t{1} << (col % ::bnn::ref::kBitsPerWord);
   auto value = DenseElementsAttr::get(packedType.getStorageType(), ArrayRef<uint64_t>(words));
-  return mlir::bnn::ConstantOp::create(b, loc, packedType, value);
+  return bnn::ConstantOp::create(b, loc, packedType, value);
 }
 
 Value emitBinaryEpilogue(TensorEmitter &e, Value product, FloatType floatType,
@@ -80,10 +80,10 @@ Value emitBinaryEpilogue(TensorEmitter &e, Value product, FloatType floatType,
 
 Value emitXnorMatmul(TensorEmitter &e, Value lhsPacked, Value rhsPacked, FloatType floatType,
                      const BinaryEpilogue &epilogue) {
-  auto lhsType = cast<mlir::bnn::PackedType>(lhsPacked.getType());
-  auto rhsType = cast<mlir::bnn::PackedType>(rhsPacked.getType());
-  RankedTensorType resultType = mlir::bnn::XnorPopcountOp::inferResultType(lhsType, rhsType);
-  Value product = mlir::bnn::XnorPopcountOp::create(e.builder(), e.location(), resultType,
+  auto lhsType = cast<bnn::PackedType>(lhsPacked.getType());
+  auto rhsType = cast<bnn::PackedType>(rhsPacked.getType());
+  RankedTensorType resultType = bnn::XnorPopcountOp::inferResultType(lhsType, rhsType);
+  Value product = bnn::XnorPopcountOp::create(e.builder(), e.location(), resultType,
                                                     lhsPacked, rhsPacked);
   return emitBinaryEpilogue(e, product, floatType, epilogue);
 }
@@ -124,9 +124,9 @@ Value emitBitSerialMatmul(TensorEmitter &e, Value q, const LowBitWeights &weight
         Value minus = scalarConstant(nb, nl, floatType, -1.0);
         linalg::YieldOp::create(nb, nl, Value(arith::SelectOp::create(nb, nl, set, plus, minus)));
       });
-  auto planesPackedType = mlir::bnn::PackedType::get(ctx, {kPlanes, m, k});
+  auto planesPackedType = bnn::PackedType::get(ctx, {kPlanes, m, k});
   Value planesPacked =
-      mlir::bnn::PackOp::create(b, loc, planesPackedType, planes.getResult(0));
+      bnn::PackOp::create(b, loc, planesPackedType, planes.getResult(0));
 
   // Weight planes: binary weights are one plane; ternary t = (b1 + b2) / 2 stacks b1 = [t >= 0]
   // over b2 = [t > 0] as 2N rows.
@@ -137,10 +137,10 @@ Value emitBitSerialMatmul(TensorEmitter &e, Value q, const LowBitWeights &weight
     int8_t t = weights.values[i % (n * k)];
     return plane == 0 ? t >= 0 : t > 0;
   });
-  auto productType = mlir::bnn::XnorPopcountOp::inferResultType(
-      planesPackedType, cast<mlir::bnn::PackedType>(weightPlanes.getType()));
+  auto productType = bnn::XnorPopcountOp::inferResultType(
+      planesPackedType, cast<bnn::PackedType>(weightPlanes.getType()));
   Value partial =
-      mlir::bnn::XnorPopcountOp::create(b, loc, productType, planesPacked, weightPlanes);
+      bnn::XnorPopcountOp::create(b, loc, productType, planesPacked, weightPlanes);
 
   // acc[m, n] = sum_j 2^j (R[j, m, n] (+ R[j, m, N + n])) - (ternary ? 2 : 1) * sum_k t[n, k]
   //           = factor * (q @ t^T)[m, n].

@@ -17,7 +17,7 @@
 #ifndef BNN_FRONTEND_COMMON_BINARIZE_H
 #define BNN_FRONTEND_COMMON_BINARIZE_H
 
-#include "frontend/common/TensorEmitter.h"
+#include "common/TensorEmitter.h"
 
 #include <optional>
 #include <vector>

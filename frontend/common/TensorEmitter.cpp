@@ -1,6 +1,6 @@
 //===- TensorEmitter.cpp - emit tensor computations as linalg/tensor/arith -===//
 
-#include "frontend/common/TensorEmitter.h"
+#include "common/TensorEmitter.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"

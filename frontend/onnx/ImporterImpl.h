@@ -9,8 +9,9 @@
 #ifndef BNN_FRONTEND_ONNX_IMPORTERIMPL_H
 #define BNN_FRONTEND_ONNX_IMPORTERIMPL_H
 
-#include "frontend/common/TensorEmitter.h"
-#include "frontend/onnx/ONNXImporter.h"
+#include "common/TensorEmitter.h"
+#include "bnn/Frontend/ONNXImporter.h"
+#include "bnn/Frontend/ONNXTensor.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -55,22 +56,9 @@ bool isBoolDataType(int32_t dataType);
 // Host tensors: compile-time values (initializers, Constant nodes, shape computations)
 //===----------------------------------------------------------------------===//
 
-struct HostTensor {
-  int32_t dataType = 0;
-  std::vector<int64_t> shape;
-  /// Little-endian element bytes, row-major; bool is one byte per element.
-  std::vector<char> bytes;
-
-  int64_t size() const;
-  double getDouble(int64_t index) const;
-  int64_t getInt(int64_t index) const;
-  std::vector<int64_t> toInts() const;
-  std::vector<double> toDoubles() const;
-  bool isSplat() const;
-
-  static HostTensor fromInts(int32_t dataType, std::vector<int64_t> shape,
-                             llvm::ArrayRef<int64_t> values);
-};
+/// Compile-time values (initializers, Constant nodes, shape computations) are ONNX tensors in
+/// host memory; the type is public (bnn/Frontend/ONNXTensor.h) for the conformance runner.
+using HostTensor = ONNXTensor;
 
 /// Reads a TensorProto (raw_data or typed fields) after checking that the element count matches
 /// the dims. On failure returns nullopt and sets `error`.

@@ -12,10 +12,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "frontend/common/Binarize.h"
-#include "frontend/onnx/ImporterImpl.h"
+#include "common/Binarize.h"
+#include "onnx/ImporterImpl.h"
 
-#include "dialects/bnn/IR/BNNOps.h"
+#include "bnn/IR/BNNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -242,7 +242,7 @@ bool tryBinarizeWhere(NodeImporter &n) {
   FailureOr<SmallVector<int64_t>> shape = n.broadcastInputs({0, 1, 2});
   if (failed(shape) || x.dataType != n.dataType(1) || *shape != TensorEmitter::getShape(x.value))
     return false;
-  Value sign = mlir::bnn::SignOp::create(n.b, n.loc, x.value);
+  Value sign = bnn::SignOp::create(n.b, n.loc, x.value);
   n.setOutput(0, sign, x.dataType);
   n.graph.signOf[n.node.output(0)] = x.value;
   return true;
@@ -262,7 +262,7 @@ bool tryBinarizeSign(NodeImporter &n) {
   }
   if (!exact && !n.graph.options.binarizeActivations)
     return false;
-  Value sign = mlir::bnn::SignOp::create(n.b, n.loc, n.value(0));
+  Value sign = bnn::SignOp::create(n.b, n.loc, n.value(0));
   std::shared_ptr<const HostTensor> host;
   if (constant && constant->dataType == onnx::TensorProto::FLOAT) {
     HostTensor signs = *constant;
@@ -348,21 +348,21 @@ bool tryBinarizeScaledSign(NodeImporter &n) {
       Value packed = createPackedConstant(n.b, n.loc, {channels, k}, [&](int64_t i) {
         return w->getDouble((i % k) * channels + i / k) >= 0;
       });
-      Value unpacked = mlir::bnn::UnpackOp::create(
+      Value unpacked = bnn::UnpackOp::create(
           n.b, n.loc, RankedTensorType::get({channels, k}, f32), packed);
       Value alphaValue = vectorConstant(n, alpha, f32);
-      Value scaled = mlir::bnn::ScaledSignOp::create(
-          n.b, n.loc, unpacked.getType(), mlir::bnn::ScaleGranularity::PerChannel, unpacked,
+      Value scaled = bnn::ScaledSignOp::create(
+          n.b, n.loc, unpacked.getType(), bnn::ScaleGranularity::PerChannel, unpacked,
           alphaValue);
       result = n.e.transpose(scaled, {1, 0});
     } else {
       Value packed = createPackedConstant(n.b, n.loc, w->shape,
                                           [&](int64_t i) { return w->getDouble(i) >= 0; });
-      Value unpacked = mlir::bnn::UnpackOp::create(
+      Value unpacked = bnn::UnpackOp::create(
           n.b, n.loc, RankedTensorType::get(w->shape, f32), packed);
       Value alphaValue = n.e.reshape(vectorConstant(n, alpha, f32), {});
-      result = mlir::bnn::ScaledSignOp::create(n.b, n.loc, unpacked.getType(),
-                                               mlir::bnn::ScaleGranularity::PerTensor, unpacked,
+      result = bnn::ScaledSignOp::create(n.b, n.loc, unpacked.getType(),
+                                               bnn::ScaleGranularity::PerTensor, unpacked,
                                                alphaValue);
     }
     n.setOutput(0, result, onnx::TensorProto::FLOAT,
@@ -438,16 +438,16 @@ bool tryBinarizeMatMul(NodeImporter &n) {
         epilogue.columnScale = vectorConstant(n, scale, floatType);
     } else if (!weights && signB != graph.signOf.end() && !transB) {
       Value bT = n.e.transpose(signB->second, {1, 0});
-      rhsPacked = mlir::bnn::PackOp::create(
-          n.b, n.loc, mlir::bnn::PackedType::get(n.b.getContext(), {columns, k}), bT);
+      rhsPacked = bnn::PackOp::create(
+          n.b, n.loc, bnn::PackedType::get(n.b.getContext(), {columns, k}), bT);
       if (alpha != 1.0)
         epilogue.columnScale = vectorConstant(n, std::vector<double>(columns, alpha), floatType);
     } else {
       return false;
     }
     Value x = signA->second;
-    Value lhsPacked = mlir::bnn::PackOp::create(
-        n.b, n.loc, mlir::bnn::PackedType::get(n.b.getContext(), TensorEmitter::getShape(x)), x);
+    Value lhsPacked = bnn::PackOp::create(
+        n.b, n.loc, bnn::PackedType::get(n.b.getContext(), TensorEmitter::getShape(x)), x);
     Absorbed absorbed = absorbIntoEpilogue();
     Value y = gemmBias(emitXnorMatmul(n.e, lhsPacked, rhsPacked, floatType, epilogue));
     finishMatMul(n, y, absorbed, dt);

@@ -6,9 +6,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "frontend/onnx/ImporterImpl.h"
+#include "onnx/ImporterImpl.h"
 
-#include "dialects/bnn/IR/BNNDialect.h"
+#include "bnn/IR/BNNDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -121,11 +121,13 @@ bool isSignedIntDataType(int32_t t) {
 bool isBoolDataType(int32_t t) { return t == onnx::TensorProto::BOOL; }
 
 //===----------------------------------------------------------------------===//
-// HostTensor
+// ONNXTensor (HostTensor inside the importer)
 //===----------------------------------------------------------------------===//
 
-int64_t HostTensor::size() const {
-  int64_t elementSize = dataTypeSize(dataType);
+} // namespace onnximpl
+
+int64_t ONNXTensor::size() const {
+  int64_t elementSize = onnximpl::dataTypeSize(dataType);
   return elementSize ? static_cast<int64_t>(bytes.size()) / elementSize : 0;
 }
 
@@ -136,7 +138,7 @@ static T loadAt(const std::vector<char> &bytes, int64_t index) {
   return value;
 }
 
-double HostTensor::getDouble(int64_t i) const {
+double ONNXTensor::getDouble(int64_t i) const {
   switch (dataType) {
   case onnx::TensorProto::FLOAT:
     return loadAt<float>(bytes, i);
@@ -159,7 +161,7 @@ double HostTensor::getDouble(int64_t i) const {
   }
 }
 
-int64_t HostTensor::getInt(int64_t i) const {
+int64_t ONNXTensor::getInt(int64_t i) const {
   switch (dataType) {
   case onnx::TensorProto::BOOL:
   case onnx::TensorProto::UINT8:
@@ -191,34 +193,34 @@ int64_t HostTensor::getInt(int64_t i) const {
   }
 }
 
-std::vector<int64_t> HostTensor::toInts() const {
+std::vector<int64_t> ONNXTensor::toInts() const {
   std::vector<int64_t> result(size());
   for (int64_t i = 0, e = size(); i < e; ++i)
     result[i] = getInt(i);
   return result;
 }
 
-std::vector<double> HostTensor::toDoubles() const {
+std::vector<double> ONNXTensor::toDoubles() const {
   std::vector<double> result(size());
   for (int64_t i = 0, e = size(); i < e; ++i)
     result[i] = getDouble(i);
   return result;
 }
 
-bool HostTensor::isSplat() const {
-  int64_t elementSize = dataTypeSize(dataType);
+bool ONNXTensor::isSplat() const {
+  int64_t elementSize = onnximpl::dataTypeSize(dataType);
   for (size_t i = elementSize; i < bytes.size(); ++i)
     if (bytes[i] != bytes[i % elementSize])
       return false;
   return true;
 }
 
-HostTensor HostTensor::fromInts(int32_t dataType, std::vector<int64_t> shape,
+ONNXTensor ONNXTensor::fromInts(int32_t dataType, std::vector<int64_t> shape,
                                 ArrayRef<int64_t> values) {
-  HostTensor tensor;
+  ONNXTensor tensor;
   tensor.dataType = dataType;
   tensor.shape = std::move(shape);
-  int64_t elementSize = dataTypeSize(dataType);
+  int64_t elementSize = onnximpl::dataTypeSize(dataType);
   tensor.bytes.resize(values.size() * elementSize);
   for (size_t i = 0; i < values.size(); ++i) {
     int64_t v = values[i];
@@ -227,6 +229,8 @@ HostTensor HostTensor::fromInts(int32_t dataType, std::vector<int64_t> shape,
   }
   return tensor;
 }
+
+namespace onnximpl {
 
 std::optional<HostTensor> readTensorProto(const onnx::TensorProto &proto, std::string &error) {
   HostTensor tensor;
@@ -788,7 +792,7 @@ using namespace onnximpl;
 
 void registerONNXImporterDialects(DialectRegistry &registry) {
   registry.insert<arith::ArithDialect, func::FuncDialect, linalg::LinalgDialect,
-                  math::MathDialect, tensor::TensorDialect, mlir::bnn::BNNDialect>();
+                  math::MathDialect, tensor::TensorDialect, bnn::BNNDialect>();
 }
 
 std::vector<std::string> getSupportedONNXOperators() {

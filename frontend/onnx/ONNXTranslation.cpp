@@ -1,6 +1,6 @@
 //===- ONNXTranslation.cpp - bnn-translate --import-onnx ------------------===//
 
-#include "frontend/onnx/ONNXImporter.h"
+#include "bnn/Frontend/ONNXImporter.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"

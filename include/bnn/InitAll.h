@@ -1,8 +1,9 @@
 //===- InitAll.h - register everything bnn provides -------------*- C++ -*-===//
 //
-// The one place the tools (bnn-opt, bnn-translate, drivers) learn about bnn's dialects, passes
-// and translations. Later parts (conversions, pipelines, targets) add their registration here so
-// that every tool sees the same set.
+// The one place the tools (bnn-opt, bnn-translate, drivers) learn about the compiler's dialects,
+// passes and translations, so that every tool sees the same set. It reaches no frontend: the
+// importers' translations are registered by bnn/Frontend/Registration.h (see
+// docs/Architecture.md, "Layering").
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,10 +33,13 @@ mlir::OwningOpRef<mlir::ModuleOp> parseModuleFile(llvm::StringRef path,
                                                   mlir::MLIRContext &context,
                                                   llvm::StringRef tool);
 
-/// Registers bnn's passes and pipelines with the global pass registry (for `--pass-name` flags).
-void registerBNNPasses();
+/// Registers all of bnn's passes and pipelines (the dialect's, the CPU and GPU conversions' and
+/// the named pipelines) with the global pass registry (for `--pass-name` flags).
+void registerAllBNNPasses();
 
-/// Registers bnn's own translations (for `bnn-translate --<name>`), beside upstream ones.
+/// Registers the compiler's own translations (for `bnn-translate --<name>`), beside upstream
+/// ones. The importers register theirs through bnn/Frontend/Registration.h, so that a tool
+/// that imports no models (bnn-opt) links no ONNX or protobuf code.
 void registerBNNTranslations();
 
 } // namespace bnn

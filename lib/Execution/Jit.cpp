@@ -4,7 +4,7 @@
 
 #include "bnn/Pipelines/CPUPipeline.h"
 #include "bnn/runtime/MemRef.h"
-#include "dialects/bnn/IR/BNNTypes.h"
+#include "bnn/IR/BNNTypes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -101,7 +101,7 @@ namespace {
 /// The host tensor a function argument or result of `type` is passed as (packed values travel
 /// as their storage words).
 llvm::Expected<HostTensor> hostTensorFor(mlir::Type type) {
-  if (auto packed = llvm::dyn_cast<mlir::bnn::PackedType>(type))
+  if (auto packed = llvm::dyn_cast<bnn::PackedType>(type))
     type = packed.getStorageType();
   auto tensor = llvm::dyn_cast<mlir::RankedTensorType>(type);
   std::string name;

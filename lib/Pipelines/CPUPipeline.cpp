@@ -3,7 +3,7 @@
 #include "bnn/Pipelines/CPUPipeline.h"
 
 #include "bnn/Conversion/BNNToCPU/BNNToCPU.h"
-#include "dialects/bnn/Transforms/Passes.h"
+#include "bnn/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -18,20 +18,19 @@
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
-namespace bnnir = mlir::bnn;
 
 void ::bnn::buildCPUPipeline(OpPassManager &pm, const ::bnn::CPUPipelineOptions &options) {
   // bnn level.
   if (options.inference)
-    pm.addPass(bnnir::createBNNLowerSte());
+    pm.addPass(bnn::createBNNLowerSte());
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(bnnir::createBNNFuse());
-  pm.addPass(bnnir::createBNNPackConstants());
-  bnnir::BNNTileOptions tile;
+  pm.addPass(bnn::createBNNFuse());
+  pm.addPass(bnn::createBNNPackConstants());
+  bnn::BNNTileOptions tile;
   tile.target = options.target;
   tile.tileRows = options.tileRows;
   tile.tileCols = options.tileCols;
-  pm.addNestedPass<func::FuncOp>(bnnir::createBNNTile(tile));
+  pm.addNestedPass<func::FuncOp>(bnn::createBNNTile(tile));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   ::bnn::ConvertBNNToCPUOptions convert;

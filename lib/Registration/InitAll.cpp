@@ -7,10 +7,8 @@
 #include "bnn/Pipelines/CPUPipeline.h"
 #include "bnn/Pipelines/GPUPipeline.h"
 #include "bnn/Target/PTX/GPUBundle.h"
-#include "dialects/bnn/IR/BNNDialect.h"
-#include "dialects/bnn/Transforms/Passes.h"
-#include "frontend/builders/GraphBuilders.h"
-#include "frontend/onnx/ONNXImporter.h"
+#include "bnn/IR/BNNDialect.h"
+#include "bnn/Transforms/Passes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -22,7 +20,7 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
 void bnn::registerBNNDialects(mlir::DialectRegistry &registry) {
-  registry.insert<mlir::bnn::BNNDialect>();
+  registry.insert<bnn::BNNDialect>();
   // gpu-module-to-binary (bnn-gpu-pipeline) translates kernels to LLVM IR for the NVPTX
   // backend; like mlir-opt, register those translations with the dialects.
   mlir::registerAllGPUToLLVMIRTranslations(registry);
@@ -49,8 +47,8 @@ mlir::OwningOpRef<mlir::ModuleOp> bnn::parseModuleFile(llvm::StringRef path,
   return mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
 }
 
-void bnn::registerBNNPasses() {
-  mlir::bnn::registerBNNPasses();
+void bnn::registerAllBNNPasses() {
+  bnn::registerBNNPasses(); // the dialect's own (bnn-fuse, bnn-pack-constants, ...)
   bnn::registerBNNToCPUPasses();
   bnn::registerCPUPipeline();
   bnn::registerBNNToGPUPasses();
@@ -58,9 +56,8 @@ void bnn::registerBNNPasses() {
 }
 
 void bnn::registerBNNTranslations() {
-  bnn::frontend::registerONNXImportTranslation();   // --import-onnx
-  bnn::frontend::registerGraphBuilderTranslation(); // --build-graph
-  // bnn's own translations (object file + C header, PTX bundles) register here as the code
-  // generation parts land; upstream ones (--mlir-to-llvmir, ...) are registered by the tool.
+  // The compiler's own translations (PTX bundles); upstream ones (--mlir-to-llvmir, ...) are
+  // registered by the tool, the importers' (--import-onnx, --build-graph) by
+  // bnn::frontend::registerFrontendTranslations (bnn/Frontend/Registration.h).
   bnn::registerGPUBundleTranslations();
 }

@@ -22,8 +22,11 @@
 
 #include "bnn/Execution/Jit.h"
 #include "bnn/InitAll.h"
-#include "frontend/onnx/ImporterImpl.h"
-#include "frontend/onnx/ONNXImporter.h"
+#include "bnn/Frontend/ONNXImporter.h"
+#include "bnn/Frontend/ONNXTensor.h"
+
+// The runner reads the test models and their inputs/outputs with ONNX's protobuf classes itself.
+#include "onnx/onnx_pb.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -47,7 +50,7 @@
 #include <set>
 
 using namespace llvm;
-namespace onnximpl = bnn::frontend::onnximpl;
+using bnn::frontend::ONNXTensor;
 
 static cl::opt<std::string> dataDir(cl::Positional, cl::desc("[node test directory]"),
                                     cl::init("/usr/share/libonnx-testdata/data/node"));
@@ -104,20 +107,16 @@ std::optional<bnn::ElementKind> kindOf(int32_t dataType) {
 
 struct TestTensor {
   std::string name;
-  onnximpl::HostTensor tensor;
+  ONNXTensor tensor;
 };
 
 /// Reads a serialized TensorProto into a host tensor (raw little-endian bytes).
 std::optional<TestTensor> readTensor(const std::string &bytes, std::string &error) {
-  onnx::TensorProto proto;
-  if (!proto.ParseFromString(bytes)) {
-    error = "not a TensorProto";
-    return std::nullopt;
-  }
-  std::optional<onnximpl::HostTensor> tensor = onnximpl::readTensorProto(proto, error);
+  std::string name;
+  std::optional<ONNXTensor> tensor = bnn::frontend::parseONNXTensor(bytes, name, error);
   if (!tensor)
     return std::nullopt;
-  return TestTensor{proto.name(), std::move(*tensor)};
+  return TestTensor{std::move(name), std::move(*tensor)};
 }
 
 double elementAsDouble(const bnn::HostTensor &t, int64_t i) {
@@ -144,14 +143,14 @@ bool isFloatKind(bnn::ElementKind k) {
 }
 
 /// numpy.testing.assert_allclose semantics for floats, exact equality for the rest.
-std::string compare(const bnn::HostTensor &actual, const onnximpl::HostTensor &expected) {
+std::string compare(const bnn::HostTensor &actual, const ONNXTensor &expected) {
   std::optional<bnn::ElementKind> kind = kindOf(expected.dataType);
   // ONNX 1.12's test data stores bfloat16 tensors as their UINT16 bit patterns; compare bits.
   if (expected.dataType == onnx::TensorProto::UINT16 && actual.kind == bnn::ElementKind::BF16)
     kind = bnn::ElementKind::I16;
   if (!kind || (*kind != actual.kind && !(*kind == bnn::ElementKind::I16 &&
                                            actual.kind == bnn::ElementKind::BF16)))
-    return std::string("dtype mismatch: expected ") + onnximpl::dataTypeName(expected.dataType) +
+    return std::string("dtype mismatch: expected ") + bnn::frontend::getONNXDataTypeName(expected.dataType) +
            ", got " + actual.describe();
   if (actual.shape != expected.shape) {
     bnn::HostTensor shapeOnly(*kind, expected.shape);
@@ -220,7 +219,7 @@ std::string runDataSet(mlir::DialectRegistry &registry, const std::string &model
     return "the data set does not match the graph's inputs and outputs";
 
   bnn::frontend::ONNXImportOptions options;
-  std::map<std::string, const onnximpl::HostTensor *> inputByName;
+  std::map<std::string, const ONNXTensor *> inputByName;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const std::string &name = inputs[i].name.empty() ? inputNames[i] : inputs[i].name;
     std::optional<std::string> bytes =

@@ -15,7 +15,7 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
-  bnn::registerBNNPasses();
+  bnn::registerAllBNNPasses();
 
   mlir::DialectRegistry registry;
   bnn::registerAllDialectsWithBNN(registry);

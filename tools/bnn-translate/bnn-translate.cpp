@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "bnn/Frontend/Registration.h"
 #include "bnn/InitAll.h"
 
 #include "mlir/InitAllTranslations.h"
@@ -14,6 +15,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllTranslations();
   bnn::registerBNNTranslations();
+  bnn::frontend::registerFrontendTranslations();
   return mlir::failed(mlir::mlirTranslateMain(
       argc, argv, "bnn translation driver: bnn and upstream MLIR translations\n"));
 }

@@ -6,6 +6,6 @@
 #include "mlir/IR/Attributes.h"
 #include "mlir/IR/BuiltinAttributes.h"
 
-#include "dialects/bnn/IR/BNNEnums.h.inc"
+#include "bnn/IR/BNNEnums.h.inc"
 
 #endif // BNN_DIALECTS_BNN_IR_BNNATTRS_H

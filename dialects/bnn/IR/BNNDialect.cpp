@@ -1,22 +1,22 @@
 //===- BNNDialect.cpp - bnn dialect ---------------------------------------===//
 
-#include "dialects/bnn/IR/BNNDialect.h"
-#include "dialects/bnn/IR/BNNOps.h"
+#include "bnn/IR/BNNDialect.h"
+#include "bnn/IR/BNNOps.h"
 
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
-using namespace mlir::bnn;
+using namespace bnn;
 
-#include "dialects/bnn/IR/BNNDialect.cpp.inc"
-#include "dialects/bnn/IR/BNNEnums.cpp.inc"
+#include "bnn/IR/BNNDialect.cpp.inc"
+#include "bnn/IR/BNNEnums.cpp.inc"
 
 void BNNDialect::initialize() {
   registerTypes();
   addOperations<
 #define GET_OP_LIST
-#include "dialects/bnn/IR/BNNOps.cpp.inc"
+#include "bnn/IR/BNNOps.cpp.inc"
       >();
 }
 

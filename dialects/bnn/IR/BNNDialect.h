@@ -7,6 +7,6 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Dialect.h"
 
-#include "dialects/bnn/IR/BNNDialect.h.inc"
+#include "bnn/IR/BNNDialect.h.inc"
 
 #endif // BNN_DIALECTS_BNN_IR_BNNDIALECT_H

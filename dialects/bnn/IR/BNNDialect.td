@@ -1,7 +1,7 @@
 //===- BNNDialect.td - bnn dialect definition --------------*- tablegen -*-===//
 //
 // The bnn dialect: binary ({-1,+1}) tensors, their packed bit representation and the
-// XOR/popcount arithmetic on it. The bit contract every op obeys is in docs/BitContract.md.
+// XOR/popcount arithmetic on it. The bit contract every op obeys is in docs/Architecture.md ("The bit contract").
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,7 +13,7 @@ include "mlir/IR/AttrTypeBase.td"
 
 def BNN_Dialect : Dialect {
   let name = "bnn";
-  let cppNamespace = "::mlir::bnn";
+  let cppNamespace = "::bnn";
   let summary = "Binary neural network ops: sign, packing and XNOR-popcount arithmetic";
   let description = [{
     The `bnn` dialect models binary (`{-1, +1}`) tensors and the bit-level arithmetic that makes

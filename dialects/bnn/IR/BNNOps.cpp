@@ -9,7 +9,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
-#include "dialects/bnn/IR/BNNOps.h"
+#include "bnn/IR/BNNOps.h"
 
 #include "bnn/runtime/Reference.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -23,7 +23,7 @@
 #include <cmath>
 
 using namespace mlir;
-using namespace mlir::bnn;
+using namespace bnn;
 
 namespace {
 
@@ -111,7 +111,7 @@ bool isBinaryFloatValue(Value value) {
 } // namespace
 
 #define GET_OP_CLASSES
-#include "dialects/bnn/IR/BNNOps.cpp.inc"
+#include "bnn/IR/BNNOps.cpp.inc"
 
 //===----------------------------------------------------------------------===//
 // SignOp
@@ -221,7 +221,7 @@ OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
   return DenseElementsAttr::get(getType().getStorageType(), ArrayRef<uint64_t>(*words));
 }
 
-FailureOr<SmallVector<uint64_t>> mlir::bnn::packConstantElements(ElementsAttr values,
+FailureOr<SmallVector<uint64_t>> bnn::packConstantElements(ElementsAttr values,
                                                                   PackedType type) {
   if (!type.hasStaticShape())
     return failure();
@@ -551,7 +551,7 @@ struct SliceOfPack : OpRewritePattern<SliceOp> {
 
 } // namespace
 
-void mlir::bnn::populateSliceOfPackPatterns(RewritePatternSet &patterns) {
+void bnn::populateSliceOfPackPatterns(RewritePatternSet &patterns) {
   patterns.add<SliceOfPack>(patterns.getContext());
 }
 

@@ -13,22 +13,23 @@
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
-#include "dialects/bnn/IR/BNNAttrs.h"
-#include "dialects/bnn/IR/BNNDialect.h"
-#include "dialects/bnn/IR/BNNTypes.h"
+#include "bnn/IR/BNNAttrs.h"
+#include "bnn/IR/BNNDialect.h"
+#include "bnn/IR/BNNTypes.h"
 
 #define GET_OP_CLASSES
-#include "dialects/bnn/IR/BNNOps.h.inc"
+#include "bnn/IR/BNNOps.h.inc"
 
-namespace mlir::bnn {
+namespace bnn {
 
 /// Packs constant `values` (dense float or i1 elements, or an f32/i1 dense_resource blob) into
 /// the storage words of `type` by the bit contract. Fails when the values cannot be read.
-FailureOr<SmallVector<uint64_t>> packConstantElements(ElementsAttr values, PackedType type);
+mlir::FailureOr<llvm::SmallVector<uint64_t>> packConstantElements(mlir::ElementsAttr values,
+                                                                 PackedType type);
 
 /// slice(pack(x)) -> pack(extract_slice(x)): moves packing into the consumer of a row slice.
-void populateSliceOfPackPatterns(RewritePatternSet &patterns);
+void populateSliceOfPackPatterns(mlir::RewritePatternSet &patterns);
 
-} // namespace mlir::bnn
+} // namespace bnn
 
 #endif // BNN_DIALECTS_BNN_IR_BNNOPS_H

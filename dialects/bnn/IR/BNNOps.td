@@ -3,9 +3,9 @@
 #ifndef BNN_OPS_TD
 #define BNN_OPS_TD
 
-include "dialects/bnn/IR/BNNDialect.td"
-include "dialects/bnn/IR/BNNTypes.td"
-include "dialects/bnn/IR/BNNAttrs.td"
+include "bnn/IR/BNNDialect.td"
+include "bnn/IR/BNNTypes.td"
+include "bnn/IR/BNNAttrs.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/IR/CommonTypeConstraints.td"
@@ -20,8 +20,8 @@ include "mlir/Interfaces/ViewLikeInterface.td"
 
 def BNN_FloatTensor : RankedTensorOf<[AnyFloat]>;
 def BNN_FloatOrBoolTensor : RankedTensorOf<[AnyFloat, I1]>;
-def BNN_Packed : Type<CPred<"::llvm::isa<::mlir::bnn::PackedType>($_self)">,
-                      "bnn packed binary tensor", "::mlir::bnn::PackedType">;
+def BNN_Packed : Type<CPred<"::llvm::isa<::bnn::PackedType>($_self)">,
+                      "bnn packed binary tensor", "::bnn::PackedType">;
 def BNN_Int32Tensor : RankedTensorOf<[I32]>;
 def BNN_F32Tensor : RankedTensorOf<[F32]>;
 
@@ -270,7 +270,7 @@ def BNN_XnorLinearOp : BNN_Op<"xnor_linear", [Pure, AttrSizedOperandSegments,
                        Optional<BNN_F32Tensor>:$col_scale,
                        Optional<BNN_F32Tensor>:$row_scale,
                        Optional<BNN_F32Tensor>:$bias,
-                       DefaultValuedAttr<BNN_Activation, "::mlir::bnn::Activation::None">:$activation);
+                       DefaultValuedAttr<BNN_Activation, "::bnn::Activation::None">:$activation);
   let results = (outs AnyTypeOf<[BNN_F32Tensor, BNN_Packed]>:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs (`col_scale` `(` $col_scale^ `:` type($col_scale) `)`)?

@@ -1,7 +1,7 @@
 //===- BNNTypes.cpp - bnn types -------------------------------------------===//
 
-#include "dialects/bnn/IR/BNNTypes.h"
-#include "dialects/bnn/IR/BNNDialect.h"
+#include "bnn/IR/BNNTypes.h"
+#include "bnn/IR/BNNDialect.h"
 
 #include "bnn/runtime/Reference.h"
 #include "mlir/IR/Builders.h"
@@ -10,15 +10,15 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
-using namespace mlir::bnn;
+using namespace bnn;
 
 #define GET_TYPEDEF_CLASSES
-#include "dialects/bnn/IR/BNNTypes.cpp.inc"
+#include "bnn/IR/BNNTypes.cpp.inc"
 
 void BNNDialect::registerTypes() {
   addTypes<
 #define GET_TYPEDEF_LIST
-#include "dialects/bnn/IR/BNNTypes.cpp.inc"
+#include "bnn/IR/BNNTypes.cpp.inc"
       >();
 }
 

@@ -7,6 +7,6 @@
 #include "mlir/IR/Types.h"
 
 #define GET_TYPEDEF_CLASSES
-#include "dialects/bnn/IR/BNNTypes.h.inc"
+#include "bnn/IR/BNNTypes.h.inc"
 
 #endif // BNN_DIALECTS_BNN_IR_BNNTYPES_H

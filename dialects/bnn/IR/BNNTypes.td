@@ -3,7 +3,7 @@
 #ifndef BNN_TYPES_TD
 #define BNN_TYPES_TD
 
-include "dialects/bnn/IR/BNNDialect.td"
+include "bnn/IR/BNNDialect.td"
 include "mlir/IR/AttrTypeBase.td"
 
 def BNN_PackedType : TypeDef<BNN_Dialect, "Packed"> {

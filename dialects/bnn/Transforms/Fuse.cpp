@@ -1,16 +1,18 @@
 //===- Fuse.cpp - bnn-fuse: absorb binary matmul epilogues ----------------===//
 
-#include "dialects/bnn/IR/BNNOps.h"
-#include "dialects/bnn/Transforms/Passes.h"
+#include "bnn/IR/BNNOps.h"
+#include "bnn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
-namespace mlir::bnn {
+using namespace mlir;
+
+namespace bnn {
 #define GEN_PASS_DEF_BNNFUSE
-#include "dialects/bnn/Transforms/Passes.h.inc"
+#include "bnn/Transforms/Passes.h.inc"
 
 namespace {
 
@@ -167,4 +169,4 @@ struct BNNFusePass : impl::BNNFuseBase<BNNFusePass> {
 };
 
 } // namespace
-} // namespace mlir::bnn
+} // namespace bnn

@@ -1,16 +1,18 @@
 //===- LowerSte.cpp - bnn.ste -> bnn.sign for inference -------------------===//
 
-#include "dialects/bnn/IR/BNNOps.h"
-#include "dialects/bnn/Transforms/Passes.h"
+#include "bnn/IR/BNNOps.h"
+#include "bnn/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
 
-namespace mlir::bnn {
-#define GEN_PASS_DEF_BNNLOWERSTE
-#include "dialects/bnn/Transforms/Passes.h.inc"
-} // namespace mlir::bnn
+using namespace mlir;
 
-namespace mlir::bnn {
+namespace bnn {
+#define GEN_PASS_DEF_BNNLOWERSTE
+#include "bnn/Transforms/Passes.h.inc"
+} // namespace bnn
+
+namespace bnn {
 namespace {
 struct BNNLowerStePass : impl::BNNLowerSteBase<BNNLowerStePass> {
   void runOnOperation() override {
@@ -23,4 +25,4 @@ struct BNNLowerStePass : impl::BNNLowerSteBase<BNNLowerStePass> {
   }
 };
 } // namespace
-} // namespace mlir::bnn
+} // namespace bnn

@@ -1,16 +1,18 @@
 //===- PackConstants.cpp - bnn-pack-constants -----------------------------===//
 
-#include "dialects/bnn/IR/BNNOps.h"
-#include "dialects/bnn/Transforms/Passes.h"
+#include "bnn/IR/BNNOps.h"
+#include "bnn/Transforms/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
-namespace mlir::bnn {
+using namespace mlir;
+
+namespace bnn {
 #define GEN_PASS_DEF_BNNPACKCONSTANTS
-#include "dialects/bnn/Transforms/Passes.h.inc"
+#include "bnn/Transforms/Passes.h.inc"
 
 namespace {
 
@@ -59,4 +61,4 @@ struct BNNPackConstantsPass : impl::BNNPackConstantsBase<BNNPackConstantsPass> {
 };
 
 } // namespace
-} // namespace mlir::bnn
+} // namespace bnn

@@ -21,7 +21,7 @@ def BNNLowerSte : Pass<"bnn-lower-ste"> {
     %b = bnn.sign %x : tensor<4x64xf32>
     ```
   }];
-  let dependentDialects = ["::mlir::bnn::BNNDialect"];
+  let dependentDialects = ["::bnn::BNNDialect"];
 }
 
 def BNNFuse : Pass<"bnn-fuse"> {
@@ -54,7 +54,7 @@ def BNNFuse : Pass<"bnn-fuse"> {
             : !bnn.packed<4x64>, !bnn.packed<32x64> -> !bnn.packed<4x32>
     ```
   }];
-  let dependentDialects = ["::mlir::bnn::BNNDialect", "::mlir::linalg::LinalgDialect"];
+  let dependentDialects = ["::bnn::BNNDialect", "::mlir::linalg::LinalgDialect"];
 }
 
 def BNNPackConstants : Pass<"bnn-pack-constants", "::mlir::ModuleOp"> {
@@ -79,52 +79,7 @@ def BNNPackConstants : Pass<"bnn-pack-constants", "::mlir::ModuleOp"> {
     Option<"inlineLimit", "inline-limit", "int64_t", /*default=*/"256",
            "Largest packed constant, in bytes, kept as inline dense elements">
   ];
-  let dependentDialects = ["::mlir::bnn::BNNDialect"];
-}
-
-def BNNTile : Pass<"bnn-tile", "::mlir::func::FuncOp"> {
-  let summary = "Tile binary matmuls into parallel output tiles (scf.forall)";
-  let description = [{
-    Tiles `bnn.xnor_popcount` and `bnn.xnor_linear` (float results) over their output with the
-    upstream TilingInterface driver (`scf::tileUsingSCF`), producing an `scf.forall` whose
-    iterations are independent output tiles: the unit of thread parallelism, and a cache
-    block (a tile reads `tile-cols` rows of the weight matrix, sized to stay in L2). Operand rows
-    are handed to each tile with `bnn.slice`.
-
-    Tile sizes come from `tile-rows` / `tile-cols` when given (non-zero) and otherwise from the
-    defaults of `target` (`bnn::getCPUTargetInfo`, the one place a tuning database will feed).
-    Leading batch dimensions beyond the row dimension are tiled by 1. Ops with dynamic result
-    shapes, packed results, or already inside a parallel loop are left alone. With
-    `fuse-packs`, a `bnn.pack` feeding a tile is moved into it (`slice(pack(x)) ->
-    pack(slice(x))`), which trades repeated packing for never materialising the packed
-    operand.
-
-    Example (`tile-rows=64 tile-cols=256`):
-
-    ```mlir
-    %y = bnn.xnor_popcount %a, %w : !bnn.packed<128x1000>, !bnn.packed<512x1000> -> tensor<128x512xi32>
-    // becomes
-    %y = scf.forall (%i, %j) = (0, 0) to (128, 512) step (64, 256) shared_outs(%o = %init) -> ... {
-      %at = bnn.slice %a [%i] [64] : !bnn.packed<128x1000> -> !bnn.packed<64x1000>
-      %wt = bnn.slice %w [%j] [256] : !bnn.packed<512x1000> -> !bnn.packed<256x1000>
-      %t = bnn.xnor_popcount %at, %wt : ... -> tensor<64x256xi32>
-      scf.forall.in_parallel { tensor.parallel_insert_slice %t into %o[%i, %j] [64, 256] [1, 1] ... }
-    }
-    ```
-  }];
-  let options = [
-    Option<"target", "target", "std::string", /*default=*/"\"native\"",
-           "CPU target whose default tile sizes apply: native, avx512, avx2 or generic">,
-    Option<"tileRows", "tile-rows", "int64_t", /*default=*/"0",
-           "Rows of the output per tile (0: the target's default)">,
-    Option<"tileCols", "tile-cols", "int64_t", /*default=*/"0",
-           "Columns of the output per tile (0: the target's default)">,
-    Option<"fusePacks", "fuse-packs", "bool", /*default=*/"false",
-           "Move bnn.pack producers of operand slices into the tiles">
-  ];
-  let dependentDialects = ["::mlir::bnn::BNNDialect", "::mlir::scf::SCFDialect",
-                           "::mlir::tensor::TensorDialect", "::mlir::affine::AffineDialect",
-                           "::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::bnn::BNNDialect"];
 }
 
 #endif // BNN_TRANSFORMS_PASSES_TD

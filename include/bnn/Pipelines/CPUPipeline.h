@@ -3,6 +3,7 @@
 #ifndef BNN_PIPELINES_CPUPIPELINE_H
 #define BNN_PIPELINES_CPUPIPELINE_H
 
+#include "bnn/Target/CPUTarget.h"
 #include "mlir/Pass/PassOptions.h"
 
 #include <string>
@@ -15,7 +16,7 @@ namespace bnn {
 
 struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
   Option<std::string> target{*this, "target",
-                             llvm::cl::desc("CPU target: native, avx512, avx2 or generic"),
+                             llvm::cl::desc(kCPUTargetOptionHelp),
                              llvm::cl::init("native")};
   Option<bool> threads{*this, "threads",
                        llvm::cl::desc("Run output tiles and row blocks on all cores (OpenMP); "

@@ -52,6 +52,10 @@ struct CPUTargetInfo {
 /// The target names accepted by the `target` options of bnn's CPU passes and tools.
 llvm::StringRef getCPUTargetNames();
 
+/// The help text of every CPU `target` option (tools, pipeline; the passes' .td says the same).
+inline constexpr const char kCPUTargetOptionHelp[] =
+    "CPU target: native (this machine), avx512, avx2 or generic";
+
 /// Resolves `name` (native, avx512, avx2, generic) to its code generation decisions; `native`
 /// asks the host CPU. Fails with a message naming the valid targets for anything else.
 llvm::Expected<CPUTargetInfo> getCPUTargetInfo(llvm::StringRef name);

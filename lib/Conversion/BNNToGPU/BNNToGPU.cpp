@@ -20,7 +20,7 @@
 
 #include "bnn/Conversion/BNNToGPU/BNNToGPU.h"
 #include "bnn/Conversion/BNNToGPU/Passes.h"
-#include "dialects/bnn/IR/BNNOps.h"
+#include "bnn/IR/BNNOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -34,7 +34,6 @@ namespace bnn {
 
 using namespace mlir;
 using namespace ::bnn::gpugen;
-namespace bnnir = mlir::bnn;
 
 namespace {
 
@@ -43,7 +42,7 @@ constexpr llvm::StringLiteral kResultAttr = "bnn.result";
 constexpr llvm::StringLiteral kLogicalTypeAttr = "bnn.logical_type";
 
 MemRefType toMemRef(Type type) {
-  if (auto packed = dyn_cast<bnnir::PackedType>(type)) {
+  if (auto packed = dyn_cast<bnn::PackedType>(type)) {
     RankedTensorType storage = packed.getStorageType();
     return MemRefType::get(storage.getShape(), storage.getElementType());
   }
@@ -52,12 +51,12 @@ MemRefType toMemRef(Type type) {
   return {};
 }
 
-int64_t rowsOf(bnnir::PackedType type) { return type.getNumRows(); }
+int64_t rowsOf(bnn::PackedType type) { return type.getNumRows(); }
 
 bool hasBNNOps(func::FuncOp func) {
   bool found = false;
   func.walk([&](Operation *op) {
-    if (isa<bnnir::BNNDialect>(op->getDialect()))
+    if (isa<bnn::BNNDialect>(op->getDialect()))
       found = true;
   });
   return found;
@@ -84,13 +83,13 @@ struct LoweringState {
   unsigned numConstants = 0;
 };
 
-MemRefType popcountType(bnnir::PackedType type) {
+MemRefType popcountType(bnn::PackedType type) {
   return MemRefType::get({rowsOf(type)}, IntegerType::get(type.getContext(), 32));
 }
 
 LogicalResult checkStatic(Operation *op, Type type) {
   bool isStatic = true;
-  if (auto packed = dyn_cast<bnnir::PackedType>(type))
+  if (auto packed = dyn_cast<bnn::PackedType>(type))
     isStatic = packed.hasStaticShape();
   else if (auto shaped = dyn_cast<ShapedType>(type))
     isStatic = shaped.hasStaticShape();
@@ -108,7 +107,7 @@ LogicalResult planFunction(func::FuncOp func, KernelLibrary &library, const Chip
            << func.getBody().getBlocks().size()
            << " blocks; convert-bnn-to-gpu lowers straight-line functions (one block)";
   for (Type type : llvm::concat<const Type>(func.getArgumentTypes(), func.getResultTypes())) {
-    if (!isa<RankedTensorType, bnnir::PackedType>(type))
+    if (!isa<RankedTensorType, bnn::PackedType>(type))
       return func.emitOpError("has an argument or result of type ")
              << type << "; a GPU host function takes ranked tensors and !bnn.packed values";
     if (failed(checkStatic(func, type)))
@@ -117,18 +116,18 @@ LogicalResult planFunction(func::FuncOp func, KernelLibrary &library, const Chip
 
   // Packed values whose popcounts no producer provides: they need a popcount kernel.
   auto needPopcountKernel = [&](Value packed) {
-    if (packed.getDefiningOp<bnnir::PackOp>() || packed.getDefiningOp<bnnir::ConstantOp>())
+    if (packed.getDefiningOp<bnn::PackOp>() || packed.getDefiningOp<bnn::ConstantOp>())
       return;
     MemRefType words = toMemRef(packed.getType());
     if (!state.popcountKernels.count(words))
       state.popcountKernels[words] =
-          library.getPopcountKernel(words, popcountType(cast<bnnir::PackedType>(packed.getType())));
+          library.getPopcountKernel(words, popcountType(cast<bnn::PackedType>(packed.getType())));
   };
 
   auto planXnor = [&](Operation *op, Value lhs, Value rhs, const EpilogueSpec &epilogue,
                       Value colScale, Value rowScale, Value bias) -> LogicalResult {
-    auto lhsType = cast<bnnir::PackedType>(lhs.getType());
-    auto rhsType = cast<bnnir::PackedType>(rhs.getType());
+    auto lhsType = cast<bnn::PackedType>(lhs.getType());
+    auto rhsType = cast<bnn::PackedType>(rhs.getType());
     int64_t m = rowsOf(lhsType), n = rhsType.getShape().front(), k = lhsType.getK();
     if (m == 0 || n == 0)
       return op->emitOpError("has an empty operand (M = ")
@@ -166,37 +165,37 @@ LogicalResult planFunction(func::FuncOp func, KernelLibrary &library, const Chip
         return failure();
     LogicalResult result =
         llvm::TypeSwitch<Operation *, LogicalResult>(&op)
-            .Case([&](bnnir::PackOp pack) -> LogicalResult {
+            .Case([&](bnn::PackOp pack) -> LogicalResult {
               auto inputType = cast<RankedTensorType>(pack.getInput().getType());
               Type element = inputType.getElementType();
               if (!element.isF16() && !element.isBF16() && !element.isF32() &&
                   !element.isF64() && !element.isInteger(1))
                 return pack.emitOpError("packs elements of type ")
                        << element << "; the GPU pack kernel reads f16, bf16, f32, f64 or i1";
-              auto packedType = cast<bnnir::PackedType>(pack.getType());
+              auto packedType = cast<bnn::PackedType>(pack.getType());
               state.packKernels[pack] = library.getPackKernel(
                   toMemRef(inputType), toMemRef(packedType), popcountType(packedType));
               return success();
             })
-            .Case([&](bnnir::ConstantOp constant) -> LogicalResult {
+            .Case([&](bnn::ConstantOp constant) -> LogicalResult {
               // Their row popcounts are computed at compile time from the words.
               if (!constant.getValue().tryGetValues<APInt>())
                 return constant.emitOpError("has storage words that cannot be read (an "
                                             "elided or external resource?)");
               return success();
             })
-            .Case([&](bnnir::XnorPopcountOp xnor) {
+            .Case([&](bnn::XnorPopcountOp xnor) {
               return planXnor(xnor, xnor.getLhs(), xnor.getRhs(), EpilogueSpec(), Value(),
                               Value(), Value());
             })
-            .Case([&](bnnir::XnorLinearOp linear) {
+            .Case([&](bnn::XnorLinearOp linear) {
               EpilogueSpec epilogue;
               epilogue.output = linear.hasPackedResult() ? EpilogueSpec::Output::Packed
                                                          : EpilogueSpec::Output::Float32;
               epilogue.colScale = static_cast<bool>(linear.getColScale());
               epilogue.rowScale = static_cast<bool>(linear.getRowScale());
               epilogue.bias = static_cast<bool>(linear.getBias());
-              epilogue.relu = linear.getActivation() == bnnir::Activation::Relu;
+              epilogue.relu = linear.getActivation() == bnn::Activation::Relu;
               return planXnor(linear, linear.getLhs(), linear.getRhs(), epilogue,
                               linear.getColScale(), linear.getRowScale(), linear.getBias());
             })
@@ -322,14 +321,14 @@ protected:
   LoweringState &state;
 };
 
-class PackPattern : public StatefulPattern<bnnir::PackOp> {
+class PackPattern : public StatefulPattern<bnn::PackOp> {
 public:
   using StatefulPattern::StatefulPattern;
 
-  LogicalResult matchAndRewrite(bnnir::PackOp pack, OpAdaptor adaptor,
+  LogicalResult matchAndRewrite(bnn::PackOp pack, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = pack.getLoc();
-    auto packedType = cast<bnnir::PackedType>(pack.getType());
+    auto packedType = cast<bnn::PackedType>(pack.getType());
     Value words = destinationFor(pack.getResult(), toMemRef(packedType), rewriter, loc);
     Value popcounts = memref::AllocOp::create(rewriter, loc, popcountType(packedType));
     launch(rewriter, loc, state.packKernels.lookup(pack), {adaptor.getInput(), words, popcounts});
@@ -339,14 +338,14 @@ public:
   }
 };
 
-class ConstantPattern : public StatefulPattern<bnnir::ConstantOp> {
+class ConstantPattern : public StatefulPattern<bnn::ConstantOp> {
 public:
   using StatefulPattern::StatefulPattern;
 
-  LogicalResult matchAndRewrite(bnnir::ConstantOp constant, OpAdaptor,
+  LogicalResult matchAndRewrite(bnn::ConstantOp constant, OpAdaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = constant.getLoc();
-    auto packedType = cast<bnnir::PackedType>(constant.getType());
+    auto packedType = cast<bnn::PackedType>(constant.getType());
     auto values = constant.getValue().tryGetValues<APInt>(); // checked by planFunction
     if (!values)
       return failure();
@@ -401,7 +400,7 @@ public:
     operands.push_back(adaptor.getRhs());
     if (plan.needsPopcounts)
       operands.push_back(popcountsOf(op.getRhs(), adaptor.getRhs(), rewriter, loc));
-    if constexpr (std::is_same_v<OpTy, bnnir::XnorLinearOp>) {
+    if constexpr (std::is_same_v<OpTy, bnn::XnorLinearOp>) {
       for (Value v : {adaptor.getColScale(), adaptor.getRowScale(), adaptor.getBias()})
         if (v)
           operands.push_back(v);
@@ -420,7 +419,7 @@ private:
                     Location loc) const {
     if (Value known = this->state.rowPopcounts.lookup(original))
       return known;
-    auto packedType = cast<bnnir::PackedType>(original.getType());
+    auto packedType = cast<bnn::PackedType>(original.getType());
     Value popcounts = memref::AllocOp::create(rewriter, loc, popcountType(packedType));
     launch(rewriter, loc, this->state.popcountKernels.lookup(toMemRef(packedType)),
            {words, popcounts});
@@ -467,10 +466,10 @@ struct ConvertBNNToGPUPass : ::bnn::impl::ConvertBNNToGPUBase<ConvertBNNToGPUPas
     TypeConverter converter;
     converter.addConversion([](Type type) { return type; });
     converter.addConversion([](RankedTensorType type) -> Type { return toMemRef(type); });
-    converter.addConversion([](bnnir::PackedType type) -> Type { return toMemRef(type); });
+    converter.addConversion([](bnn::PackedType type) -> Type { return toMemRef(type); });
 
     ConversionTarget target(*ctx);
-    target.addIllegalDialect<bnnir::BNNDialect>();
+    target.addIllegalDialect<bnn::BNNDialect>();
     target.addLegalOp<ModuleOp>();
     target.addLegalDialect<arith::ArithDialect, memref::MemRefDialect, gpu::GPUDialect,
                            scf::SCFDialect, vector::VectorDialect, math::MathDialect,
@@ -487,8 +486,8 @@ struct ConvertBNNToGPUPass : ::bnn::impl::ConvertBNNToGPUBase<ConvertBNNToGPUPas
 
     RewritePatternSet patterns(ctx);
     patterns.add<HostFuncPattern, HostReturnPattern>(converter, ctx);
-    patterns.add<PackPattern, ConstantPattern, XnorPattern<bnnir::XnorPopcountOp>,
-                 XnorPattern<bnnir::XnorLinearOp>>(converter, ctx, state);
+    patterns.add<PackPattern, ConstantPattern, XnorPattern<bnn::XnorPopcountOp>,
+                 XnorPattern<bnn::XnorLinearOp>>(converter, ctx, state);
     if (failed(applyFullConversion(module, target, std::move(patterns))))
       return signalPassFailure();
 

@@ -2,7 +2,7 @@
 
 #include "bnn/Target/PTX/GPUBundle.h"
 
-#include "dialects/bnn/IR/BNNDialect.h"
+#include "bnn/IR/BNNDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -394,7 +394,7 @@ void registerGPUBundleTranslations() {
   auto registerDialects = [](DialectRegistry &registry) {
     // bnn: the logical types of host-function arguments are !bnn.packed.
     registry.insert<arith::ArithDialect, func::FuncDialect, gpu::GPUDialect,
-                    memref::MemRefDialect, NVVM::NVVMDialect, mlir::bnn::BNNDialect>();
+                    memref::MemRefDialect, NVVM::NVVMDialect, bnn::BNNDialect>();
   };
   TranslateFromMLIRRegistration toPtx(
       "bnn-gpu-to-ptx", "the PTX of a module compiled by bnn-gpu-pipeline",

@@ -224,3 +224,18 @@ func.func @ragged_tile(%a: !bnn.packed<100x1000>, %b: !bnn.packed<300x1000>) -> 
   }
   return %r : tensor<100x300xi32>
 }
+
+// -----
+
+// A rank-3 lhs with dynamic rows and a dynamic N: the result's leading sizes come from the lhs,
+// its N from the kernel's 2-d result (not from the lhs storage's word dimension).
+// GENERIC-LABEL: func.func @dynamic_rank3
+// GENERIC-SAME: (%[[A:.*]]: tensor<2x?x2xi64>, %[[W:.*]]: tensor<?x2xi64>)
+// GENERIC: %[[R:.*]] = bufferization.to_tensor %{{.*}} restrict writable : memref<?x?xi32> to tensor<?x?xi32>
+// GENERIC: %[[M:.*]] = tensor.dim %[[A]], %{{.*}} : tensor<2x?x2xi64>
+// GENERIC: %[[N:.*]] = tensor.dim %[[R]], %{{.*}} : tensor<?x?xi32>
+// GENERIC: tensor.expand_shape %[[R]] {{\[}}[0, 1], [2]] output_shape [2, %[[M]], %[[N]]] : tensor<?x?xi32> into tensor<2x?x?xi32>
+func.func @dynamic_rank3(%a: !bnn.packed<2x?x100>, %w: !bnn.packed<?x100>) -> tensor<2x?x?xi32> {
+  %y = bnn.xnor_popcount %a, %w : !bnn.packed<2x?x100>, !bnn.packed<?x100> -> tensor<2x?x?xi32>
+  return %y : tensor<2x?x?xi32>
+}

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/bnn/IR/BNNOps.h"
+#include "bnn/IR/BNNOps.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -15,7 +15,7 @@
 #include <string>
 
 using namespace mlir;
-using namespace mlir::bnn;
+using namespace bnn;
 
 namespace {
 

@@ -35,6 +35,11 @@ struct Config {
   unsigned threads;
 };
 
+/// How gtest prints a Config in failure messages (instead of its bytes).
+void PrintTo(const Config &config, std::ostream *os) {
+  *os << config.target << ", " << (config.threads == 1 ? "1 thread" : "all threads");
+}
+
 std::string configName(const ::testing::TestParamInfo<Config> &info) {
   return info.param.target + "_" + (info.param.threads == 1 ? "1thread" : "allthreads");
 }
@@ -128,6 +133,71 @@ TEST_P(CPUCorrectness, XnorPopcountMatchesReference) {
           mismatches += got[i] != expected[i];
         EXPECT_EQ(mismatches, 0) << "shape M x N x K = " << shapeName(m, n, k);
       }
+}
+
+// Dynamic dimensions (a dynamic batch, M and N, a rank-3 lhs): the kernels read every size at
+// run time. The functions take static shapes (as the JIT requires) and cast them away, so the
+// bnn ops themselves see `?`.
+TEST_P(CPUCorrectness, DynamicShapesMatchReference) {
+  struct Case {
+    int64_t batch, m, n, k;
+  };
+  const Case cases[] = {{2, 3, 257, 65}, {1, 64, 3, 1000}, {2, 1, 1, 63},   {3, 9, 64, 4096},
+                        {1, 257, 1, 127}, {2, 8, 65, 1},   {1, 16, 200, 64}};
+  auto name = [](const Case &c) {
+    return "dyn_" + std::to_string(c.batch) + "x" + shapeName(c.m, c.n, c.k);
+  };
+  std::ostringstream source;
+  for (const Case &c : cases) {
+    std::string b = std::to_string(c.batch), m = std::to_string(c.m), n = std::to_string(c.n),
+                k = std::to_string(c.k);
+    source << "func.func @" << name(c) << "(%a: tensor<" << b << "x" << m << "x" << k
+           << "xf32>, %w: tensor<" << n << "x" << k << "xf32>) -> (tensor<" << b << "x" << m
+           << "x" << n << "xi32>, tensor<" << b << "x" << m << "x" << k << "xf32>) {\n"
+           << "  %ad = tensor.cast %a : tensor<" << b << "x" << m << "x" << k
+           << "xf32> to tensor<?x?x" << k << "xf32>\n"
+           << "  %wd = tensor.cast %w : tensor<" << n << "x" << k << "xf32> to tensor<?x" << k
+           << "xf32>\n"
+           << "  %ap = bnn.pack %ad : tensor<?x?x" << k << "xf32> -> !bnn.packed<?x?x" << k
+           << ">\n"
+           << "  %wp = bnn.pack %wd : tensor<?x" << k << "xf32> -> !bnn.packed<?x" << k << ">\n"
+           << "  %y = bnn.xnor_popcount %ap, %wp : !bnn.packed<?x?x" << k << ">, !bnn.packed<?x"
+           << k << "> -> tensor<?x?x?xi32>\n"
+           << "  %u = bnn.unpack %ap : !bnn.packed<?x?x" << k << "> -> tensor<?x?x" << k
+           << "xf32>\n"
+           << "  %ys = tensor.cast %y : tensor<?x?x?xi32> to tensor<" << b << "x" << m << "x" << n
+           << "xi32>\n"
+           << "  %us = tensor.cast %u : tensor<?x?x" << k << "xf32> to tensor<" << b << "x" << m
+           << "x" << k << "xf32>\n"
+           << "  return %ys, %us : tensor<" << b << "x" << m << "x" << n << "xi32>, tensor<" << b
+           << "x" << m << "x" << k << "xf32>\n}\n";
+  }
+  std::unique_ptr<bnn::JitModule> jit = compile(source.str());
+  ASSERT_TRUE(jit);
+
+  std::mt19937 rng(7);
+  for (const Case &c : cases) {
+    SCOPED_TRACE(name(c));
+    int64_t rows = c.batch * c.m, words = bnn::ref::wordsPerRow(c.k);
+    std::vector<float> a = randomFloats(rows * c.k, rng), w = randomFloats(c.n * c.k, rng);
+    auto results = jit->run(name(c), {floatTensor({c.batch, c.m, c.k}, a), floatTensor({c.n, c.k}, w)});
+    ASSERT_TRUE(static_cast<bool>(results)) << llvm::toString(results.takeError());
+    std::vector<uint64_t> ap(rows * words), wp(c.n * words);
+    bnn::ref::packBitsLSBFirst(a.data(), rows, c.k, ap.data());
+    bnn::ref::packBitsLSBFirst(w.data(), c.n, c.k, wp.data());
+    std::vector<int32_t> expected(rows * c.n);
+    bnn::ref::xnorPopcount(ap.data(), rows, wp.data(), c.n, c.k, expected.data());
+    const int32_t *got = (*results)[0].data<int32_t>();
+    int64_t mismatches = 0;
+    for (int64_t i = 0; i < rows * c.n; ++i)
+      mismatches += got[i] != expected[i];
+    EXPECT_EQ(mismatches, 0);
+    const float *unpacked = (*results)[1].data<float>();
+    int64_t signMismatches = 0;
+    for (int64_t i = 0; i < rows * c.k; ++i)
+      signMismatches += unpacked[i] != (a[i] < 0 ? -1.0f : 1.0f);
+    EXPECT_EQ(signMismatches, 0);
+  }
 }
 
 TEST_P(CPUCorrectness, PackUnpackSignMatchReference) {

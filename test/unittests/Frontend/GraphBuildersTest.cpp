@@ -7,9 +7,9 @@
 
 #include "bnn/Execution/Jit.h"
 #include "bnn/InitAll.h"
-#include "frontend/builders/GraphBuilders.h"
+#include "bnn/Frontend/GraphBuilders.h"
 
-#include "dialects/bnn/IR/BNNOps.h"
+#include "bnn/IR/BNNOps.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -289,6 +289,14 @@ struct DecoderCase {
   MLPKind mlp;
 };
 
+std::string decoderCaseName(const DecoderCase &c) {
+  return std::string(c.weights == LowBitKind::Binary ? "binary" : "ternary") +
+         (c.mlp == MLPKind::SwiGLU ? "_swiglu" : "_relu2");
+}
+
+/// How gtest prints a DecoderCase (instead of its bytes).
+void PrintTo(const DecoderCase &c, std::ostream *os) { *os << decoderCaseName(c); }
+
 class DecoderBlockTest : public GraphBuildersTest,
                          public ::testing::WithParamInterface<DecoderCase> {};
 
@@ -335,10 +343,7 @@ INSTANTIATE_TEST_SUITE_P(
                       DecoderCase{LowBitKind::Binary, MLPKind::SwiGLU},
                       DecoderCase{LowBitKind::Ternary, MLPKind::ReLU2},
                       DecoderCase{LowBitKind::Binary, MLPKind::ReLU2}),
-    [](const ::testing::TestParamInfo<DecoderCase> &info) {
-      return std::string(info.param.weights == LowBitKind::Binary ? "binary" : "ternary") +
-             (info.param.mlp == MLPKind::SwiGLU ? "_swiglu" : "_relu2");
-    });
+    [](const ::testing::TestParamInfo<DecoderCase> &info) { return decoderCaseName(info.param); });
 
 TEST(PartialBinaryTest, SalientWeightsReduceTheError) {
   PortableRandom rng(3);

@@ -1,6 +1,6 @@
 //===- ONNXImporterTest.cpp - the ONNX importer's C++ API -----------------===//
 
-#include "frontend/onnx/ONNXImporter.h"
+#include "bnn/Frontend/ONNXImporter.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"

@@ -2,7 +2,7 @@
 //
 // The reference library is the oracle for all kernels, so these tests check it
 // against brute-force definitions written directly from the bit contract in
-// ARCHITECTURE.md (and against literal hand-computed numbers), never against
+// docs/Architecture.md (and against literal hand-computed numbers), never against
 // another copy of the same packed-word code.
 //
 //===----------------------------------------------------------------------===//

@@ -1,7 +1,7 @@
 //===- Reference.h - Scalar reference semantics for bnn ops ------*- C++ -*-===//
 //
 // The oracle that every compiled kernel (CPU and GPU) is tested against. It
-// implements "the bit contract" of /work/shared/ARCHITECTURE.md with plain,
+// implements the bit contract of docs/Architecture.md with plain,
 // deliberately naive scalar C++17 so that it is easy to convince oneself it is
 // correct. It must never depend on MLIR or LLVM: the runtime builds alone.
 //

@@ -1,19 +1,23 @@
 //===- Tile.cpp - bnn-tile: parallel output tiles of binary matmuls -------===//
 
-#include "dialects/bnn/IR/BNNOps.h"
-#include "dialects/bnn/Transforms/Passes.h"
+#include "bnn/IR/BNNOps.h"
+#include "bnn/Conversion/BNNToCPU/BNNToCPU.h"
 
 #include "bnn/Target/CPUTarget.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
-namespace mlir::bnn {
+using namespace mlir;
+
+namespace bnn {
 #define GEN_PASS_DEF_BNNTILE
-#include "dialects/bnn/Transforms/Passes.h.inc"
+#include "bnn/Conversion/BNNToCPU/Passes.h.inc"
 
 namespace {
 
@@ -85,4 +89,4 @@ struct BNNTilePass : impl::BNNTileBase<BNNTilePass> {
 };
 
 } // namespace
-} // namespace mlir::bnn
+} // namespace bnn

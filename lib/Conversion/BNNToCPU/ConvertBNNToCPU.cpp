@@ -43,11 +43,9 @@ struct ConvertBNNToCPUPass : ::bnn::impl::ConvertBNNToCPUBase<ConvertBNNToCPUPas
   using Base::Base;
 
   void runOnOperation() override {
-    llvm::Expected<CPUTargetInfo> info = ::bnn::getCPUTargetInfo(target);
-    if (!info) {
-      getOperation()->emitError() << "convert-bnn-to-cpu: " << llvm::toString(info.takeError());
+    FailureOr<CPUTargetInfo> info = bnn::cpu::getCPUTargetForPass(getOperation(), *this, target);
+    if (failed(info))
       return signalPassFailure();
-    }
     MLIRContext *context = &getContext();
     TypeConverter converter;
     ::bnn::populateBNNToCPUTypeConversion(converter);

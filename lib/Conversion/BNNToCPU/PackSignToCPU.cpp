@@ -29,6 +29,22 @@ using bnn::CPUTargetInfo;
 
 namespace {
 
+/// `emitWord(b, loc, row, word, inBounds)` for every 64-bit word of every row of a K-bit packed
+/// value: the whole words in a loop, then the partial last word with `inBounds` false (its
+/// elements past K are padding). Rows run on threads when `parallel`.
+void forEachWordOfRows(
+    OpBuilder &b, Location loc, Value numRows, int64_t k, bool parallel,
+    function_ref<void(OpBuilder &, Location, Value row, Value word, bool inBounds)> emitWord) {
+  forEachRow(b, loc, numRows, parallel, [&](OpBuilder &rb, Location rl, Value row) {
+    int64_t fullWords = k / kWordBits;
+    if (fullWords > 0)
+      forLoop(rb, rl, indexConst(rb, rl, 0), indexConst(rb, rl, fullWords), 1,
+              [&](OpBuilder &ib, Location il, Value w) { emitWord(ib, il, row, w, true); });
+    if (k % kWordBits != 0)
+      emitWord(rb, rl, row, indexConst(rb, rl, fullWords), false);
+  });
+}
+
 //===----------------------------------------------------------------------===//
 // bnn.constant, bnn.slice
 //===----------------------------------------------------------------------===//
@@ -100,14 +116,7 @@ struct PackLowering : OpConversionPattern<bnn::PackOp> {
     };
     bool parallelRows =
         runInParallel(op, parallel, target, workOf(packedType.getNumRows(), words));
-    forEachRow(rewriter, loc, numRows, parallelRows, [&](OpBuilder &b, Location l, Value row) {
-      int64_t fullWords = k / kWordBits;
-      if (fullWords > 0)
-        forLoop(b, l, indexConst(b, l, 0), indexConst(b, l, fullWords), 1,
-                [&](OpBuilder &ib, Location il, Value w) { emitWord(ib, il, row, w, true); });
-      if (k % kWordBits != 0)
-        emitWord(b, l, row, indexConst(b, l, fullWords), false);
-    });
+    forEachWordOfRows(rewriter, loc, numRows, k, parallelRows, emitWord);
     Value storage = toTensor(rewriter, loc, output);
     rewriter.replaceOp(op, expandFromRows(rewriter, loc, storage, packedType.getStorageType(),
                                           adaptor.getInput()));
@@ -159,16 +168,9 @@ struct UnpackLowering : OpConversionPattern<bnn::UnpackOp> {
       vector::TransferWriteOp::create(b, l, chunk, output, ValueRange{row, first},
                                       ArrayRef<bool>{inBounds});
     };
-    bool parallelRows =
-        runInParallel(op, parallel, target, workOf(packedType.getNumRows(), packedType.getNumWords()));
-    forEachRow(rewriter, loc, numRows, parallelRows, [&](OpBuilder &b, Location l, Value row) {
-      int64_t fullWords = k / kWordBits;
-      if (fullWords > 0)
-        forLoop(b, l, indexConst(b, l, 0), indexConst(b, l, fullWords), 1,
-                [&](OpBuilder &ib, Location il, Value w) { emitWord(ib, il, row, w, true); });
-      if (k % kWordBits != 0)
-        emitWord(b, l, row, indexConst(b, l, fullWords), false);
-    });
+    bool parallelRows = runInParallel(op, parallel, target,
+                                      workOf(packedType.getNumRows(), packedType.getNumWords()));
+    forEachWordOfRows(rewriter, loc, numRows, k, parallelRows, emitWord);
     Value result = toTensor(rewriter, loc, output);
     rewriter.replaceOp(op, expandFromRows(rewriter, loc, result, resultType, adaptor.getInput()));
     return success();

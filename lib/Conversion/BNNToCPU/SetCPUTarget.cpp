@@ -7,6 +7,8 @@
 
 #include "bnn/Conversion/BNNToCPU/BNNToCPU.h"
 
+#include "LoweringUtils.h"
+
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
 namespace bnn {
@@ -23,11 +25,9 @@ struct BNNSetCPUTargetPass : ::bnn::impl::BNNSetCPUTargetBase<BNNSetCPUTargetPas
   using Base::Base;
 
   void runOnOperation() override {
-    llvm::Expected<CPUTargetInfo> info = ::bnn::getCPUTargetInfo(target);
-    if (!info) {
-      getOperation()->emitError() << "bnn-set-cpu-target: " << llvm::toString(info.takeError());
+    FailureOr<CPUTargetInfo> info = bnn::cpu::getCPUTargetForPass(getOperation(), *this, target);
+    if (failed(info))
       return signalPassFailure();
-    }
     MLIRContext *context = &getContext();
     auto features = LLVM::TargetFeaturesAttr::get(context, info->llvmFeatures);
     getOperation()->walk([&](LLVM::LLVMFuncOp func) {

@@ -3,6 +3,8 @@
 #include "bnn/IR/BNNOps.h"
 #include "bnn/Conversion/BNNToCPU/BNNToCPU.h"
 
+#include "LoweringUtils.h"
+
 #include "bnn/Target/CPUTarget.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -38,11 +40,9 @@ struct BNNTilePass : impl::BNNTileBase<BNNTilePass> {
   using Base::Base;
 
   void runOnOperation() override {
-    llvm::Expected<::bnn::CPUTargetInfo> info = ::bnn::getCPUTargetInfo(target);
-    if (!info) {
-      getOperation()->emitError() << "bnn-tile: " << llvm::toString(info.takeError());
+    FailureOr<CPUTargetInfo> info = bnn::cpu::getCPUTargetForPass(getOperation(), *this, target);
+    if (failed(info))
       return signalPassFailure();
-    }
     int64_t rows = tileRows > 0 ? int64_t(tileRows) : info->tileRows;
     int64_t cols = tileCols > 0 ? int64_t(tileCols) : info->tileCols;
 

@@ -22,6 +22,7 @@
 
 #include "bnn/Execution/Jit.h"
 #include "bnn/InitAll.h"
+#include "bnn/Support/ToolOptions.h"
 #include "frontend/onnx/ImporterImpl.h"
 #include "frontend/onnx/ONNXImporter.h"
 
@@ -49,14 +50,31 @@
 using namespace llvm;
 namespace onnximpl = bnn::frontend::onnximpl;
 
+static cl::OptionCategory conformanceCategory("bnn-onnx-conformance options");
+
 static cl::opt<std::string> dataDir(cl::Positional, cl::desc("[node test directory]"),
-                                    cl::init("/usr/share/libonnx-testdata/data/node"));
+                                    cl::init("/usr/share/libonnx-testdata/data/node"),
+                                    cl::cat(conformanceCategory));
 static cl::opt<std::string> filter("filter", cl::desc("Only run tests whose name contains this"),
-                                   cl::init(""));
+                                   cl::init(""), cl::cat(conformanceCategory));
 static cl::opt<bool> verbose("v", cl::desc("Print every test, not only failures"),
-                             cl::init(false));
-static cl::opt<double> relativeTolerance("rtol", cl::desc("Relative tolerance"), cl::init(1e-3));
-static cl::opt<double> absoluteTolerance("atol", cl::desc("Absolute tolerance"), cl::init(1e-7));
+                             cl::init(false), cl::cat(conformanceCategory));
+static cl::opt<double> relativeTolerance("rtol", cl::desc("Relative tolerance (finite, >= 0)"),
+                                         cl::init(1e-3), cl::cat(conformanceCategory));
+static cl::opt<double> absoluteTolerance("atol", cl::desc("Absolute tolerance (finite, >= 0)"),
+                                         cl::init(1e-7), cl::cat(conformanceCategory));
+
+static const char *const overview =
+    "bnn-onnx-conformance: ONNX backend node tests through bnn\n"
+    "\n"
+    "Imports each test_*/model.onnx, compiles it with bnn-cpu-pipeline, runs it on every\n"
+    "test_data_set_* and compares the outputs as ONNX's backend runner does. Prints\n"
+    "\"N passed, M failed, S skipped (unsupported)\" last; exits non-zero on failures.\n"
+    "\n"
+    "Examples:\n"
+    "  bnn-onnx-conformance                          (Debian's libonnx-testdata)\n"
+    "  bnn-onnx-conformance --filter=test_gemm -v\n"
+    "  bnn-onnx-conformance path/to/node --rtol=1e-2 --atol=1e-5\n";
 
 namespace {
 
@@ -288,7 +306,15 @@ std::string runDataSet(mlir::DialectRegistry &registry, const std::string &model
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  cl::ParseCommandLineOptions(argc, argv, "ONNX backend node tests through bnn\n");
+  bnn::hideUnrelatedOptions({&conformanceCategory});
+  cl::ParseCommandLineOptions(argc, argv, overview);
+  for (auto [name, value] : {std::pair<StringRef, double>{"rtol", relativeTolerance},
+                             std::pair<StringRef, double>{"atol", absoluteTolerance}})
+    if (!std::isfinite(value) || value < 0) {
+      errs() << "bnn-onnx-conformance: --" << name << "=" << value
+             << ": expected a finite tolerance >= 0\n";
+      return 2;
+    }
 
   mlir::DialectRegistry registry;
   bnn::registerAllDialectsWithBNN(registry);

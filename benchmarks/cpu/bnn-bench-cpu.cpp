@@ -47,7 +47,7 @@ extern "C" char *openblas_get_corename(void);
 
 using namespace llvm;
 
-static cl::OptionCategory benchCategory("bnn-bench-cpu options");
+static cl::OptionCategory benchCategory("Benchmark options");
 
 static cl::opt<bool> quick("quick", cl::desc("Fewer repetitions and no 4096^3 sgemm (smoke test)"),
                            cl::init(false), cl::cat(benchCategory));
@@ -291,7 +291,7 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, overview);
   if (tileRows < 0 || tileCols < 0) {
     errs() << "bnn-bench-cpu: --tile-" << (tileRows < 0 ? "rows=" : "cols=")
-           << (tileRows < 0 ? tileRows : tileCols)
+           << (tileRows < 0 ? int64_t(tileRows) : int64_t(tileCols))
            << ": expected 0 (target default) or a positive size\n";
     return 1;
   }

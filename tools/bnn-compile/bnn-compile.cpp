@@ -26,7 +26,7 @@
 
 using namespace llvm;
 
-static cl::OptionCategory compileCategory("bnn-compile options");
+static cl::OptionCategory compileCategory("Compiler options");
 
 static cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<module.mlir>"),
                                           cl::Required, cl::cat(compileCategory));

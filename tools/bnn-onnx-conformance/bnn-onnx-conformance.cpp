@@ -50,7 +50,7 @@
 using namespace llvm;
 namespace onnximpl = bnn::frontend::onnximpl;
 
-static cl::OptionCategory conformanceCategory("bnn-onnx-conformance options");
+static cl::OptionCategory conformanceCategory("Conformance options");
 
 static cl::opt<std::string> dataDir(cl::Positional, cl::desc("[node test directory]"),
                                     cl::init("/usr/share/libonnx-testdata/data/node"),

@@ -40,9 +40,9 @@
 
 using namespace llvm;
 
-static cl::OptionCategory runCategory("bnn-run options");
+static cl::OptionCategory runCategory("Execution options");
 static cl::OptionCategory compileCategory("Code generation options");
-static cl::OptionCategory dataCategory("Inputs and outputs");
+static cl::OptionCategory dataCategory("Data options (inputs and outputs)");
 
 static cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<module.mlir>"),
                                           cl::Required, cl::cat(runCategory));
@@ -54,8 +54,7 @@ static cl::opt<unsigned> repeat("repeat", cl::desc("Run this many times and repo
                                 cl::init(1), cl::cat(runCategory));
 static cl::opt<uint64_t> maxMemoryMB(
     "max-memory-mb",
-    cl::desc("Largest total size, in MiB, of the arguments and results bnn-run allocates "
-             "(the types of the entry function declare it; raise it for bigger models)"),
+    cl::desc("Most MiB the entry's arguments and results (as its types declare them) may take"),
     cl::init(4096), cl::cat(runCategory));
 
 static cl::opt<std::string> target("target",
@@ -72,10 +71,9 @@ static cl::opt<int64_t> tileCols("tile-cols", cl::desc("bnn-tile columns per til
                                                        "default)"),
                                  cl::init(0), cl::cat(compileCategory));
 
-static cl::list<std::string> inputs("input", cl::desc("Raw little-endian file (or - for stdin) "
-                                                      "for the next argument (repeat, in "
-                                                      "order); it must hold exactly the "
-                                                      "argument's bytes"),
+static cl::list<std::string> inputs("input", cl::desc("Raw little-endian file (- for stdin) with "
+                                                      "exactly the bytes of the next argument "
+                                                      "(repeat, in order)"),
                                     cl::value_desc("file"), cl::cat(dataCategory));
 static cl::opt<unsigned> seed("random-seed",
                               cl::desc("Seed for arguments without --input: floats uniform in "
@@ -123,7 +121,7 @@ Error readExactly(StringRef path, MutableArrayRef<uint8_t> into, const Twine &wh
                                toString(opened.takeError()));
     file = *opened;
   }
-  auto close = make_scope_exit([&] {
+  scope_exit close([&] {
     if (path != "-")
       sys::fs::closeFile(file);
   });
@@ -191,7 +189,7 @@ Error checkOptions() {
 /// Fails when the arguments and results of `signature` need more than --max-memory-mb (or
 /// more than int64_t can count), before anything is allocated.
 Error checkMemory(StringRef entryName, const bnn::FunctionSignature &signature) {
-  const int64_t limit = int64_t(maxMemoryMB) << 20;
+  const uint64_t limit = uint64_t(maxMemoryMB) << 20; // at most 2^63 (checkOptions)
   std::optional<int64_t> total = 0;
   const bnn::HostTensor *largest = nullptr;
   int64_t largestBytes = -1;
@@ -204,7 +202,7 @@ Error checkMemory(StringRef entryName, const bnn::FunctionSignature &signature) 
       }
       total = total ? checkedAdd(*total, bytes) : std::nullopt;
     }
-  if (total && *total <= limit)
+  if (total && uint64_t(*total) <= limit)
     return Error::success();
   return createStringError(
       "the arguments and results of @" + entryName + " need " +
@@ -279,6 +277,11 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, overview);
   if (Error error = checkOptions())
     return fail(toString(std::move(error)));
+  Expected<bnn::CPUTargetInfo> info = bnn::getCPUTargetInfo(target);
+  if (!info)
+    return fail(toString(info.takeError()));
+  if (!bnn::hostSupports(*info))
+    return fail("this CPU cannot run code for target '" + target + "'");
 
   mlir::DialectRegistry registry;
   bnn::registerAllDialectsWithBNN(registry);
@@ -305,26 +308,21 @@ int main(int argc, char **argv) {
       bnn::collectSignatures(*module);
   if (!signatures)
     return fail(toString(signatures.takeError()));
-  for (const auto &[name, signature] : *signatures)
-    if (name == entryName)
-      if (Error error = checkMemory(entryName, signature))
-        return fail(toString(std::move(error)));
-  if (inputs.size() > 0)
-    for (const auto &[name, signature] : *signatures)
-      if (name == entryName && inputs.size() > signature.inputs.size())
-        return fail("got " + Twine(inputs.size()) + " --input files for " +
-                    Twine(signature.inputs.size()) + " arguments of @" + entryName);
+  for (const auto &[name, signature] : *signatures) {
+    if (name != entryName)
+      continue;
+    if (Error error = checkMemory(entryName, signature))
+      return fail(toString(std::move(error)));
+    if (inputs.size() > signature.inputs.size())
+      return fail("got " + Twine(inputs.size()) + " --input files for " +
+                  Twine(signature.inputs.size()) + " arguments of @" + entryName);
+  }
 
   bnn::JitOptions options;
   options.target = target;
   options.numThreads = threads;
   options.tileRows = tileRows;
   options.tileCols = tileCols;
-  Expected<bnn::CPUTargetInfo> info = bnn::getCPUTargetInfo(target);
-  if (!info)
-    return fail(toString(info.takeError()));
-  if (!bnn::hostSupports(*info))
-    return fail("this CPU cannot run code for target '" + target + "'");
   auto compileStart = std::chrono::steady_clock::now();
   Expected<std::unique_ptr<bnn::JitModule>> jit = bnn::JitModule::compile(*module, options);
   if (!jit)

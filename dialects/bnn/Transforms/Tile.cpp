@@ -34,9 +34,15 @@ struct BNNTilePass : impl::BNNTileBase<BNNTilePass> {
   using Base::Base;
 
   void runOnOperation() override {
-    llvm::Expected<::bnn::CPUTargetInfo> info = ::bnn::getCPUTargetInfo(target);
-    if (!info) {
-      getOperation()->emitError() << "bnn-tile: " << llvm::toString(info.takeError());
+    std::optional<::bnn::CPUTargetInfo> info =
+        ::bnn::resolveCPUTargetOption(getOperation(), getArgument(), target);
+    if (!info)
+      return signalPassFailure();
+    if (tileRows < 0 || tileCols < 0) {
+      getOperation()->emitError()
+          << "bnn-tile: " << (tileRows < 0 ? "tile-rows=" : "tile-cols=")
+          << (tileRows < 0 ? int64_t(tileRows) : int64_t(tileCols))
+          << ": expected 0 (target default) or a positive size";
       return signalPassFailure();
     }
     int64_t rows = tileRows > 0 ? int64_t(tileRows) : info->tileRows;

@@ -22,7 +22,7 @@ namespace bnn {
 /// --help/--version options); `--help-hidden` still lists them. Call before
 /// cl::ParseCommandLineOptions.
 inline void hideUnrelatedOptions(llvm::ArrayRef<const llvm::cl::OptionCategory *> categories) {
-  llvm::StringMap<llvm::cl::Option *> &options = llvm::cl::getRegisteredOptions();
+  auto &options = llvm::cl::getRegisteredOptions();
   llvm::DenseMap<llvm::cl::Option *, llvm::cl::OptionHidden> before;
   for (auto &entry : options)
     before[entry.second] = entry.second->getOptionHiddenFlag();

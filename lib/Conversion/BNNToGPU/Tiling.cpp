@@ -60,7 +60,8 @@ llvm::Expected<int> parsePtxFeatures(llvm::StringRef features, const ChipInfo &c
     return llvm::createStringError("ptx-features='" + features + "': " + why);
   };
   int version = 0;
-  if (!features.consume_front("+ptx") || features.getAsInteger(10, version) ||
+  llvm::StringRef digits = features;
+  if (!digits.consume_front("+ptx") || digits.getAsInteger(10, version) ||
       !llvm::is_contained(known, version))
     return error("expected one '+ptxNN' feature, PTX ISA N.N, with NN one of 32, 40-43, 50, "
                  "60-65, 70-78, 80-88 or 90 (e.g. +ptx80)");

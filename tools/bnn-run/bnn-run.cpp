@@ -2,10 +2,12 @@
 //
 //   bnn-run model.mlir --entry=mlp [--target=avx512] [--num-threads=1]
 //           [--input=x.bin ...] [--random-seed=7] [--repeat=100] [--output-dir=out/]
+//           [--max-memory-mb=4096]
 //
 // Compiles the module with bnn-cpu-pipeline, runs the entry function on inputs read from raw
 // little-endian files (one per argument, in order) or drawn from a seeded generator, prints the
-// results, optionally writes them as raw files, and reports the run time.
+// results, optionally writes them as raw files, and reports the run time. It allocates only
+// what --max-memory-mb allows and reads exactly the bytes each argument needs.
 //
 //===----------------------------------------------------------------------===//
 

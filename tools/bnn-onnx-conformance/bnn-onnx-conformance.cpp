@@ -172,9 +172,14 @@ std::string compare(const bnn::HostTensor &actual, const onnximpl::HostTensor &e
     return std::string("dtype mismatch: expected ") + onnximpl::dataTypeName(expected.dataType) +
            ", got " + actual.describe();
   if (actual.shape != expected.shape) {
-    bnn::HostTensor shapeOnly(*kind, expected.shape);
+    bnn::HostTensor shapeOnly; // for its description: no storage (the shape may be huge)
+    shapeOnly.kind = *kind;
+    shapeOnly.shape = expected.shape;
     return "shape mismatch: expected " + shapeOnly.describe() + ", got " + actual.describe();
   }
+  if (actual.bytes.size() != expected.bytes.size())
+    return "size mismatch: expected " + std::to_string(expected.bytes.size()) + " bytes, got " +
+           std::to_string(actual.bytes.size());
   int64_t count = actual.numElements();
   if (!isFloatKind(*kind) || *kind != actual.kind) {
     if (std::memcmp(actual.bytes.data(), expected.bytes.data(), actual.bytes.size()) == 0)

@@ -68,11 +68,12 @@ llvm::Expected<int64_t> bnn::denseByteSize(ElementKind kind, llvm::ArrayRef<int6
   std::optional<int64_t> bytes = elementSize(kind);
   for (int64_t d : shape) {
     if (d < 0)
-      return createStringError("dimension " + std::to_string(d) + " is not a static size");
+      return createStringError("has a negative dimension " + std::to_string(d) +
+                               " (dynamic, or a size that overflowed)");
     bytes = bytes ? llvm::checkedMul(*bytes, d) : std::nullopt;
   }
   if (!bytes)
-    return createStringError("more than 2^63 bytes");
+    return createStringError("holds more than 2^63 bytes");
   return *bytes;
 }
 
@@ -82,7 +83,7 @@ HostTensor::HostTensor(ElementKind kind, std::vector<int64_t> shape)
   // buffer smaller than the shape, so it is an invariant, not an input error.
   llvm::Expected<int64_t> size = denseByteSize(kind, this->shape);
   if (!size)
-    llvm::report_fatal_error("HostTensor " + llvm::Twine(describe()) + ": " +
+    llvm::report_fatal_error("HostTensor " + llvm::Twine(describe()) + " " +
                              llvm::toString(size.takeError()));
   bytes.assign(static_cast<size_t>(*size), 0);
 }
@@ -138,7 +139,7 @@ llvm::Expected<HostTensor> hostTensorFor(mlir::Type type) {
     return kind.takeError();
   // The caller allocates buffers of this size: a count that wraps would give one too small.
   if (llvm::Expected<int64_t> bytes = denseByteSize(*kind, tensor.getShape()); !bytes)
-    return createStringError(name + " holds " + llvm::toString(bytes.takeError()));
+    return createStringError(name + " " + llvm::toString(bytes.takeError()));
   HostTensor host;
   host.kind = *kind;
   host.shape.assign(tensor.getShape().begin(), tensor.getShape().end());

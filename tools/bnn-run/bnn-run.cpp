@@ -372,6 +372,15 @@ int main(int argc, char **argv) {
         return fail("cannot create --output-dir " + outputDir + ": " + ec.message());
       SmallString<128> path(outputDir);
       sys::path::append(path, "result" + Twine(i) + ".bin");
+      // An existing result file may be one of the inputs (or the module): never overwrite it.
+      SmallVector<StringRef> sources(inputs.begin(), inputs.end());
+      sources.push_back(inputFilename);
+      for (StringRef source : sources) {
+        bool same = false;
+        if (source != "-" && !sys::fs::equivalent(path, source, same) && same)
+          return fail("refusing to overwrite the input " + source + " with result " + Twine(i) +
+                      " (" + path + ")");
+      }
       if (Error error = writeFile(path, results[i].bytes))
         return fail(toString(std::move(error)));
     }

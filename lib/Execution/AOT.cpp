@@ -146,24 +146,6 @@ bool isSameFile(llvm::StringRef a, llvm::StringRef b) {
   return x == y;
 }
 
-/// Writes `bytes` to `path`. A write error (a full disk, /dev/full) is an error and removes
-/// the partly written file when it is a regular one.
-llvm::Error writeFile(llvm::StringRef path, llvm::StringRef bytes, llvm::sys::fs::OpenFlags flags) {
-  std::error_code ec;
-  llvm::raw_fd_ostream out(path, ec, flags);
-  if (ec)
-    return createStringError("cannot write " + path.str() + ": " + ec.message());
-  out << bytes;
-  out.close();
-  if (!out.has_error())
-    return llvm::Error::success();
-  std::string message = out.error().message();
-  out.clear_error();
-  if (llvm::sys::fs::is_regular_file(path))
-    llvm::sys::fs::remove(path);
-  return createStringError("cannot write " + path.str() + ": " + message);
-}
-
 std::string writeHeader(const std::vector<std::pair<std::string, FunctionSignature>> &functions,
                         llvm::StringRef sourceName, const CPUTargetInfo &target, bool threads) {
   std::string text;
@@ -233,6 +215,22 @@ std::string writeHeader(const std::vector<std::pair<std::string, FunctionSignatu
 
 } // namespace
 
+llvm::Error bnn::writeOutputFile(llvm::StringRef path, llvm::StringRef bytes, bool text) {
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec, text ? llvm::sys::fs::OF_Text : llvm::sys::fs::OF_None);
+  if (ec)
+    return createStringError("cannot write " + path.str() + ": " + ec.message());
+  out << bytes;
+  out.close();
+  if (!out.has_error())
+    return llvm::Error::success();
+  std::string message = out.error().message();
+  out.clear_error();
+  if (llvm::sys::fs::is_regular_file(path))
+    llvm::sys::fs::remove(path);
+  return createStringError("cannot write " + path.str() + ": " + message);
+}
+
 llvm::Error bnn::compileToObject(mlir::ModuleOp module, const JitOptions &options,
                                  llvm::StringRef objectPath, llvm::StringRef headerPath,
                                  llvm::StringRef sourceName) {
@@ -294,10 +292,9 @@ llvm::Error bnn::compileToObject(mlir::ModuleOp module, const JitOptions &option
   codegen.run(*llvmModule);
   std::string header = writeHeader(*functions, sourceName, *target, options.numThreads != 1);
 
-  if (llvm::Error error =
-          writeFile(objectPath, llvm::StringRef(object.data(), object.size()), llvm::sys::fs::OF_None))
+  if (llvm::Error error = writeOutputFile(objectPath, llvm::StringRef(object.data(), object.size())))
     return error;
-  if (llvm::Error error = writeFile(headerPath, header, llvm::sys::fs::OF_Text)) {
+  if (llvm::Error error = writeOutputFile(headerPath, header, /*text=*/true)) {
     if (objectPath != "-" && llvm::sys::fs::is_regular_file(objectPath))
       llvm::sys::fs::remove(objectPath);
     return error;

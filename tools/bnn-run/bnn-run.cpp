@@ -150,25 +150,6 @@ Error readExactly(StringRef path, MutableArrayRef<uint8_t> into, const Twine &wh
   return Error::success();
 }
 
-/// Writes `bytes` to `path`; a write error (a full disk, /dev/full) is an error, and a partly
-/// written regular file is removed.
-Error writeFile(StringRef path, ArrayRef<uint8_t> bytes) {
-  std::error_code ec;
-  raw_fd_ostream out(path, ec, sys::fs::OF_None);
-  if (ec)
-    return createStringError("cannot write " + path + ": " + ec.message());
-  out.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
-  out.close();
-  if (out.has_error()) {
-    std::string message = out.error().message();
-    out.clear_error();
-    if (sys::fs::is_regular_file(path))
-      sys::fs::remove(path);
-    return createStringError("cannot write " + path + ": " + message);
-  }
-  return Error::success();
-}
-
 /// Checks the options whose range the parser does not know, naming the option and the range.
 Error checkOptions() {
   if (repeat == 0)
@@ -381,7 +362,9 @@ int main(int argc, char **argv) {
           return fail("refusing to overwrite the input " + source + " with result " + Twine(i) +
                       " (" + path + ")");
       }
-      if (Error error = writeFile(path, results[i].bytes))
+      if (Error error = bnn::writeOutputFile(
+              path, StringRef(reinterpret_cast<const char *>(results[i].bytes.data()),
+                              results[i].bytes.size())))
         return fail(toString(std::move(error)));
     }
   }

@@ -123,6 +123,11 @@ llvm::Error compileToObject(mlir::ModuleOp module, const JitOptions &options,
                             llvm::StringRef objectPath, llvm::StringRef headerPath,
                             llvm::StringRef sourceName);
 
+/// Writes `bytes` to `path` ("-": stdout) for a tool. A write error (a full disk, /dev/full)
+/// is an error naming the path, never a fatal error in a stream's destructor, and a partly
+/// written regular file is removed.
+llvm::Error writeOutputFile(llvm::StringRef path, llvm::StringRef bytes, bool text = false);
+
 } // namespace bnn
 
 #endif // BNN_EXECUTION_JIT_H

@@ -56,10 +56,9 @@ void bnn::buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options)
 }
 
 llvm::Error bnn::checkGPUPipelineOptions(const GPUPipelineOptions &options) {
-  FailureOr<gpugen::ChipInfo> chip = gpugen::parseChip(options.chip);
-  if (failed(chip))
-    return llvm::createStringError("chip='" + options.chip + "': expected " +
-                                   gpugen::getChipNames());
+  llvm::Expected<gpugen::ChipInfo> chip = gpugen::parseChipOption(options.chip);
+  if (!chip)
+    return chip.takeError();
   gpugen::GemmTilingOverrides overrides;
   overrides.mma = options.mma;
   overrides.tileM = options.tileM;

@@ -448,10 +448,9 @@ struct ConvertBNNToGPUPass : ::bnn::impl::ConvertBNNToGPUBase<ConvertBNNToGPUPas
   /// The options that do not depend on the module: the chip and the shape-independent ranges
   /// of the overrides.
   llvm::Error checkOptions() const {
-    FailureOr<ChipInfo> chipInfo = parseChip(chip);
-    if (failed(chipInfo))
-      return llvm::createStringError("unsupported chip '" + chip + "' (expected " +
-                                     getChipNames() + ")");
+    llvm::Expected<ChipInfo> chipInfo = parseChipOption(chip);
+    if (!chipInfo)
+      return chipInfo.takeError();
     return checkGemmTilingOverrides(*chipInfo, getOverrides());
   }
 

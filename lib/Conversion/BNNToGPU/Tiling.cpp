@@ -22,10 +22,9 @@ FailureOr<ChipInfo> parseChip(llvm::StringRef chip) {
   ChipInfo info;
   info.name = chip.str();
   // Shared memory a block may opt into (cudaFuncAttributeMaxDynamicSharedMemorySize), from
-  // the CUDA programming guide's table of compute capabilities.
-  // The least PTX version is LLVM's for the chip (NVPTX.td: sm_86 7.1, sm_89 and sm_90 7.8,
-  // sm_90a 8.0) and at least 7.1, where the b1 AND+POPC MMA appears (sm_80 with +ptx70 stops
-  // in instruction selection).
+  // the CUDA programming guide's table of compute capabilities. The least PTX version is
+  // LLVM's for the chip (NVPTX.td: sm_86 7.1, sm_89 and sm_90 7.8, sm_90a 8.0) and at least
+  // 7.1, where the b1 AND+POPC MMA appears (sm_80 with +ptx70 stops in instruction selection).
   struct Known {
     int smVersion;
     int64_t sharedBytes;
@@ -50,6 +49,13 @@ FailureOr<ChipInfo> parseChip(llvm::StringRef chip) {
 }
 
 llvm::StringRef getChipNames() { return "sm_80, sm_86, sm_89, sm_90 or sm_90a"; }
+
+llvm::Expected<ChipInfo> parseChipOption(llvm::StringRef chip) {
+  FailureOr<ChipInfo> info = parseChip(chip);
+  if (failed(info))
+    return llvm::createStringError("chip='" + chip + "': expected " + getChipNames());
+  return std::move(*info);
+}
 
 llvm::Expected<int> parsePtxFeatures(llvm::StringRef features, const ChipInfo &chip) {
   // The PTX versions LLVM 22's NVPTX back end defines; it ignores any other +ptxNN with a

@@ -33,7 +33,7 @@
 // RUN: bnn-opt %s --bnn-gpu-pipeline="chip=sm_80 ptx-features=+ptx71" | FileCheck %s --check-prefix=PTX71
 // RUN: bnn-opt %s --convert-bnn-to-gpu="mma=sync tile-m=64 tile-n=64 stages=3" | FileCheck %s --check-prefix=OK
 
-// CHIP: error: convert-bnn-to-gpu: unsupported chip 'sm_70' (expected sm_80, sm_86, sm_89, sm_90 or sm_90a)
+// CHIP: error: convert-bnn-to-gpu: chip='sm_70': expected sm_80, sm_86, sm_89, sm_90 or sm_90a
 // MMA: error: convert-bnn-to-gpu: mma='xor': expected auto, sync or wgmma
 // WGMMA: error: convert-bnn-to-gpu: mma=wgmma needs chip sm_90a, found sm_80
 // TILEM: error: convert-bnn-to-gpu: tile-m=24: expected 0 (chip default) or a multiple of 16 from 16 to 256

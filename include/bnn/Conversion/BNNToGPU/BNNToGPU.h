@@ -38,6 +38,9 @@ mlir::FailureOr<ChipInfo> parseChip(llvm::StringRef chip);
 /// The valid chip names, for messages.
 llvm::StringRef getChipNames();
 
+/// parseChip for a `chip` option: fails with "chip='x': expected sm_80, ...".
+llvm::Expected<ChipInfo> parseChipOption(llvm::StringRef chip);
+
 /// Parses an NVPTX feature string for `chip`: one `+ptxNN` (PTX ISA N.N, a version LLVM's
 /// NVPTX back end defines), at least `chip.minPtxVersion`. Returns the version x10, or an error
 /// naming the option, the value and the valid range (instead of LLVM's fatal error later).

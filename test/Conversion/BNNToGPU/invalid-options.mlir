@@ -14,7 +14,9 @@
 // Out of every kernel's range, whatever the module holds (negative sizes used to abort or grow
 // memory without bound).
 // RUN: not bnn-opt %s --convert-bnn-to-gpu="tile-m=-16" 2>&1 | FileCheck %s --check-prefix=NEG-M
+// RUN: not bnn-opt %s --convert-bnn-to-gpu="mma=sync tile-m=-16" 2>&1 | FileCheck %s --check-prefix=NEG-M
 // RUN: not bnn-opt %s --convert-bnn-to-gpu="tile-n=-64" 2>&1 | FileCheck %s --check-prefix=NEG-N
+// RUN: not bnn-opt %s --convert-bnn-to-gpu="mma=sync tile-n=-64" 2>&1 | FileCheck %s --check-prefix=NEG-N
 // RUN: not bnn-opt %s --convert-bnn-to-gpu="stages=-1" 2>&1 | FileCheck %s --check-prefix=NEG-STAGES
 // RUN: not bnn-opt %s --convert-bnn-to-gpu="tile-m=4096" 2>&1 | FileCheck %s --check-prefix=BIG-M
 // RUN: not bnn-opt %s --pass-pipeline="builtin.module(convert-bnn-to-gpu{tile-n=-64})" 2>&1 | FileCheck %s --check-prefix=NEG-N

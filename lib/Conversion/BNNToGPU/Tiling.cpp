@@ -225,7 +225,7 @@ FailureOr<GemmTiling> selectGemmTiling(const ChipInfo &chip, int64_t m, int64_t 
 
   if (overrides.tileM) {
     int64_t unit = kind == GemmKernelKind::Wgmma ? 64 : 16;
-    if (overrides.tileM < unit || overrides.tileM % unit != 0 || overrides.tileM > 256) {
+    if (overrides.tileM % unit != 0 || overrides.tileM > 256) {
       emitError() << "tile-m must be a multiple of " << unit << " and at most 256 for "
                   << stringifyGemmKernelKind(kind) << ", found " << overrides.tileM;
       return failure();
@@ -235,7 +235,7 @@ FailureOr<GemmTiling> selectGemmTiling(const ChipInfo &chip, int64_t m, int64_t 
   if (overrides.tileN) {
     bool ok = kind == GemmKernelKind::Wgmma
                   ? (overrides.tileN == 64 || overrides.tileN == 128 || overrides.tileN == 256)
-                  : (overrides.tileN > 0 && overrides.tileN % 64 == 0 && overrides.tileN <= 256);
+                  : (overrides.tileN % 64 == 0 && overrides.tileN <= 256);
     if (!ok) {
       emitError() << "tile-n must be "
                   << (kind == GemmKernelKind::Wgmma ? "64, 128 or 256"

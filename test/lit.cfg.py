@@ -30,6 +30,10 @@ llvm_config.with_environment("PATH", config.bnn_tools_dir, append_path=True)
 tools = ["bnn-opt", "bnn-translate", "bnn-run", "bnn-onnx-conformance", "bnn-gpu-bundle-info"]
 llvm_config.add_tool_substitutions(tools, [config.bnn_tools_dir])
 
+# The CPU benchmark is built where OpenBLAS is installed (benchmarks/CMakeLists.txt).
+if os.access(os.path.join(config.bnn_tools_dir, "bnn-bench-cpu"), os.X_OK):
+    config.available_features.add("bnn-bench-cpu")
+
 # The ONNX importer's libFuzzer binary, built by a clang configuration (frontend/CMakeLists.txt).
 if config.bnn_onnx_fuzzer and os.path.exists(config.bnn_onnx_fuzzer):
     config.available_features.add("onnx-fuzzer")

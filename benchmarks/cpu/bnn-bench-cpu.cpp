@@ -13,6 +13,7 @@
 
 #include "bnn/Execution/Jit.h"
 #include "bnn/InitAll.h"
+#include "bnn/Support/ToolOptions.h"
 #include "bnn/Target/CPUTarget.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -20,6 +21,9 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
@@ -34,6 +38,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -42,16 +47,35 @@ extern "C" char *openblas_get_corename(void);
 
 using namespace llvm;
 
+static cl::OptionCategory benchCategory("Benchmark options");
+
 static cl::opt<bool> quick("quick", cl::desc("Fewer repetitions and no 4096^3 sgemm (smoke test)"),
-                           cl::init(false));
-static cl::opt<std::string> target("target", cl::desc("CPU target for bnn"), cl::init("native"));
+                           cl::init(false), cl::cat(benchCategory));
+static cl::opt<std::string> target("target",
+                                   cl::desc("CPU target for bnn: native, avx512, avx2 or generic"),
+                                   cl::init("native"), cl::cat(benchCategory));
 static cl::list<std::string>
-    shapeList("shape", cl::desc("MxNxK to measure instead of the default shapes (repeatable)"),
-              cl::value_desc("MxNxK"));
+    shapeList("shape", cl::desc("MxNxK to measure instead of the default shapes (repeatable; "
+                                "each size 1 to 2^31-1)"),
+              cl::value_desc("MxNxK"), cl::cat(benchCategory));
 static cl::opt<int64_t> tileRows("tile-rows", cl::desc("bnn-tile rows (0: target default)"),
-                                 cl::init(0));
+                                 cl::init(0), cl::cat(benchCategory));
 static cl::opt<int64_t> tileCols("tile-cols", cl::desc("bnn-tile columns (0: target default)"),
-                                 cl::init(0));
+                                 cl::init(0), cl::cat(benchCategory));
+static cl::opt<uint64_t> maxMemoryMB(
+    "max-memory-mb",
+    cl::desc("Largest size, in MiB, of the operands a --shape may allocate (packed and float)"),
+    cl::init(16384), cl::cat(benchCategory));
+
+static const char *const overview =
+    "bnn-bench-cpu: bnn's CPU binary GEMM against OpenBLAS sgemm and the xor+popcount "
+    "roofline\n"
+    "\n"
+    "Examples:\n"
+    "  bnn-bench-cpu                       (the default shapes, about ten minutes)\n"
+    "  bnn-bench-cpu --quick               (smoke test)\n"
+    "  bnn-bench-cpu --shape=64x4096x4096 --shape=1x16384x16384 --target=avx2\n"
+    "  bnn-bench-cpu --shape=2048x2048x2048 --tile-rows=32 --tile-cols=128\n";
 
 namespace {
 
@@ -166,6 +190,41 @@ struct Shape {
   int64_t m, n, k;
 };
 
+/// Bytes the loop below allocates for `s` (packed operands, the i32 result and, except for
+/// the large GEMVs, the float operands of sgemm), or nothing when the count overflows.
+std::optional<int64_t> operandBytes(const Shape &s) {
+  int64_t words = (s.k + 63) / 64;
+  auto mul = [](std::optional<int64_t> a, int64_t b) {
+    return a ? llvm::checkedMul(*a, b) : std::nullopt;
+  };
+  auto add = [](std::optional<int64_t> a, std::optional<int64_t> b) {
+    return a && b ? llvm::checkedAdd(*a, *b) : std::nullopt;
+  };
+  std::optional<int64_t> packed = mul(mul(llvm::checkedAdd(s.m, s.n), words), 8);
+  std::optional<int64_t> result = mul(mul(s.m, s.n), 4);
+  std::optional<int64_t> floats =
+      add(add(mul(s.m, s.k), mul(s.n, s.k)), mul(s.m, s.n));
+  return add(add(packed, result), mul(floats, 4));
+}
+
+/// "MxNxK" with every size in [1, 2^31) (cblas_sgemm takes int) and operands that fit in
+/// --max-memory-mb.
+std::optional<Shape> parseShape(StringRef text) {
+  SmallVector<StringRef, 3> parts;
+  text.split(parts, 'x');
+  if (parts.size() != 3)
+    return std::nullopt;
+  int64_t sizes[3];
+  for (int i = 0; i < 3; ++i)
+    if (parts[i].getAsInteger(10, sizes[i]) || sizes[i] < 1 || sizes[i] > INT32_MAX)
+      return std::nullopt;
+  Shape s{sizes[0], sizes[1], sizes[2]};
+  std::optional<int64_t> bytes = operandBytes(s);
+  if (!bytes || uint64_t(*bytes) > (uint64_t(maxMemoryMB) << 20))
+    return std::nullopt;
+  return s;
+}
+
 std::string gemmModule(const Shape &s) {
   std::string a = "!bnn.packed<" + std::to_string(s.m) + "x" + std::to_string(s.k) + ">";
   std::string b = "!bnn.packed<" + std::to_string(s.n) + "x" + std::to_string(s.k) + ">";
@@ -228,7 +287,18 @@ void useBestOpenBLASKernels(char **argv) {
 
 int main(int argc, char **argv) {
   useBestOpenBLASKernels(argv);
-  cl::ParseCommandLineOptions(argc, argv, "bnn CPU benchmark\n");
+  bnn::hideUnrelatedOptions({&benchCategory});
+  cl::ParseCommandLineOptions(argc, argv, overview);
+  if (tileRows < 0 || tileCols < 0) {
+    errs() << "bnn-bench-cpu: --tile-" << (tileRows < 0 ? "rows=" : "cols=")
+           << (tileRows < 0 ? int64_t(tileRows) : int64_t(tileCols))
+           << ": expected 0 (target default) or a positive size\n";
+    return 1;
+  }
+  if (maxMemoryMB == 0 || maxMemoryMB > (uint64_t(1) << 43)) {
+    errs() << "bnn-bench-cpu: --max-memory-mb=" << maxMemoryMB << ": expected 1 to 2^43\n";
+    return 1;
+  }
   Expected<bnn::CPUTargetInfo> info = bnn::getCPUTargetInfo(target);
   if (!info) {
     errs() << toString(info.takeError()) << "\n";
@@ -243,14 +313,15 @@ int main(int argc, char **argv) {
   if (!shapeList.empty()) {
     shapes.clear();
     for (const std::string &text : shapeList) {
-      Shape s;
-      if (std::sscanf(text.c_str(), "%ldx%ldx%ld", &s.m, &s.n, &s.k) != 3 || s.m < 1 || s.n < 1 ||
-          s.k < 1) {
-        errs() << "bnn-bench-cpu: --shape expects MxNxK with positive sizes, got '" << text
-               << "'\n";
-        return 1;
+      if (std::optional<Shape> s = parseShape(text)) {
+        shapes.push_back(*s);
+        continue;
       }
-      shapes.push_back(s);
+      errs() << "bnn-bench-cpu: --shape=" << text
+             << ": expected MxNxK with sizes from 1 to 2^31-1 whose operands (packed, float and "
+                "the result) fit in --max-memory-mb="
+             << maxMemoryMB << "\n";
+      return 1;
     }
   }
   int reps = quick ? 2 : 5;

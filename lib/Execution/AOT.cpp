@@ -13,8 +13,13 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -87,6 +92,60 @@ std::string descriptorInit(const HostTensor &tensor, const std::string &pointer)
   return init + "}";
 }
 
+bool isCIdentifier(llvm::StringRef name) {
+  if (name.empty() || llvm::isDigit(name.front()))
+    return false;
+  return llvm::all_of(name, [](char c) { return llvm::isAlnum(c) || c == '_'; });
+}
+
+/// Every public function name becomes part of two C identifiers (`_mlir_ciface_<name>`, the
+/// symbol in the object, and the wrapper `bnn_<name>`), so it must be a C identifier itself;
+/// mangling it would break the link between the header and the object's symbol. The names the
+/// header declares must also be distinct from each other and from the descriptor typedefs, and
+/// `_mlir_ciface_<name>` must not already be a symbol of the module.
+llvm::Error checkHeaderNames(mlir::ModuleOp module,
+                             const std::vector<std::pair<std::string, FunctionSignature>> &functions) {
+  llvm::StringMap<std::string> declared; // C identifier -> what declares it
+  for (const auto &[name, signature] : functions)
+    for (const auto *list : {&signature.inputs, &signature.results})
+      for (const HostTensor &tensor : *list)
+        declared.try_emplace(descriptorName(tensor), "the descriptor type of " + tensor.describe());
+  for (const auto &[name, signature] : functions) {
+    if (!isCIdentifier(name))
+      return createStringError(
+          "public function @\"" + llvm::Twine(name) + "\" cannot be declared in the C header: "
+          "its name must be a C identifier (letters, digits and _, not starting with a digit); "
+          "rename it or make it private");
+    std::string wrapper = "bnn_" + name;
+    auto [it, inserted] = declared.try_emplace(wrapper, "public function @" + name);
+    if (!inserted)
+      return createStringError("public function @" + llvm::Twine(name) + " would declare " +
+                               wrapper + " in the C header, which is already " + it->second);
+    std::string cInterface = "_mlir_ciface_" + name;
+    if (mlir::SymbolTable::lookupSymbolIn(module, cInterface))
+      return createStringError("public function @" + llvm::Twine(name) +
+                               " needs the symbol " + cInterface +
+                               " for its C interface, which the module already defines");
+  }
+  return llvm::Error::success();
+}
+
+/// True when `a` and `b` name one file: the same existing file (hard or symbolic links
+/// included) or, for files not yet written, the same absolute path.
+bool isSameFile(llvm::StringRef a, llvm::StringRef b) {
+  if (a == b)
+    return true;
+  bool same = false;
+  if (!llvm::sys::fs::equivalent(a, b, same))
+    return same;
+  llvm::SmallString<256> x(a), y(b);
+  if (llvm::sys::fs::make_absolute(x) || llvm::sys::fs::make_absolute(y))
+    return false;
+  llvm::sys::path::remove_dots(x, /*remove_dot_dot=*/true);
+  llvm::sys::path::remove_dots(y, /*remove_dot_dot=*/true);
+  return x == y;
+}
+
 std::string writeHeader(const std::vector<std::pair<std::string, FunctionSignature>> &functions,
                         llvm::StringRef sourceName, const CPUTargetInfo &target, bool threads) {
   std::string text;
@@ -156,15 +215,43 @@ std::string writeHeader(const std::vector<std::pair<std::string, FunctionSignatu
 
 } // namespace
 
+llvm::Error bnn::writeOutputFile(llvm::StringRef path, llvm::StringRef bytes, bool text) {
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec, text ? llvm::sys::fs::OF_Text : llvm::sys::fs::OF_None);
+  if (ec)
+    return createStringError("cannot write " + path.str() + ": " + ec.message());
+  out << bytes;
+  out.close();
+  if (!out.has_error())
+    return llvm::Error::success();
+  std::string message = out.error().message();
+  out.clear_error();
+  if (llvm::sys::fs::is_regular_file(path))
+    llvm::sys::fs::remove(path);
+  return createStringError("cannot write " + path.str() + ": " + message);
+}
+
 llvm::Error bnn::compileToObject(mlir::ModuleOp module, const JitOptions &options,
                                  llvm::StringRef objectPath, llvm::StringRef headerPath,
                                  llvm::StringRef sourceName) {
+  // Checked before compiling: a run that would destroy its own input, or write two outputs
+  // into one file, does nothing.
+  if (isSameFile(objectPath, headerPath))
+    return createStringError("the object and the header would both be written to " +
+                             objectPath.str() + ": give --header another path");
+  if (sourceName != "-")
+    for (llvm::StringRef output : {objectPath, headerPath})
+      if (isSameFile(output, sourceName))
+        return createStringError("refusing to overwrite the input " + sourceName.str() +
+                                 " with an output (" + output.str() + ")");
   llvm::Expected<CPUTargetInfo> target = getCPUTargetInfo(options.target);
   if (!target)
     return target.takeError();
   auto functions = collectSignatures(module);
   if (!functions)
     return functions.takeError();
+  if (llvm::Error error = checkHeaderNames(module, *functions))
+    return error;
   // The C interface wrappers are what the header declares.
   mlir::MLIRContext *context = module.getContext();
   for (auto func : module.getOps<mlir::func::FuncOp>())
@@ -194,19 +281,23 @@ llvm::Error bnn::compileToObject(mlir::ModuleOp module, const JitOptions &option
   if (llvm::Error optError = optimize(llvmModule.get()))
     return optError;
 
-  std::error_code ec;
-  llvm::raw_fd_ostream object(objectPath, ec, llvm::sys::fs::OF_None);
-  if (ec)
-    return createStringError("cannot write " + objectPath.str() + ": " + ec.message());
+  // Both outputs are produced in memory first, so that a failure leaves neither file half
+  // written (or one without the other).
+  llvm::SmallVector<char, 0> object;
+  llvm::raw_svector_ostream objectStream(object);
   llvm::legacy::PassManager codegen;
-  if (machine->addPassesToEmitFile(codegen, object, nullptr, llvm::CodeGenFileType::ObjectFile))
+  if (machine->addPassesToEmitFile(codegen, objectStream, nullptr,
+                                   llvm::CodeGenFileType::ObjectFile))
     return createStringError("LLVM cannot emit an object file for " + triple.str());
   codegen.run(*llvmModule);
-  object.flush();
+  std::string header = writeHeader(*functions, sourceName, *target, options.numThreads != 1);
 
-  llvm::raw_fd_ostream header(headerPath, ec, llvm::sys::fs::OF_Text);
-  if (ec)
-    return createStringError("cannot write " + headerPath.str() + ": " + ec.message());
-  header << writeHeader(*functions, sourceName, *target, options.numThreads != 1);
+  if (llvm::Error error = writeOutputFile(objectPath, llvm::StringRef(object.data(), object.size())))
+    return error;
+  if (llvm::Error error = writeOutputFile(headerPath, header, /*text=*/true)) {
+    if (objectPath != "-" && llvm::sys::fs::is_regular_file(objectPath))
+      llvm::sys::fs::remove(objectPath);
+    return error;
+  }
   return llvm::Error::success();
 }

@@ -15,10 +15,13 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
+#include <limits>
+#include <optional>
 
 // The OpenMP runtime (LLVM's libomp) runs the parallel loops of compiled code.
 extern "C" void omp_set_num_threads(int);
@@ -61,15 +64,34 @@ llvm::StringRef bnn::elementKindName(ElementKind kind) {
   return "?";
 }
 
+llvm::Expected<int64_t> bnn::denseByteSize(ElementKind kind, llvm::ArrayRef<int64_t> shape) {
+  std::optional<int64_t> bytes = elementSize(kind);
+  for (int64_t d : shape) {
+    if (d < 0)
+      return createStringError("has a negative dimension " + std::to_string(d) +
+                               " (dynamic, or a size that overflowed)");
+    bytes = bytes ? llvm::checkedMul(*bytes, d) : std::nullopt;
+  }
+  if (!bytes)
+    return createStringError("holds more than 2^63 bytes");
+  return *bytes;
+}
+
 HostTensor::HostTensor(ElementKind kind, std::vector<int64_t> shape)
     : kind(kind), shape(std::move(shape)) {
-  bytes.assign(numElements() * elementSize(kind), 0);
+  // Callers check the size first (hostTensorFor, denseByteSize): a wrapped count would give a
+  // buffer smaller than the shape, so it is an invariant, not an input error.
+  llvm::Expected<int64_t> size = denseByteSize(kind, this->shape);
+  if (!size)
+    llvm::report_fatal_error("HostTensor " + llvm::Twine(describe()) + " " +
+                             llvm::toString(size.takeError()));
+  bytes.assign(static_cast<size_t>(*size), 0);
 }
 
 int64_t HostTensor::numElements() const {
   int64_t n = 1;
   for (int64_t d : shape)
-    n *= d;
+    n = llvm::checkedMul(n, d).value_or(std::numeric_limits<int64_t>::max());
   return n;
 }
 
@@ -115,6 +137,9 @@ llvm::Expected<HostTensor> hostTensorFor(mlir::Type type) {
   llvm::Expected<ElementKind> kind = elementKindOf(tensor.getElementType());
   if (!kind)
     return kind.takeError();
+  // The caller allocates buffers of this size: a count that wraps would give one too small.
+  if (llvm::Expected<int64_t> bytes = denseByteSize(*kind, tensor.getShape()); !bytes)
+    return createStringError(name + " " + llvm::toString(bytes.takeError()));
   HostTensor host;
   host.kind = *kind;
   host.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
@@ -152,10 +177,12 @@ llvm::Error checkMatches(const HostTensor &given, const HostTensor &expected, ll
   if (given.kind != expected.kind || given.shape != expected.shape)
     return createStringError(what.str() + " #" + std::to_string(index) + " must be " +
                              expected.describe() + ", got " + given.describe());
-  if (static_cast<int64_t>(given.bytes.size()) != given.numElements() * elementSize(given.kind))
+  // The expected shape comes from a signature, whose size hostTensorFor checked.
+  int64_t bytes = llvm::cantFail(denseByteSize(expected.kind, expected.shape));
+  if (static_cast<int64_t>(given.bytes.size()) != bytes)
     return createStringError(what.str() + " #" + std::to_string(index) + " holds " +
                              std::to_string(given.bytes.size()) + " bytes, expected " +
-                             std::to_string(given.numElements() * elementSize(given.kind)));
+                             std::to_string(bytes));
   return llvm::Error::success();
 }
 

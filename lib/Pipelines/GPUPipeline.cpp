@@ -2,6 +2,7 @@
 
 #include "bnn/Pipelines/GPUPipeline.h"
 
+#include "bnn/Conversion/BNNToGPU/BNNToGPU.h"
 #include "bnn/Conversion/BNNToGPU/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -54,10 +55,44 @@ void bnn::buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options)
   pm.addPass(createGpuModuleToBinaryPass(binary));
 }
 
+llvm::Error bnn::checkGPUPipelineOptions(const GPUPipelineOptions &options) {
+  llvm::Expected<gpugen::ChipInfo> chip = gpugen::parseChipOption(options.chip);
+  if (!chip)
+    return chip.takeError();
+  gpugen::GemmTilingOverrides overrides;
+  overrides.mma = options.mma;
+  overrides.tileM = options.tileM;
+  overrides.tileN = options.tileN;
+  overrides.stages = options.stages;
+  if (llvm::Error error = gpugen::checkGemmTilingOverrides(*chip, overrides))
+    return error;
+  if (llvm::Expected<int> version = gpugen::parsePtxFeatures(options.ptxFeatures, *chip);
+      !version)
+    return version.takeError();
+  if (options.optLevel > 3)
+    return llvm::createStringError("opt-level=" + llvm::Twine(options.optLevel) +
+                                   ": expected 0 to 3");
+  return llvm::Error::success();
+}
+
 void bnn::registerGPUPipeline() {
-  PassPipelineRegistration<GPUPipelineOptions>(
+  // PassPipelineRegistration, plus the checks of checkGPUPipelineOptions where the options are
+  // parsed: a bad ptx-features would otherwise end in a fatal LLVM error in the NVPTX back end.
+  mlir::registerPassPipeline(
       "bnn-gpu-pipeline",
       "Lower bnn ops to GPU kernels and compile them to PTX (NVPTX backend): "
       "convert-bnn-to-gpu, nvvm-attach-target, convert-gpu-to-nvvm, gpu-module-to-binary",
-      buildGPUPipeline);
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) -> LogicalResult {
+        GPUPipelineOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        if (llvm::Error error = checkGPUPipelineOptions(options))
+          return errorHandler("bnn-gpu-pipeline: " + llvm::toString(std::move(error)));
+        buildGPUPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> optHandler) {
+        optHandler(GPUPipelineOptions());
+      });
 }

@@ -9,6 +9,7 @@
 
 #include "bnn/Execution/Jit.h"
 #include "bnn/InitAll.h"
+#include "bnn/Support/ToolOptions.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -25,24 +26,42 @@
 
 using namespace llvm;
 
+static cl::OptionCategory compileCategory("Compiler options");
+
 static cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<module.mlir>"),
-                                          cl::Required);
+                                          cl::Required, cl::cat(compileCategory));
 static cl::opt<std::string> objectFilename("o", cl::desc("Object file to write"),
-                                           cl::value_desc("file.o"), cl::Required);
+                                           cl::value_desc("file.o"), cl::Required,
+                                           cl::cat(compileCategory));
 static cl::opt<std::string> headerFilename("header", cl::desc("C header to write (default: the "
                                                               "object's name with .h)"),
-                                           cl::init(""));
+                                           cl::value_desc("file.h"), cl::init(""),
+                                           cl::cat(compileCategory));
 static cl::opt<std::string> target("target",
                                    cl::desc("CPU target: native, avx512, avx2 or generic"),
-                                   cl::init("native"));
+                                   cl::init("native"), cl::cat(compileCategory));
 static cl::opt<unsigned> threads("num-threads",
                                  cl::desc("1: single-threaded code without OpenMP; otherwise "
                                           "parallel loops on libomp"),
-                                 cl::init(0));
+                                 cl::init(0), cl::cat(compileCategory));
+
+static const char *const overview =
+    "bnn-compile: bnn module -> object file + C header\n"
+    "\n"
+    "Compiles a bnn module for a CPU into a relocatable object and a C header declaring\n"
+    "bnn_<name>(inputs..., outputs...) for each public function (whose names must be C\n"
+    "identifiers). Link the object with the bnn runtime (and libomp unless --num-threads=1).\n"
+    "The outputs are written only when both succeed; neither may be the input.\n"
+    "\n"
+    "Examples:\n"
+    "  bnn-compile examples/binary_mlp.mlir -o binary_mlp.o      (writes binary_mlp.h too)\n"
+    "  bnn-compile model.mlir -o out/model.o --header include/model.h --target=avx2\n"
+    "  bnn-compile model.mlir -o model.o --num-threads=1         (no OpenMP dependency)\n";
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  cl::ParseCommandLineOptions(argc, argv, "bnn-compile: bnn module -> object file + C header\n");
+  bnn::hideUnrelatedOptions({&compileCategory});
+  cl::ParseCommandLineOptions(argc, argv, overview);
   mlir::DialectRegistry registry;
   bnn::registerAllDialectsWithBNN(registry);
   mlir::MLIRContext context(registry);

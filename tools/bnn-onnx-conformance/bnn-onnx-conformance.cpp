@@ -24,6 +24,7 @@
 #include "bnn/InitAll.h"
 #include "bnn/Frontend/ONNXImporter.h"
 #include "bnn/Frontend/ONNXTensor.h"
+#include "bnn/Support/ToolOptions.h"
 
 // The runner reads the test models and their inputs/outputs with ONNX's protobuf classes itself.
 #include "onnx/onnx_pb.h"
@@ -52,14 +53,31 @@
 using namespace llvm;
 using bnn::frontend::ONNXTensor;
 
+static cl::OptionCategory conformanceCategory("Conformance options");
+
 static cl::opt<std::string> dataDir(cl::Positional, cl::desc("[node test directory]"),
-                                    cl::init("/usr/share/libonnx-testdata/data/node"));
+                                    cl::init("/usr/share/libonnx-testdata/data/node"),
+                                    cl::cat(conformanceCategory));
 static cl::opt<std::string> filter("filter", cl::desc("Only run tests whose name contains this"),
-                                   cl::init(""));
+                                   cl::init(""), cl::cat(conformanceCategory));
 static cl::opt<bool> verbose("v", cl::desc("Print every test, not only failures"),
-                             cl::init(false));
-static cl::opt<double> relativeTolerance("rtol", cl::desc("Relative tolerance"), cl::init(1e-3));
-static cl::opt<double> absoluteTolerance("atol", cl::desc("Absolute tolerance"), cl::init(1e-7));
+                             cl::init(false), cl::cat(conformanceCategory));
+static cl::opt<double> relativeTolerance("rtol", cl::desc("Relative tolerance (finite, >= 0)"),
+                                         cl::init(1e-3), cl::cat(conformanceCategory));
+static cl::opt<double> absoluteTolerance("atol", cl::desc("Absolute tolerance (finite, >= 0)"),
+                                         cl::init(1e-7), cl::cat(conformanceCategory));
+
+static const char *const overview =
+    "bnn-onnx-conformance: ONNX backend node tests through bnn\n"
+    "\n"
+    "Imports each test_*/model.onnx, compiles it with bnn-cpu-pipeline, runs it on every\n"
+    "test_data_set_* and compares the outputs as ONNX's backend runner does. Prints\n"
+    "\"N passed, M failed, S skipped (unsupported)\" last; exits non-zero on failures.\n"
+    "\n"
+    "Examples:\n"
+    "  bnn-onnx-conformance                          (Debian's libonnx-testdata)\n"
+    "  bnn-onnx-conformance --filter=test_gemm -v\n"
+    "  bnn-onnx-conformance path/to/node --rtol=1e-2 --atol=1e-5\n";
 
 namespace {
 
@@ -153,9 +171,14 @@ std::string compare(const bnn::HostTensor &actual, const ONNXTensor &expected) {
     return std::string("dtype mismatch: expected ") + bnn::frontend::getONNXDataTypeName(expected.dataType) +
            ", got " + actual.describe();
   if (actual.shape != expected.shape) {
-    bnn::HostTensor shapeOnly(*kind, expected.shape);
+    bnn::HostTensor shapeOnly; // for its description: no storage (the shape may be huge)
+    shapeOnly.kind = *kind;
+    shapeOnly.shape = expected.shape;
     return "shape mismatch: expected " + shapeOnly.describe() + ", got " + actual.describe();
   }
+  if (actual.bytes.size() != expected.bytes.size())
+    return "size mismatch: expected " + std::to_string(expected.bytes.size()) + " bytes, got " +
+           std::to_string(actual.bytes.size());
   int64_t count = actual.numElements();
   if (!isFloatKind(*kind) || *kind != actual.kind) {
     if (std::memcmp(actual.bytes.data(), expected.bytes.data(), actual.bytes.size()) == 0)
@@ -287,7 +310,15 @@ std::string runDataSet(mlir::DialectRegistry &registry, const std::string &model
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  cl::ParseCommandLineOptions(argc, argv, "ONNX backend node tests through bnn\n");
+  bnn::hideUnrelatedOptions({&conformanceCategory});
+  cl::ParseCommandLineOptions(argc, argv, overview);
+  for (auto [name, value] : {std::pair<StringRef, double>{"rtol", relativeTolerance},
+                             std::pair<StringRef, double>{"atol", absoluteTolerance}})
+    if (!std::isfinite(value) || value < 0) {
+      errs() << "bnn-onnx-conformance: --" << name << "=" << value
+             << ": expected a finite tolerance >= 0\n";
+      return 2;
+    }
 
   mlir::DialectRegistry registry;
   bnn::registerAllDialectsWithBNN(registry);

@@ -2,15 +2,18 @@
 //
 //   bnn-run model.mlir --entry=mlp [--target=avx512] [--num-threads=1]
 //           [--input=x.bin ...] [--random-seed=7] [--repeat=100] [--output-dir=out/]
+//           [--max-memory-mb=4096]
 //
 // Compiles the module with bnn-cpu-pipeline, runs the entry function on inputs read from raw
 // little-endian files (one per argument, in order) or drawn from a seeded generator, prints the
-// results, optionally writes them as raw files, and reports the run time.
+// results, optionally writes them as raw files, and reports the run time. It allocates only
+// what --max-memory-mb allows and reads exactly the bytes each argument needs.
 //
 //===----------------------------------------------------------------------===//
 
 #include "bnn/Execution/Jit.h"
 #include "bnn/InitAll.h"
+#include "bnn/Support/ToolOptions.h"
 #include "bnn/Target/CPUTarget.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -20,7 +23,9 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -32,46 +37,161 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <random>
 
 using namespace llvm;
 
+static cl::OptionCategory runCategory("Execution options");
+static cl::OptionCategory compileCategory("Code generation options");
+static cl::OptionCategory dataCategory("Data options (inputs and outputs)");
+
 static cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<module.mlir>"),
-                                          cl::Required);
+                                          cl::Required, cl::cat(runCategory));
 static cl::opt<std::string> entry("entry", cl::desc("Function to run (default: the only public "
                                                     "function)"),
-                                  cl::init(""));
+                                  cl::init(""), cl::cat(runCategory));
+static cl::opt<unsigned> repeat("repeat", cl::desc("Run this many times and report the median "
+                                                   "(at least 1)"),
+                                cl::init(1), cl::cat(runCategory));
+static cl::opt<uint64_t> maxMemoryMB(
+    "max-memory-mb",
+    cl::desc("Most MiB the entry's arguments and results (as its types declare them) may take"),
+    cl::init(4096), cl::cat(runCategory));
+
 static cl::opt<std::string> target("target",
                                    cl::desc("CPU target: native, avx512, avx2 or generic"),
-                                   cl::init("native"));
-static cl::opt<unsigned> threads("num-threads", cl::desc("Threads (0: all cores, 1: compiled without OpenMP)"),
-                                 cl::init(0));
+                                   cl::init("native"), cl::cat(compileCategory));
+static cl::opt<unsigned> threads("num-threads",
+                                 cl::desc("Threads (0: all cores, 1: compiled without OpenMP; "
+                                          "at most 4096)"),
+                                 cl::init(0), cl::cat(compileCategory));
 static cl::opt<int64_t> tileRows("tile-rows", cl::desc("bnn-tile rows per tile (0: target "
                                                        "default)"),
-                                 cl::init(0));
+                                 cl::init(0), cl::cat(compileCategory));
 static cl::opt<int64_t> tileCols("tile-cols", cl::desc("bnn-tile columns per tile (0: target "
                                                        "default)"),
-                                 cl::init(0));
-static cl::list<std::string> inputs("input", cl::desc("Raw little-endian file for the next "
-                                                      "argument (repeat, in order)"));
+                                 cl::init(0), cl::cat(compileCategory));
+
+static cl::list<std::string> inputs("input", cl::desc("Raw little-endian file (- for stdin) with "
+                                                      "exactly the bytes of the next argument "
+                                                      "(repeat, in order)"),
+                                    cl::value_desc("file"), cl::cat(dataCategory));
 static cl::opt<unsigned> seed("random-seed",
                               cl::desc("Seed for arguments without --input: floats uniform in "
                                        "[-1, 1), i1 fair bits, integers in [-8, 8)"),
-                              cl::init(1));
-static cl::opt<unsigned> repeat("repeat", cl::desc("Run this many times and report the median"),
-                                cl::init(1));
+                              cl::init(1), cl::cat(dataCategory));
 static cl::opt<std::string> outputDir("output-dir",
                                       cl::desc("Write each result as <dir>/result<i>.bin"),
-                                      cl::init(""));
+                                      cl::value_desc("dir"), cl::init(""),
+                                      cl::cat(dataCategory));
 static cl::opt<unsigned> printLimit("print-limit",
                                     cl::desc("Elements printed per result (0: none)"),
-                                    cl::init(64));
+                                    cl::init(64), cl::cat(dataCategory));
+
+static const char *const overview =
+    "bnn-run: JIT-compile a bnn module and run one of its functions\n"
+    "\n"
+    "Compiles the module with bnn-cpu-pipeline, runs the entry function on inputs read from\n"
+    "raw little-endian files (one per argument, in order) or drawn from a seeded generator,\n"
+    "prints the results, optionally writes them as raw files, and reports the run time.\n"
+    "\n"
+    "Examples:\n"
+    "  bnn-run examples/binary_mlp.mlir\n"
+    "  bnn-run model.mlir --entry=mlp --target=avx2 --num-threads=1 --repeat=100\n"
+    "  bnn-run model.mlir --input=x.bin --input=w.bin --output-dir=out/ --print-limit=0\n"
+    "  bnn-run big.mlir --max-memory-mb=65536\n";
 
 namespace {
 
 int fail(const Twine &message) {
   errs() << "bnn-run: error: " << message << "\n";
   return 1;
+}
+
+/// Reads exactly `into.size()` bytes of `path` ("-": stdin) into `into`, and fails when the
+/// file is shorter or longer. Reads at most one byte past the expected size, so that an
+/// endless input (/dev/zero, a pipe) costs no more than the argument it fills.
+Error readExactly(StringRef path, MutableArrayRef<uint8_t> into, const Twine &what) {
+  sys::fs::file_t file;
+  if (path == "-") {
+    file = sys::fs::getStdinHandle();
+  } else {
+    Expected<sys::fs::file_t> opened = sys::fs::openNativeFileForRead(path);
+    if (!opened)
+      return createStringError("cannot open --input " + path + ": " +
+                               toString(opened.takeError()));
+    file = *opened;
+  }
+  scope_exit close([&] {
+    if (path != "-")
+      sys::fs::closeFile(file);
+  });
+  size_t have = 0;
+  while (have < into.size()) {
+    Expected<size_t> got = sys::fs::readNativeFile(
+        file, MutableArrayRef<char>(reinterpret_cast<char *>(into.data()) + have,
+                                    into.size() - have));
+    if (!got)
+      return createStringError("cannot read --input " + path + ": " +
+                               toString(got.takeError()));
+    if (*got == 0)
+      return createStringError("--input " + path + " is too short: it has " + Twine(have) +
+                               " bytes, " + what + " needs " + Twine(into.size()));
+    have += *got;
+  }
+  char extra;
+  Expected<size_t> got = sys::fs::readNativeFile(file, MutableArrayRef<char>(&extra, 1));
+  if (!got)
+    return createStringError("cannot read --input " + path + ": " + toString(got.takeError()));
+  if (*got != 0)
+    return createStringError("--input " + path + " is too long: it has more than the " +
+                             Twine(into.size()) + " bytes " + what + " needs");
+  return Error::success();
+}
+
+/// Checks the options whose range the parser does not know, naming the option and the range.
+Error checkOptions() {
+  if (repeat == 0)
+    return createStringError("--repeat=0: expected at least 1 run");
+  if (threads > 4096)
+    return createStringError("--num-threads=" + Twine(threads) +
+                             ": expected 0 (all cores) to 4096");
+  if (tileRows < 0)
+    return createStringError("--tile-rows=" + Twine(tileRows) +
+                             ": expected 0 (target default) or a positive row count");
+  if (tileCols < 0)
+    return createStringError("--tile-cols=" + Twine(tileCols) +
+                             ": expected 0 (target default) or a positive column count");
+  if (maxMemoryMB == 0 || maxMemoryMB > (uint64_t(1) << 43))
+    return createStringError("--max-memory-mb=" + Twine(maxMemoryMB) +
+                             ": expected 1 to 2^43 (8 EiB)");
+  return Error::success();
+}
+
+/// Fails when the arguments and results of `signature` need more than --max-memory-mb (or
+/// more than int64_t can count), before anything is allocated.
+Error checkMemory(StringRef entryName, const bnn::FunctionSignature &signature) {
+  const uint64_t limit = uint64_t(maxMemoryMB) << 20; // at most 2^63 (checkOptions)
+  std::optional<int64_t> total = 0;
+  const bnn::HostTensor *largest = nullptr;
+  int64_t largestBytes = -1;
+  for (const auto *list : {&signature.inputs, &signature.results})
+    for (const bnn::HostTensor &tensor : *list) {
+      int64_t bytes = cantFail(bnn::denseByteSize(tensor.kind, tensor.shape));
+      if (bytes > largestBytes) {
+        largest = &tensor;
+        largestBytes = bytes;
+      }
+      total = total ? checkedAdd(*total, bytes) : std::nullopt;
+    }
+  if (total && uint64_t(*total) <= limit)
+    return Error::success();
+  return createStringError(
+      "the arguments and results of @" + entryName + " need " +
+      (total ? Twine(*total) + " bytes" : Twine("more than 2^63 bytes")) +
+      " (the largest is " + largest->describe() + ", " + Twine(largestBytes) +
+      " bytes), more than --max-memory-mb=" + Twine(maxMemoryMB) + " allows; raise it to run");
 }
 
 void fillRandom(bnn::HostTensor &tensor, std::mt19937 &rng) {
@@ -136,7 +256,15 @@ void printTensor(raw_ostream &os, const bnn::HostTensor &tensor, unsigned limit)
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  cl::ParseCommandLineOptions(argc, argv, "bnn-run: JIT-compile a bnn module and run it\n");
+  bnn::hideUnrelatedOptions({&runCategory, &compileCategory, &dataCategory});
+  cl::ParseCommandLineOptions(argc, argv, overview);
+  if (Error error = checkOptions())
+    return fail(toString(std::move(error)));
+  Expected<bnn::CPUTargetInfo> info = bnn::getCPUTargetInfo(target);
+  if (!info)
+    return fail(toString(info.takeError()));
+  if (!bnn::hostSupports(*info))
+    return fail("this CPU cannot run code for target '" + target + "'");
 
   mlir::DialectRegistry registry;
   bnn::registerAllDialectsWithBNN(registry);
@@ -158,16 +286,26 @@ int main(int argc, char **argv) {
     entryName = publics.front().str();
   }
 
+  // Sizes are known from the types before compiling: a model that would not fit fails fast.
+  Expected<std::vector<std::pair<std::string, bnn::FunctionSignature>>> signatures =
+      bnn::collectSignatures(*module);
+  if (!signatures)
+    return fail(toString(signatures.takeError()));
+  for (const auto &[name, signature] : *signatures) {
+    if (name != entryName)
+      continue;
+    if (Error error = checkMemory(entryName, signature))
+      return fail(toString(std::move(error)));
+    if (inputs.size() > signature.inputs.size())
+      return fail("got " + Twine(inputs.size()) + " --input files for " +
+                  Twine(signature.inputs.size()) + " arguments of @" + entryName);
+  }
+
   bnn::JitOptions options;
   options.target = target;
   options.numThreads = threads;
   options.tileRows = tileRows;
   options.tileCols = tileCols;
-  Expected<bnn::CPUTargetInfo> info = bnn::getCPUTargetInfo(target);
-  if (!info)
-    return fail(toString(info.takeError()));
-  if (!bnn::hostSupports(*info))
-    return fail("this CPU cannot run code for target '" + target + "'");
   auto compileStart = std::chrono::steady_clock::now();
   Expected<std::unique_ptr<bnn::JitModule>> jit = bnn::JitModule::compile(*module, options);
   if (!jit)
@@ -184,29 +322,19 @@ int main(int argc, char **argv) {
     const bnn::HostTensor &expected = (*signature)->inputs[i];
     bnn::HostTensor argument(expected.kind, expected.shape);
     if (i < inputs.size()) {
-      std::string error;
-      std::unique_ptr<MemoryBuffer> data = mlir::openInputFile(inputs[i], &error);
-      if (!data)
-        return fail(error);
-      if (data->getBufferSize() != argument.bytes.size())
-        return fail("--input " + inputs[i] + " has " + Twine(data->getBufferSize()) +
-                    " bytes, argument #" + Twine(i) + " (" + expected.describe() + ") needs " +
-                    Twine(argument.bytes.size()));
-      std::memcpy(argument.bytes.data(), data->getBufferStart(), argument.bytes.size());
+      if (Error error = readExactly(inputs[i], argument.bytes,
+                                    "argument #" + Twine(i) + " (" + expected.describe() + ")"))
+        return fail(toString(std::move(error)));
     } else {
       fillRandom(argument, rng);
     }
     arguments.push_back(std::move(argument));
   }
-  if (inputs.size() > arguments.size())
-    return fail("got " + Twine(inputs.size()) + " --input files for " +
-                Twine(arguments.size()) + " arguments");
-
   std::vector<bnn::HostTensor> results;
   for (const bnn::HostTensor &result : (*signature)->results)
     results.emplace_back(result.kind, result.shape);
   std::vector<double> times;
-  for (unsigned r = 0; r < std::max(1u, unsigned(repeat)); ++r) {
+  for (unsigned r = 0; r < repeat; ++r) {
     auto start = std::chrono::steady_clock::now();
     if (Error runError = (*jit)->runInto(entryName, arguments, results))
       return fail(toString(std::move(runError)));
@@ -221,14 +349,23 @@ int main(int argc, char **argv) {
       printTensor(outs(), results[i], printLimit);
     }
     if (!outputDir.empty()) {
-      sys::fs::create_directories(outputDir);
+      if (std::error_code ec = sys::fs::create_directories(outputDir))
+        return fail("cannot create --output-dir " + outputDir + ": " + ec.message());
       SmallString<128> path(outputDir);
       sys::path::append(path, "result" + Twine(i) + ".bin");
-      std::error_code ec;
-      raw_fd_ostream out(path, ec, sys::fs::OF_None);
-      if (ec)
-        return fail("cannot write " + path + ": " + ec.message());
-      out.write(reinterpret_cast<const char *>(results[i].bytes.data()), results[i].bytes.size());
+      // An existing result file may be one of the inputs (or the module): never overwrite it.
+      SmallVector<StringRef> sources(inputs.begin(), inputs.end());
+      sources.push_back(inputFilename);
+      for (StringRef source : sources) {
+        bool same = false;
+        if (source != "-" && !sys::fs::equivalent(path, source, same) && same)
+          return fail("refusing to overwrite the input " + source + " with result " + Twine(i) +
+                      " (" + path + ")");
+      }
+      if (Error error = bnn::writeOutputFile(
+              path, StringRef(reinterpret_cast<const char *>(results[i].bytes.data()),
+                              results[i].bytes.size())))
+        return fail(toString(std::move(error)));
     }
   }
   errs() << "bnn-run: @" << entryName << " on " << info->name << " ("

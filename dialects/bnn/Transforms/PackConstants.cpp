@@ -19,7 +19,29 @@ namespace {
 struct BNNPackConstantsPass : impl::BNNPackConstantsBase<BNNPackConstantsPass> {
   using Base::Base;
 
+  /// Empty when the options are valid, else what is wrong with them.
+  std::string checkOptions() const {
+    if (inlineLimit < 0)
+      return "bnn-pack-constants: inline-limit=" + std::to_string(inlineLimit) +
+             ": expected a size in bytes >= 0 (0: every packed constant as a blob)";
+    return "";
+  }
+
+  LogicalResult
+  initializeOptions(StringRef options,
+                    function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    if (failed(Base::initializeOptions(options, errorHandler)))
+      return failure();
+    if (std::string error = checkOptions(); !error.empty())
+      return errorHandler(error);
+    return success();
+  }
+
   void runOnOperation() override {
+    if (std::string error = checkOptions(); !error.empty()) {
+      getOperation()->emitError(error);
+      return signalPassFailure();
+    }
     IRRewriter rewriter(&getContext());
     unsigned blobCount = 0;
     SmallVector<PackOp> packs;

@@ -35,6 +35,11 @@ enum class ElementKind { F32, F64, F16, BF16, I1, I8, I16, I32, I64 };
 int64_t elementSize(ElementKind kind);
 llvm::StringRef elementKindName(ElementKind kind);
 
+/// Bytes of a dense row-major tensor of `kind` and `shape`; fails when a dimension is dynamic
+/// (negative) or the size does not fit in int64_t. Every buffer size derived from a type goes
+/// through it.
+llvm::Expected<int64_t> denseByteSize(ElementKind kind, llvm::ArrayRef<int64_t> shape);
+
 /// A dense row-major host tensor.
 struct HostTensor {
   ElementKind kind = ElementKind::F32;
@@ -42,7 +47,10 @@ struct HostTensor {
   std::vector<uint8_t> bytes;
 
   HostTensor() = default;
+  /// Allocates zeroed storage; `shape` must have a denseByteSize (checked: a size that does
+  /// not fit is a fatal error, never a short buffer).
   HostTensor(ElementKind kind, std::vector<int64_t> shape);
+  /// Product of the dimensions (saturates at INT64_MAX).
   int64_t numElements() const;
   template <typename T> T *data() { return reinterpret_cast<T *>(bytes.data()); }
   template <typename T> const T *data() const {
@@ -114,6 +122,11 @@ llvm::Error lowerToLLVMDialect(mlir::ModuleOp module, const JitOptions &options)
 llvm::Error compileToObject(mlir::ModuleOp module, const JitOptions &options,
                             llvm::StringRef objectPath, llvm::StringRef headerPath,
                             llvm::StringRef sourceName);
+
+/// Writes `bytes` to `path` ("-": stdout) for a tool. A write error (a full disk, /dev/full)
+/// is an error naming the path, never a fatal error in a stream's destructor, and a partly
+/// written regular file is removed.
+llvm::Error writeOutputFile(llvm::StringRef path, llvm::StringRef bytes, bool text = false);
 
 } // namespace bnn
 

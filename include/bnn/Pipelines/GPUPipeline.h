@@ -10,6 +10,7 @@
 #define BNN_PIPELINES_GPUPIPELINE_H
 
 #include "mlir/Pass/PassOptions.h"
+#include "llvm/Support/Error.h"
 
 #include <string>
 
@@ -35,15 +36,22 @@ struct GPUPipelineOptions : public mlir::PassPipelineOptions<GPUPipelineOptions>
                          llvm::cl::init(0)};
   Option<std::string> ptxFeatures{
       *this, "ptx-features",
-      llvm::cl::desc("PTX features for the NVPTX backend (upstream defaults to +ptx60, too old "
-                     "for b1 AND+POPC and wgmma)"),
+      llvm::cl::desc("PTX ISA version for the NVPTX backend, +ptxNN (upstream defaults to "
+                     "+ptx60, too old for b1 AND+POPC and wgmma; at least +ptx71, +ptx78 for "
+                     "sm_89/sm_90, +ptx80 for sm_90a)"),
       llvm::cl::init("+ptx80")};
   Option<unsigned> optLevel{*this, "opt-level",
-                            llvm::cl::desc("Optimization level of the NVPTX backend"),
+                            llvm::cl::desc("Optimization level of the NVPTX backend (0-3)"),
                             llvm::cl::init(3)};
 };
 
-/// Appends the bnn -> PTX pipeline to `pm` (which runs on a builtin.module).
+/// Checks every option against its valid range (the chip names, the tile ranges, a
+/// `+ptxNN` that LLVM knows and the chip accepts, opt-level 0-3); the error names the option,
+/// the value and the range. bnn-gpu-pipeline runs it where its options are parsed.
+llvm::Error checkGPUPipelineOptions(const GPUPipelineOptions &options);
+
+/// Appends the bnn -> PTX pipeline to `pm` (which runs on a builtin.module); the options should
+/// have passed checkGPUPipelineOptions.
 void buildGPUPipeline(mlir::OpPassManager &pm, const GPUPipelineOptions &options);
 
 /// Registers `bnn-gpu-pipeline` for bnn-opt's --pass-pipeline / --bnn-gpu-pipeline.

@@ -15,7 +15,12 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
+
+namespace mlir {
+class Operation;
+} // namespace mlir
 
 namespace bnn {
 
@@ -59,6 +64,12 @@ inline constexpr const char kCPUTargetOptionHelp[] =
 /// Resolves `name` (native, avx512, avx2, generic) to its code generation decisions; `native`
 /// asks the host CPU. Fails with a message naming the valid targets for anything else.
 llvm::Expected<CPUTargetInfo> getCPUTargetInfo(llvm::StringRef name);
+
+/// The `target` option of a CPU pass: getCPUTargetInfo(name), or, for an unknown name, the
+/// one diagnostic every pass gives, on `op`: "<pass>: unknown CPU target 'x' (expected one of
+/// native, avx512, avx2, generic)". The pass then signals failure.
+std::optional<CPUTargetInfo> resolveCPUTargetOption(mlir::Operation *op, llvm::StringRef pass,
+                                                    llvm::StringRef name);
 
 /// True when the host can run code compiled for `info` (used by tests to skip what the machine
 /// cannot execute).

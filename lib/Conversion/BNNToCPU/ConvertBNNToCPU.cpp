@@ -43,8 +43,9 @@ struct ConvertBNNToCPUPass : ::bnn::impl::ConvertBNNToCPUBase<ConvertBNNToCPUPas
   using Base::Base;
 
   void runOnOperation() override {
-    FailureOr<CPUTargetInfo> info = bnn::cpu::getCPUTargetForPass(getOperation(), *this, target);
-    if (failed(info))
+    std::optional<CPUTargetInfo> info =
+        bnn::resolveCPUTargetOption(getOperation(), getArgument(), target);
+    if (!info)
       return signalPassFailure();
     MLIRContext *context = &getContext();
     TypeConverter converter;

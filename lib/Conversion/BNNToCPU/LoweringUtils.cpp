@@ -8,20 +8,11 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/TypeUtilities.h"
-#include "mlir/Pass/Pass.h"
 #include "llvm/Support/CheckedArithmetic.h"
 
 using namespace mlir;
 
 namespace bnn::cpu {
-
-FailureOr<CPUTargetInfo> getCPUTargetForPass(Operation *op, const Pass &pass,
-                                             llvm::StringRef target) {
-  llvm::Expected<CPUTargetInfo> info = getCPUTargetInfo(target);
-  if (!info)
-    return op->emitError() << pass.getArgument() << ": " << llvm::toString(info.takeError());
-  return std::move(*info);
-}
 
 Value indexConst(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);

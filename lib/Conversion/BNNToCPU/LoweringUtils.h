@@ -15,7 +15,6 @@
 #include "mlir/IR/Value.h"
 
 namespace mlir {
-class Pass;
 class RewritePatternSet;
 class TypeConverter;
 } // namespace mlir
@@ -25,11 +24,6 @@ namespace bnn::cpu {
 constexpr int64_t kWordBits = 64;
 /// Largest kernel scratch (bytes) kept on the stack; OpenMP worker threads have 4 MiB stacks.
 constexpr int64_t kMaxStackScratchBytes = 512 * 1024;
-
-/// The CPU target a pass's `target` option names; for an unknown name, an error on `op` that
-/// names the pass (its flag) and the valid targets. The one place CPU passes resolve `target`.
-mlir::FailureOr<CPUTargetInfo> getCPUTargetForPass(mlir::Operation *op, const mlir::Pass &pass,
-                                                   llvm::StringRef target);
 
 mlir::Value indexConst(mlir::OpBuilder &b, mlir::Location loc, int64_t value);
 

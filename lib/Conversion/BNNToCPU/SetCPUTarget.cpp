@@ -25,8 +25,9 @@ struct BNNSetCPUTargetPass : ::bnn::impl::BNNSetCPUTargetBase<BNNSetCPUTargetPas
   using Base::Base;
 
   void runOnOperation() override {
-    FailureOr<CPUTargetInfo> info = bnn::cpu::getCPUTargetForPass(getOperation(), *this, target);
-    if (failed(info))
+    std::optional<CPUTargetInfo> info =
+        bnn::resolveCPUTargetOption(getOperation(), getArgument(), target);
+    if (!info)
       return signalPassFailure();
     MLIRContext *context = &getContext();
     auto features = LLVM::TargetFeaturesAttr::get(context, info->llvmFeatures);

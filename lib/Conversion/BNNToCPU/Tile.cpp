@@ -40,9 +40,17 @@ struct BNNTilePass : impl::BNNTileBase<BNNTilePass> {
   using Base::Base;
 
   void runOnOperation() override {
-    FailureOr<CPUTargetInfo> info = bnn::cpu::getCPUTargetForPass(getOperation(), *this, target);
-    if (failed(info))
+    std::optional<::bnn::CPUTargetInfo> info =
+        ::bnn::resolveCPUTargetOption(getOperation(), getArgument(), target);
+    if (!info)
       return signalPassFailure();
+    if (tileRows < 0 || tileCols < 0) {
+      getOperation()->emitError()
+          << "bnn-tile: " << (tileRows < 0 ? "tile-rows=" : "tile-cols=")
+          << (tileRows < 0 ? int64_t(tileRows) : int64_t(tileCols))
+          << ": expected 0 (target default) or a positive size";
+      return signalPassFailure();
+    }
     int64_t rows = tileRows > 0 ? int64_t(tileRows) : info->tileRows;
     int64_t cols = tileCols > 0 ? int64_t(tileCols) : info->tileCols;
 

@@ -435,20 +435,46 @@ private:
 struct ConvertBNNToGPUPass : ::bnn::impl::ConvertBNNToGPUBase<ConvertBNNToGPUPass> {
   using Base::Base;
 
-  void runOnOperation() override {
-    ModuleOp module = getOperation();
-    MLIRContext *ctx = &getContext();
-    FailureOr<ChipInfo> chipInfo = parseChip(chip);
-    if (failed(chipInfo)) {
-      module.emitError() << "convert-bnn-to-gpu: unsupported chip '" << chip
-                         << "' (expected sm_80, sm_86, sm_89, sm_90 or sm_90a)";
-      return signalPassFailure();
-    }
+  GemmTilingOverrides getOverrides() const {
     GemmTilingOverrides overrides;
     overrides.mma = mma;
     overrides.tileM = tileM;
     overrides.tileN = tileN;
     overrides.stages = stages;
+    return overrides;
+  }
+
+  /// The options that do not depend on the module: the chip and the shape-independent ranges
+  /// of the overrides.
+  llvm::Error checkOptions() const {
+    llvm::Expected<ChipInfo> chipInfo = parseChipOption(chip);
+    if (!chipInfo)
+      return chipInfo.takeError();
+    return checkGemmTilingOverrides(*chipInfo, getOverrides());
+  }
+
+  /// Options given in a pipeline string are checked where they are parsed.
+  LogicalResult
+  initializeOptions(StringRef options,
+                    function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    if (failed(Base::initializeOptions(options, errorHandler)))
+      return failure();
+    if (llvm::Error error = checkOptions())
+      return errorHandler("convert-bnn-to-gpu: " + llvm::toString(std::move(error)));
+    return success();
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    // Checked again here for passes built in C++ (bnn-gpu-pipeline), which bypass
+    // initializeOptions.
+    if (llvm::Error error = checkOptions()) {
+      module.emitError() << "convert-bnn-to-gpu: " << llvm::toString(std::move(error));
+      return signalPassFailure();
+    }
+    FailureOr<ChipInfo> chipInfo = parseChip(chip);
+    GemmTilingOverrides overrides = getOverrides();
 
     SmallVector<func::FuncOp> hostFuncs;
     for (auto func : module.getOps<func::FuncOp>())

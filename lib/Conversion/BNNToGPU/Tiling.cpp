@@ -8,7 +8,9 @@
 
 #include "bnn/Conversion/BNNToGPU/BNNToGPU.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/Error.h"
 
 #include <algorithm>
 
@@ -20,26 +22,84 @@ FailureOr<ChipInfo> parseChip(llvm::StringRef chip) {
   ChipInfo info;
   info.name = chip.str();
   // Shared memory a block may opt into (cudaFuncAttributeMaxDynamicSharedMemorySize), from
-  // the CUDA programming guide's table of compute capabilities.
+  // the CUDA programming guide's table of compute capabilities. The least PTX version is
+  // LLVM's for the chip (NVPTX.td: sm_86 7.1, sm_89 and sm_90 7.8, sm_90a 8.0) and at least
+  // 7.1, where the b1 AND+POPC MMA appears (sm_80 with +ptx70 stops in instruction selection).
   struct Known {
     int smVersion;
     int64_t sharedBytes;
     int64_t multiprocessors; // A100, RTX 3090, RTX 4090, H100 SXM
+    int minPtxVersion;
   };
   std::optional<Known> known = llvm::StringSwitch<std::optional<Known>>(chip)
-                                   .Case("sm_80", Known{80, 163 * 1024, 108})
-                                   .Case("sm_86", Known{86, 99 * 1024, 82})
-                                   .Case("sm_89", Known{89, 99 * 1024, 128})
-                                   .Case("sm_90", Known{90, 227 * 1024, 132})
-                                   .Case("sm_90a", Known{90, 227 * 1024, 132})
+                                   .Case("sm_80", Known{80, 163 * 1024, 108, 71})
+                                   .Case("sm_86", Known{86, 99 * 1024, 82, 71})
+                                   .Case("sm_89", Known{89, 99 * 1024, 128, 78})
+                                   .Case("sm_90", Known{90, 227 * 1024, 132, 78})
+                                   .Case("sm_90a", Known{90, 227 * 1024, 132, 80})
                                    .Default(std::nullopt);
   if (!known)
     return failure();
   info.smVersion = known->smVersion;
   info.maxSharedBytesPerBlock = known->sharedBytes;
   info.multiprocessors = known->multiprocessors;
+  info.minPtxVersion = known->minPtxVersion;
   info.hasWgmma = chip == "sm_90a";
   return info;
+}
+
+llvm::StringRef getChipNames() { return "sm_80, sm_86, sm_89, sm_90 or sm_90a"; }
+
+llvm::Expected<ChipInfo> parseChipOption(llvm::StringRef chip) {
+  FailureOr<ChipInfo> info = parseChip(chip);
+  if (failed(info))
+    return llvm::createStringError("chip='" + chip + "': expected " + getChipNames());
+  return std::move(*info);
+}
+
+llvm::Expected<int> parsePtxFeatures(llvm::StringRef features, const ChipInfo &chip) {
+  // The PTX versions LLVM 22's NVPTX back end defines; it ignores any other +ptxNN with a
+  // warning and then fails on the default (6.0) for every chip bnn supports.
+  static constexpr int known[] = {32, 40, 41, 42, 43, 50, 60, 61, 62, 63, 64, 65, 70, 71, 72, 73,
+                                  74, 75, 76, 77, 78, 80, 81, 82, 83, 84, 85, 86, 87, 88, 90};
+  auto error = [&](const llvm::Twine &why) {
+    return llvm::createStringError("ptx-features='" + features + "': " + why);
+  };
+  int version = 0;
+  llvm::StringRef digits = features;
+  if (!digits.consume_front("+ptx") || digits.getAsInteger(10, version) ||
+      !llvm::is_contained(known, version))
+    return error("expected one '+ptxNN' feature, PTX ISA N.N, with NN one of 32, 40-43, 50, "
+                 "60-65, 70-78, 80-88 or 90 (e.g. +ptx80)");
+  if (version < chip.minPtxVersion)
+    return error("PTX " + llvm::Twine(version / 10) + "." + llvm::Twine(version % 10) +
+                 " is too old for " + chip.name + ", which needs at least +ptx" +
+                 llvm::Twine(chip.minPtxVersion) + " (PTX " +
+                 llvm::Twine(chip.minPtxVersion / 10) + "." +
+                 llvm::Twine(chip.minPtxVersion % 10) + ")");
+  return version;
+}
+
+llvm::Error checkGemmTilingOverrides(const ChipInfo &chip, const GemmTilingOverrides &overrides) {
+  if (overrides.mma != "auto" && overrides.mma != "sync" && overrides.mma != "wgmma")
+    return llvm::createStringError("mma='" + overrides.mma +
+                                   "': expected auto, sync or wgmma");
+  if (overrides.mma == "wgmma" && !chip.hasWgmma)
+    return llvm::createStringError("mma=wgmma needs chip sm_90a, found " + chip.name);
+  // The widest range any kernel accepts; selectGemmTiling narrows it per kernel.
+  if (overrides.tileM != 0 &&
+      (overrides.tileM < 16 || overrides.tileM > 256 || overrides.tileM % 16 != 0))
+    return llvm::createStringError("tile-m=" + llvm::Twine(overrides.tileM) +
+                                   ": expected 0 (chip default) or a multiple of 16 from 16 "
+                                   "to 256");
+  if (overrides.tileN != 0 &&
+      (overrides.tileN < 64 || overrides.tileN > 256 || overrides.tileN % 64 != 0))
+    return llvm::createStringError("tile-n=" + llvm::Twine(overrides.tileN) +
+                                   ": expected 0 (chip default), 64, 128, 192 or 256");
+  if (overrides.stages != 0 && (overrides.stages < 2 || overrides.stages > 8))
+    return llvm::createStringError("stages=" + llvm::Twine(overrides.stages) +
+                                   ": expected 0 (chip default) or 2 to 8");
+  return llvm::Error::success();
 }
 
 llvm::StringRef stringifyGemmKernelKind(GemmKernelKind kind) {
@@ -140,13 +200,8 @@ GemmTiling defaultTiling(const ChipInfo &chip, GemmKernelKind kind, int64_t m, i
 FailureOr<GemmTiling> selectGemmTiling(const ChipInfo &chip, int64_t m, int64_t n, int64_t k,
                                        const GemmTilingOverrides &overrides,
                                        function_ref<InFlightDiagnostic()> emitError) {
-  if (overrides.mma != "auto" && overrides.mma != "sync" && overrides.mma != "wgmma") {
-    emitError() << "unknown mma kind '" << overrides.mma
-                << "' (expected auto, sync or wgmma)";
-    return failure();
-  }
-  if (overrides.mma == "wgmma" && !chip.hasWgmma) {
-    emitError() << "mma=wgmma needs chip sm_90a, found " << chip.name;
+  if (llvm::Error error = checkGemmTilingOverrides(chip, overrides)) {
+    emitError() << llvm::toString(std::move(error));
     return failure();
   }
 

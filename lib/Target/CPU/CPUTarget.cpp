@@ -2,6 +2,8 @@
 
 #include "bnn/Target/CPUTarget.h"
 
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Operation.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -88,6 +90,16 @@ llvm::Expected<CPUTargetInfo> bnn::getCPUTargetInfo(llvm::StringRef name) {
   }
   return llvm::createStringError("unknown CPU target '" + name.str() + "' (expected one of " +
                                  getCPUTargetNames().str() + ")");
+}
+
+std::optional<CPUTargetInfo> bnn::resolveCPUTargetOption(mlir::Operation *op,
+                                                         llvm::StringRef pass,
+                                                         llvm::StringRef name) {
+  llvm::Expected<CPUTargetInfo> info = getCPUTargetInfo(name);
+  if (info)
+    return std::move(*info);
+  op->emitError() << pass << ": " << llvm::toString(info.takeError());
+  return std::nullopt;
 }
 
 bool bnn::hostSupports(const CPUTargetInfo &info) {

@@ -142,8 +142,15 @@ FailureOr<std::string> assemble(Location loc, StringRef ptxas, StringRef ptx, St
     llvm::sys::fs::remove(log);
   });
   {
+    // A full disk is an error here, not a fatal one in the stream's destructor.
     llvm::raw_fd_ostream file(fd, /*shouldClose=*/true);
     file << ptx;
+    file.close();
+    if (file.has_error()) {
+      std::string message = file.error().message();
+      file.clear_error();
+      return emitError(loc) << "cannot write the PTX for ptxas to " << input << ": " << message;
+    }
   }
   std::string arch = ("-arch=" + chip).str();
   SmallVector<StringRef> args = {ptxas, arch, "-O3", input, "-o", output};

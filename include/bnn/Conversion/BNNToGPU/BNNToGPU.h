@@ -12,6 +12,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <string>
@@ -26,11 +27,24 @@ struct ChipInfo {
   int64_t maxSharedBytesPerBlock = 0; ///< opt-in dynamic shared memory limit per block
   int64_t multiprocessors = 0;      ///< of the usual part (A100: 108, H100 SXM: 132), for
                                     ///< sizing grids; a heuristic, not a requirement
+  int minPtxVersion = 0;            ///< least PTX ISA version (x10) for the chip and the b1
+                                    ///< AND+POPC MMA (PTX 7.1): 71, 78 or 80
 };
 
 /// Parses "sm_80", "sm_86", "sm_89", "sm_90" or "sm_90a". Fails for anything else (the b1
 /// AND+POPC tensor-core MMA needs sm_80 or newer).
 mlir::FailureOr<ChipInfo> parseChip(llvm::StringRef chip);
+
+/// The valid chip names, for messages.
+llvm::StringRef getChipNames();
+
+/// parseChip for a `chip` option: fails with "chip='x': expected sm_80, ...".
+llvm::Expected<ChipInfo> parseChipOption(llvm::StringRef chip);
+
+/// Parses an NVPTX feature string for `chip`: one `+ptxNN` (PTX ISA N.N, a version LLVM's
+/// NVPTX back end defines), at least `chip.minPtxVersion`. Returns the version x10, or an error
+/// naming the option, the value and the valid range (instead of LLVM's fatal error later).
+llvm::Expected<int> parsePtxFeatures(llvm::StringRef features, const ChipInfo &chip);
 
 /// Which kernel computes a bnn.xnor_popcount.
 enum class GemmKernelKind {
@@ -75,6 +89,11 @@ struct GemmTilingOverrides {
   int64_t tileN = 0;
   int64_t stages = 0;
 };
+
+/// Checks the overrides that do not depend on a product's shape (spelling of `mma`, wgmma on
+/// a chip that has it, the ranges of tile-m, tile-n and stages for any kernel), so that a bad
+/// option fails where it is given, not at the first GEMM (or never, in a module without one).
+llvm::Error checkGemmTilingOverrides(const ChipInfo &chip, const GemmTilingOverrides &overrides);
 
 /// Chooses the kernel and tiling for an M x N x K binary product on `chip`. Reports (through
 /// `emitError`) and fails when an override is invalid for the chip or the shape.

@@ -212,9 +212,10 @@ OpFoldResult SignOp::fold(FoldAdaptor adaptor) {
   auto constant = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput());
   if (!constant)
     return {};
-  if (constant.isSplat())
-    return makeSignSplat(getType(),
-                         ::bnn::ref::signBit(toFloatKeepingSign(constant.getSplatValue<APFloat>())));
+  if (constant.isSplat()) {
+    float value = toFloatKeepingSign(constant.getSplatValue<APFloat>());
+    return makeSignSplat(getType(), ::bnn::ref::signBit(value));
+  }
   if (constant.getNumElements() > kMaxFoldedElements)
     return {};
   return makeSignConstant(getType(), readSigns(constant));

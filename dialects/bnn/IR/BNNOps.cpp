@@ -693,14 +693,16 @@ LogicalResult SliceOp::verify() {
              << (ShapedType::isDynamic(offset) ? "?" : std::to_string(offset)) << " and size "
              << (ShapedType::isDynamic(size) ? "?" : std::to_string(size)) << " in dimension "
              << i;
-    if (ShapedType::isDynamic(offset) || ShapedType::isDynamic(size) || ShapedType::isDynamic(dim))
+    if (ShapedType::isDynamic(offset) || ShapedType::isDynamic(size))
       continue;
-    // offset + size can exceed int64_t; such a slice is out of bounds of any dimension.
+    // offset + size can exceed int64_t; such a slice is out of bounds of any dimension, even
+    // a dynamic one.
     std::optional<int64_t> end = llvm::checkedAdd(offset, size);
-    if (!end || *end > dim)
+    if (!end || (!ShapedType::isDynamic(dim) && *end > dim))
       return emitOpError("expected slice [offset, offset + size) of dimension ")
-             << i << " within [0, " << dim << "), found offset " << offset << " and size "
-             << size;
+             << i << " within [0, "
+             << (ShapedType::isDynamic(dim) ? "?" : std::to_string(dim)) << "), found offset "
+             << offset << " and size " << size;
   }
   SmallVector<int64_t> expectedShape(getStaticSizes());
   expectedShape.push_back(sourceType.getK());

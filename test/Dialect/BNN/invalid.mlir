@@ -331,6 +331,15 @@ func.func @slice_bounds_overflow(%p: !bnn.packed<8x64>) -> !bnn.packed<2x64> {
 
 // -----
 
+// A dynamic dimension is at most 2^63 - 1 rows: an end past that is out of bounds too.
+func.func @slice_bounds_overflow_dynamic(%p: !bnn.packed<?x64>) -> !bnn.packed<4x64> {
+  // expected-error @+1 {{'bnn.slice' op expected slice [offset, offset + size) of dimension 0 within [0, ?), found offset 9223372036854775806 and size 4}}
+  %0 = bnn.slice %p [9223372036854775806] [4] : !bnn.packed<?x64> -> !bnn.packed<4x64>
+  return %0 : !bnn.packed<4x64>
+}
+
+// -----
+
 func.func @slice_negative_size(%p: !bnn.packed<8x64>) -> !bnn.packed<?x64> {
   // expected-error @+1 {{'bnn.slice' op expected non-negative offsets and sizes, found offset 2 and size -2 in dimension 0}}
   %0 = "bnn.slice"(%p) <{operandSegmentSizes = array<i32: 1, 0, 0>, static_offsets = array<i64: 2>, static_sizes = array<i64: -2>}> : (!bnn.packed<8x64>) -> !bnn.packed<?x64>

@@ -168,6 +168,24 @@ std::string typeToString(Type type) {
   return text;
 }
 
+/// How `!bnn.packed<shape>` prints, without building the type: a shape that fails the type's
+/// verifier can be named in a message (PackedType::get asserts on it in a debug build).
+std::string packedTypeToString(ArrayRef<int64_t> shape) {
+  std::string text = "'!bnn.packed<";
+  llvm::raw_string_ostream os(text);
+  llvm::interleave(
+      shape, os,
+      [&](int64_t dim) {
+        if (ShapedType::isDynamic(dim))
+          os << '?';
+        else
+          os << dim;
+      },
+      "x");
+  os << ">'";
+  return text;
+}
+
 std::string shapeToString(ArrayRef<int64_t> shape) {
   std::string text = "[";
   llvm::raw_string_ostream os(text);
@@ -288,11 +306,16 @@ LogicalResult PackOp::verify() {
   if (inputType.isDynamicDim(inputType.getRank() - 1))
     return emitOpError("expected a static last dimension (the bit length K), found ") << inputType;
   PackedType resultType = getType();
-  if (resultType.getShape() != inputType.getShape())
-    return emitOpError("expected result type ")
-           << PackedType::get(getContext(), inputType.getShape()) << " (the input's shape), found "
-           << resultType;
-  return success();
+  if (resultType.getShape() == inputType.getShape())
+    return success();
+  // Say why no packed type fits before naming the one expected.
+  if (failed(PackedType::verify(
+          [&] { return emitOpError("expected an input shape that a !bnn.packed type can hold: "); },
+          inputType.getShape())))
+    return failure();
+  return emitOpError("expected result type ")
+         << packedTypeToString(inputType.getShape()) << " (the input's shape), found "
+         << resultType;
 }
 
 OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
@@ -708,8 +731,8 @@ LogicalResult SliceOp::verify() {
   expectedShape.push_back(sourceType.getK());
   if (resultType.getShape() != ArrayRef<int64_t>(expectedShape))
     return emitOpError("expected result type ")
-           << PackedType::get(getContext(), expectedShape)
-           << " (the slice sizes, then K), found " << resultType;
+           << packedTypeToString(expectedShape) << " (the slice sizes, then K), found "
+           << resultType;
   return success();
 }
 

@@ -340,6 +340,23 @@ func.func @slice_bounds_overflow_dynamic(%p: !bnn.packed<?x64>) -> !bnn.packed<4
 
 // -----
 
+// The expected result type is named without building it (it is not a valid type here).
+func.func @slice_result_too_large(%p: !bnn.packed<?x64>) -> !bnn.packed<?x64> {
+  // expected-error @+1 {{'bnn.slice' op expected result type '!bnn.packed<4611686018427387904x64>' (the slice sizes, then K), found '!bnn.packed<?x64>'}}
+  %0 = "bnn.slice"(%p) <{operandSegmentSizes = array<i32: 1, 0, 0>, static_offsets = array<i64: 0>, static_sizes = array<i64: 4611686018427387904>}> : (!bnn.packed<?x64>) -> !bnn.packed<?x64>
+  return %0 : !bnn.packed<?x64>
+}
+
+// -----
+
+func.func @pack_k_too_large(%x: tensor<4x4294967296xf32>) -> !bnn.packed<4x64> {
+  // expected-error @+1 {{'bnn.pack' op expected an input shape that a !bnn.packed type can hold: !bnn.packed expects a bit length K <= 2147483647 (a bnn.xnor_popcount dot product in [-K, K] must fit in i32), found 4294967296}}
+  %0 = bnn.pack %x : tensor<4x4294967296xf32> -> !bnn.packed<4x64>
+  return %0 : !bnn.packed<4x64>
+}
+
+// -----
+
 func.func @slice_negative_size(%p: !bnn.packed<8x64>) -> !bnn.packed<?x64> {
   // expected-error @+1 {{'bnn.slice' op expected non-negative offsets and sizes, found offset 2 and size -2 in dimension 0}}
   %0 = "bnn.slice"(%p) <{operandSegmentSizes = array<i32: 1, 0, 0>, static_offsets = array<i64: 2>, static_sizes = array<i64: -2>}> : (!bnn.packed<8x64>) -> !bnn.packed<?x64>

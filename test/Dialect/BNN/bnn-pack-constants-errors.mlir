@@ -1,4 +1,4 @@
-// RUN: ulimit -v 4000000; bnn-opt %s --bnn-pack-constants=max-bytes=1024 --split-input-file --verify-diagnostics --mlir-disable-threading -o /dev/null
+// RUN: %{limit-memory} bnn-opt %s --bnn-pack-constants=max-bytes=1024 --split-input-file --verify-diagnostics --mlir-disable-threading -o /dev/null
 // RUN: not bnn-opt %s --bnn-pack-constants=inline-limit=-1 2>&1 >/dev/null | FileCheck %s --check-prefix=OPTION
 
 // An elided blob cannot be packed: a diagnostic, not a crash.

@@ -1,5 +1,5 @@
-// RUN: ulimit -v 4000000; bnn-opt %s --bnn-pack-constants --split-input-file --mlir-disable-threading | FileCheck %s
-// RUN: ulimit -v 4000000; bnn-opt %s --bnn-pack-constants=inline-limit=0 --split-input-file --mlir-disable-threading | FileCheck %s --check-prefix=BLOB
+// RUN: %{limit-memory} bnn-opt %s --bnn-pack-constants --split-input-file --mlir-disable-threading | FileCheck %s
+// RUN: %{limit-memory} bnn-opt %s --bnn-pack-constants=inline-limit=0 --split-input-file --mlir-disable-threading | FileCheck %s --check-prefix=BLOB
 
 // Small packed constants stay inline: [+1, -1, +1] -> 0b101 = 5; [-1, -1, 0] -> 0b100 = 4.
 // The float constant is gone once its only user is packed.

@@ -1,8 +1,9 @@
 // Splat constants whose declared size is far beyond memory (4e9 rows) verify and fold in time
 // and memory independent of that size: a splat folds to a splat, and a fold that would have to
 // materialise a non-uniform result is left alone. Before, the verifier and the sign/pack/unpack
-// folds expanded splats element by element; the address-space limit makes that fail at once.
-// RUN: ulimit -v 4000000; bnn-opt %s --canonicalize --split-input-file --mlir-disable-threading | FileCheck %s
+// folds expanded splats element by element; the address-space cap (ulimit -v) of the RUN line
+// makes that fail at once.
+// RUN: %{limit-memory} bnn-opt %s --canonicalize --split-input-file --mlir-disable-threading | FileCheck %s
 
 // CHECK-LABEL: func.func @sign_of_splat
 // CHECK-NEXT: %[[C:.*]] = arith.constant dense<-1.000000e+00> : tensor<4000000000x100xf32>

@@ -19,6 +19,13 @@ config.substitutions.append(("%bnn_obj_root", config.bnn_obj_root))
 config.substitutions.append(("%python", "/usr/bin/python3"))
 # Debian's libonnx-testdata: the ONNX backend node tests.
 config.substitutions.append(("%onnx_testdata", "/usr/share/libonnx-testdata/data/node"))
+# Caps the address space of a test whose input declares far more than it holds (a splat of 4e9
+# rows): a regression that allocates the declared size then fails at once instead of running
+# the machine out of memory. ASan reserves terabytes of shadow memory, so a build sanitized
+# with it runs uncapped.
+config.substitutions.append(
+    ("%{limit-memory}",
+     "" if "address" in getattr(config, "bnn_sanitize", "") else "ulimit -v 4000000;"))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

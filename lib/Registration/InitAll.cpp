@@ -6,6 +6,7 @@
 #include "bnn/Conversion/BNNToGPU/Passes.h"
 #include "bnn/Pipelines/CPUPipeline.h"
 #include "bnn/Pipelines/GPUPipeline.h"
+#include "bnn/Support/SourceExcerptDiagnostics.h"
 #include "bnn/Target/PTX/GPUBundle.h"
 #include "bnn/IR/BNNDialect.h"
 #include "bnn/Transforms/Passes.h"
@@ -44,6 +45,8 @@ mlir::OwningOpRef<mlir::ModuleOp> bnn::parseModuleFile(llvm::StringRef path,
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  // Registered after (so before) MLIR's handler: a long source line is shown as an excerpt.
+  bnn::registerSourceExcerptDiagnostics(&context);
   return mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
 }
 

@@ -6,7 +6,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "bnn/InitAll.h"
+#include "bnn/Support/SourceExcerptDiagnostics.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -20,7 +22,16 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   bnn::registerAllDialectsWithBNN(registry);
 
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "bnn optimizer driver: bnn and upstream MLIR dialects and passes\n",
-      registry));
+  auto [inputFilename, outputFilename] = mlir::registerAndParseCLIOptions(
+      argc, argv, "bnn optimizer driver: bnn and upstream MLIR dialects and passes\n", registry);
+  // Long source lines (a dense constant is printed on one line) are excerpted under a
+  // diagnostic. MlirOptMain registers its own handler when it creates the context, so the
+  // excerpt handler goes in when the func dialect loads, which is after that and before the
+  // first func.func is parsed. --verify-diagnostics keeps MLIR's verifier as the only handler.
+  if (!mlir::MlirOptMainConfig::createFromCLOptions().shouldVerifyDiagnostics())
+    registry.addExtension(+[](mlir::MLIRContext *context, mlir::func::FuncDialect *) {
+      bnn::registerSourceExcerptDiagnostics(context);
+    });
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, inputFilename, outputFilename, registry));
 }

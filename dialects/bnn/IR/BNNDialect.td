@@ -1,7 +1,8 @@
 //===- BNNDialect.td - bnn dialect definition --------------*- tablegen -*-===//
 //
 // The bnn dialect: binary ({-1,+1}) tensors, their packed bit representation and the
-// XOR/popcount arithmetic on it. The bit contract every op obeys is in docs/Architecture.md ("The bit contract").
+// XOR/popcount arithmetic on it. The bit contract every op obeys is in
+// docs/Architecture.md#the-bit-contract.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,7 +22,8 @@ def BNN_Dialect : Dialect {
     64-bit words with `bnn.pack`, and multiplied with `bnn.xnor_popcount`, which computes
     `K - 2 * popcount(a XOR b)` per output element.
 
-    Bit contract (shared by the compiler, the runtime and every kernel):
+    Bit contract (shared by the compiler, the runtime and every kernel; in full in
+    [docs/Architecture.md](../Architecture.md#the-bit-contract)):
 
     * `+1` is bit 1 and `-1` is bit 0; `sign(x)` is `-1` when `x < 0` and `+1` otherwise, so
       `sign(0) = sign(-0.0) = +1` (NaN also maps to `+1`).

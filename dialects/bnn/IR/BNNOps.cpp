@@ -13,14 +13,18 @@
 
 #include "bnn/runtime/Reference.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/Support/CheckedArithmetic.h"
+#include "llvm/Support/Error.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace bnn;
@@ -67,17 +71,119 @@ DenseElementsAttr makeSignConstant(ShapedType type, ArrayRef<float> signs) {
   return DenseElementsAttr::get(type, values);
 }
 
-/// Reads packed storage words; fails where the attribute does not expose its values (for
-/// example an elided resource).
-FailureOr<SmallVector<uint64_t>> readWords(ElementsAttr attr) {
-  auto values = attr.tryGetValues<APInt>();
-  if (!values)
+/// A splat constant of the given float or i1 type: +1 (i1: true) or -1 (false).
+DenseElementsAttr makeSignSplat(ShapedType type, bool positive) {
+  Type elementType = type.getElementType();
+  if (elementType.isInteger(1))
+    return DenseElementsAttr::get(type, positive);
+  APFloat one(cast<FloatType>(elementType).getFloatSemantics(), 1);
+  return DenseElementsAttr::get(type, positive ? one : -one);
+}
+
+/// The most elements a fold reads from or writes to a constant that is not a splat. Splats fold
+/// to splats whatever their declared size; beyond this the op is left in place (it is evaluated
+/// at run time), so folding costs bounded time and memory whatever shape the IR declares.
+constexpr int64_t kMaxFoldedElements = int64_t{1} << 22;
+
+/// The number of elements of a static shape, or none when the product overflows int64_t.
+std::optional<int64_t> checkedNumElements(ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t dim : shape) {
+    std::optional<int64_t> product = llvm::checkedMul(count, dim);
+    if (!product)
+      return std::nullopt;
+    count = *product;
+  }
+  return count;
+}
+
+/// The number of logical bits of a statically shaped packed type (rows x K), checked.
+std::optional<int64_t> checkedNumBits(PackedType type) {
+  return checkedNumElements(type.getShape());
+}
+
+/// The number of storage words of a statically shaped packed type (rows x words), checked.
+std::optional<int64_t> checkedNumWords(PackedType type) {
+  return checkedNumElements(type.getStorageType().getShape());
+}
+
+/// A read-only view of the i64 storage words of a packed constant, without copying them: the
+/// one word of a splat, or the raw little-endian words of dense elements or of a dense_resource
+/// blob. Reading costs time proportional to the words read, never to the declared size.
+class StorageWords {
+public:
+  /// Fails where the words are not available (an elided or missing blob, another attribute).
+  static FailureOr<StorageWords> get(ElementsAttr attr) {
+    if (!attr.getElementType().isInteger(64))
+      return failure();
+    if (auto dense = dyn_cast<DenseIntElementsAttr>(attr))
+      return StorageWords(dense.getRawData(), dense.isSplat());
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+      AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+      if (!blob)
+        return failure();
+      return StorageWords(blob->getData(), /*splat=*/false);
+    }
     return failure();
-  SmallVector<uint64_t> words;
-  words.reserve(attr.getNumElements());
-  for (const APInt &word : *values)
-    words.push_back(word.getZExtValue());
-  return words;
+  }
+
+  bool isSplat() const { return splat; }
+  /// The number of words the view holds (1 for a splat).
+  int64_t size() const { return bytes.size() / sizeof(uint64_t); }
+  /// Word `index` of the storage (row-major); any index reads the one word of a splat.
+  uint64_t operator[](int64_t index) const {
+    uint64_t word;
+    std::memcpy(&word, bytes.data() + (splat ? 0 : index) * sizeof(uint64_t), sizeof(word));
+    return word;
+  }
+
+private:
+  StorageWords(ArrayRef<char> bytes, bool splat) : bytes(bytes), splat(splat) {}
+  ArrayRef<char> bytes;
+  bool splat;
+};
+
+/// The bits of the last word of a row that lie past K (zero when K fills the word).
+uint64_t paddingMask(PackedType type) {
+  int64_t usedBits = type.getK() % ::bnn::ref::kBitsPerWord;
+  return usedBits == 0 ? 0 : ~((uint64_t{1} << usedBits) - 1);
+}
+
+/// For a storage that is one word repeated, the sign every logical element unpacks to, or none
+/// when the row mixes +1 and -1. Padding bits are ignored, as unpacking ignores them.
+std::optional<bool> uniformSignOfSplatWord(uint64_t word, PackedType type) {
+  uint64_t lastMask = ~paddingMask(type);
+  bool singleWord = type.getNumWords() == 1;
+  if ((word & lastMask) == 0 && (singleWord || word == 0))
+    return false;
+  if ((word & lastMask) == lastMask && (singleWord || word == ~uint64_t{0}))
+    return true;
+  return std::nullopt;
+}
+
+std::string typeToString(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << type;
+  return text;
+}
+
+/// How `!bnn.packed<shape>` prints, without building the type: a shape that fails the type's
+/// verifier can be named in a message (PackedType::get asserts on it in a debug build).
+std::string packedTypeToString(ArrayRef<int64_t> shape) {
+  std::string text = "'!bnn.packed<";
+  llvm::raw_string_ostream os(text);
+  llvm::interleave(
+      shape, os,
+      [&](int64_t dim) {
+        if (ShapedType::isDynamic(dim))
+          os << '?';
+        else
+          os << dim;
+      },
+      "x");
+  os << ">'";
+  return text;
 }
 
 std::string shapeToString(ArrayRef<int64_t> shape) {
@@ -121,9 +227,16 @@ OpFoldResult SignOp::fold(FoldAdaptor adaptor) {
   // sign(sign(x)), sign(ste(x)), sign(unpack(p)): the operand is already +1/-1.
   if (isBinaryFloatValue(getInput()))
     return getInput();
-  if (auto constant = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput()))
-    return makeSignConstant(getType(), readSigns(constant));
-  return {};
+  auto constant = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput());
+  if (!constant)
+    return {};
+  if (constant.isSplat()) {
+    float value = toFloatKeepingSign(constant.getSplatValue<APFloat>());
+    return makeSignSplat(getType(), ::bnn::ref::signBit(value));
+  }
+  if (constant.getNumElements() > kMaxFoldedElements)
+    return {};
+  return makeSignConstant(getType(), readSigns(constant));
 }
 
 //===----------------------------------------------------------------------===//
@@ -193,11 +306,16 @@ LogicalResult PackOp::verify() {
   if (inputType.isDynamicDim(inputType.getRank() - 1))
     return emitOpError("expected a static last dimension (the bit length K), found ") << inputType;
   PackedType resultType = getType();
-  if (resultType.getShape() != inputType.getShape())
-    return emitOpError("expected result type ")
-           << PackedType::get(getContext(), inputType.getShape()) << " (the input's shape), found "
-           << resultType;
-  return success();
+  if (resultType.getShape() == inputType.getShape())
+    return success();
+  // Say why no packed type fits before naming the one expected.
+  if (failed(PackedType::verify(
+          [&] { return emitOpError("expected an input shape that a !bnn.packed type can hold: "); },
+          inputType.getShape())))
+    return failure();
+  return emitOpError("expected result type ")
+         << packedTypeToString(inputType.getShape()) << " (the input's shape), found "
+         << resultType;
 }
 
 OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
@@ -215,38 +333,97 @@ OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
   auto constant = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput());
   if (!constant || !getType().hasStaticShape())
     return {};
-  FailureOr<SmallVector<uint64_t>> words = packConstantElements(constant, getType());
-  if (failed(words))
+  if (!constant.isSplat() && constant.getNumElements() > kMaxFoldedElements)
     return {};
-  return DenseElementsAttr::get(getType().getStorageType(), ArrayRef<uint64_t>(*words));
+  llvm::Expected<PackedWords> words =
+      packConstantElements(constant, getType(), kMaxFoldedElements);
+  if (!words) {
+    llvm::consumeError(words.takeError());
+    return {};
+  }
+  return words->toAttr(getType());
 }
 
-FailureOr<SmallVector<uint64_t>> bnn::packConstantElements(ElementsAttr values,
-                                                                  PackedType type) {
+DenseElementsAttr bnn::PackedWords::toAttr(PackedType type) const {
+  RankedTensorType storageType = type.getStorageType();
+  if (splat)
+    return DenseElementsAttr::get(storageType, APInt(64, *splat));
+  return DenseElementsAttr::get(storageType, ArrayRef<uint64_t>(words));
+}
+
+llvm::Expected<PackedWords> bnn::packConstantElements(ElementsAttr values, PackedType type,
+                                                            int64_t maxWords) {
+  auto unreadable = [] {
+    return llvm::createStringError("cannot read the constant's values (only dense elements "
+                                   "and f32/i1 dense_resource blobs are supported)");
+  };
   if (!type.hasStaticShape())
-    return failure();
+    return llvm::createStringError("the packed type %s has a dynamic shape",
+                                   typeToString(type).c_str());
+  // Both fit in int64_t: the type verifier bounds rows x words x 64.
+  std::optional<int64_t> numBits = checkedNumBits(type), numWords = checkedNumWords(type);
+  if (!numBits || !numWords)
+    return llvm::createStringError("the packed type %s is too large",
+                                   typeToString(type).c_str());
+  int64_t rows = type.getNumRows(), k = type.getK(), wordsPerRow = type.getNumWords();
+  auto tooLarge = [&] {
+    return llvm::createStringError(
+        "the packed constant would materialise %lld words (%lld bytes), more than the limit of "
+        "%lld words",
+        static_cast<long long>(*numWords), static_cast<long long>(*numWords * 8),
+        static_cast<long long>(maxWords));
+  };
+
+  // A splat packs every row to [full, ..., full, last] without reading its declared size.
+  auto dense = dyn_cast<DenseElementsAttr>(values);
+  if (dense && dense.isSplat()) {
+    bool positive = dense.getElementType().isInteger(1)
+                        ? dense.getSplatValue<bool>()
+                        : ::bnn::ref::signBit(toFloatKeepingSign(dense.getSplatValue<APFloat>()));
+    uint64_t full = positive ? ~uint64_t{0} : 0;
+    uint64_t last = full & ~paddingMask(type);
+    if (wordsPerRow == 1 || full == last || *numWords == 0)
+      return PackedWords{last, {}};
+    if (*numWords > maxWords)
+      return tooLarge();
+    PackedWords packed;
+    packed.words.reserve(*numWords);
+    for (int64_t row = 0; row < rows; ++row) {
+      packed.words.append(wordsPerRow - 1, full);
+      packed.words.push_back(last);
+    }
+    return packed;
+  }
+
+  // Any other input holds every value, so reading it is proportional to its size.
+  if (*numWords > maxWords)
+    return tooLarge();
   std::vector<float> signs;
-  if (auto dense = dyn_cast<DenseElementsAttr>(values)) {
+  if (dense) {
     signs = readSigns(dense);
   } else if (auto blob = dyn_cast<DenseF32ResourceElementsAttr>(values)) {
     std::optional<ArrayRef<float>> data = blob.tryGetAsArrayRef();
     if (!data)
-      return failure();
+      return unreadable();
     signs.assign(data->begin(), data->end());
   } else if (auto blob = dyn_cast<DenseBoolResourceElementsAttr>(values)) {
     std::optional<ArrayRef<bool>> data = blob.tryGetAsArrayRef();
     if (!data)
-      return failure();
+      return unreadable();
+    signs.reserve(data->size());
     for (bool bit : *data)
       signs.push_back(bit ? 1.0f : -1.0f);
   } else {
-    return failure();
+    return unreadable();
   }
-  if (static_cast<int64_t>(signs.size()) != type.getNumRows() * type.getK())
-    return failure();
-  SmallVector<uint64_t> words(type.getNumRows() * type.getNumWords());
-  ::bnn::ref::packBitsLSBFirst(signs.data(), type.getNumRows(), type.getK(), words.data());
-  return words;
+  if (static_cast<int64_t>(signs.size()) != *numBits)
+    return llvm::createStringError("the constant holds %zu values, the packed type %s needs %lld",
+                                   signs.size(), typeToString(type).c_str(),
+                                   static_cast<long long>(*numBits));
+  PackedWords packed;
+  packed.words.resize(*numWords);
+  ::bnn::ref::packBitsLSBFirst(signs.data(), rows, k, packed.words.data());
+  return packed;
 }
 
 //===----------------------------------------------------------------------===//
@@ -269,14 +446,27 @@ OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
     if (pack.getInput().getType() == getType() && getType().getElementType().isInteger(1))
       return pack.getInput();
   auto constant = dyn_cast_if_present<ElementsAttr>(adaptor.getInput());
-  if (!constant || !getInput().getType().hasStaticShape())
+  PackedType packedType = getInput().getType();
+  if (!constant || !packedType.hasStaticShape() ||
+      constant.getType() != packedType.getStorageType())
     return {};
-  FailureOr<SmallVector<uint64_t>> words = readWords(constant);
+  FailureOr<StorageWords> words = StorageWords::get(constant);
   if (failed(words))
     return {};
-  PackedType packedType = getInput().getType();
-  std::vector<float> signs(packedType.getNumRows() * packedType.getK());
-  ::bnn::ref::unpackBitsLSBFirst(words->data(), packedType.getNumRows(), packedType.getK(),
+  if (words->isSplat())
+    if (std::optional<bool> positive = uniformSignOfSplatWord((*words)[0], packedType))
+      return makeSignSplat(getType(), *positive);
+  std::optional<int64_t> numBits = checkedNumBits(packedType);
+  std::optional<int64_t> numWords = checkedNumWords(packedType);
+  if (!numBits || !numWords || *numBits > kMaxFoldedElements)
+    return {};
+  if (!words->isSplat() && words->size() != *numWords)
+    return {}; // A blob of the wrong size; the constant's verifier reports it.
+  SmallVector<uint64_t> storage(*numWords);
+  for (int64_t i = 0; i < *numWords; ++i)
+    storage[i] = (*words)[i];
+  std::vector<float> signs(*numBits);
+  ::bnn::ref::unpackBitsLSBFirst(storage.data(), packedType.getNumRows(), packedType.getK(),
                                  signs.data());
   return makeSignConstant(getType(), signs);
 }
@@ -311,18 +501,33 @@ LogicalResult ConstantOp::verify() {
     return emitOpError("expected a value of type ")
            << storageType << " (the storage of " << packedType << "), found "
            << getValue().getType();
-  int64_t usedBits = packedType.getK() % ::bnn::ref::kBitsPerWord;
-  if (usedBits == 0)
-    return success();
-  // Padding bits must be zero: every kernel relies on it (zero XOR zero never counts).
-  FailureOr<SmallVector<uint64_t>> words = readWords(getValue());
+  // Only dense elements and blobs are read word by word; other forms (sparse elements) could
+  // declare more words than they hold and are not checked, so they are refused.
+  if (!isa<DenseIntElementsAttr, DenseResourceElementsAttr>(getValue()))
+    return emitOpError("expected dense or dense_resource storage words, found ")
+           << getValue().getAbstractAttribute().getName();
+  // Both fit in int64_t: the type verifier bounds rows x words x 64.
+  int64_t numWords = storageType.getNumElements();
+  int64_t numBytes = numWords * static_cast<int64_t>(sizeof(uint64_t));
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(getValue()))
+    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+      if (static_cast<int64_t>(blob->getData().size()) != numBytes)
+        return emitOpError("expected a dense_resource blob of ")
+               << numBytes << " bytes (" << numWords << " words of " << storageType
+               << "), found " << blob->getData().size() << " bytes";
+  FailureOr<StorageWords> words = StorageWords::get(getValue());
   if (failed(words))
-    return success(); // Values not available (elided resource): nothing to check.
-  uint64_t paddingMask = ~((uint64_t{1} << usedBits) - 1);
+    return success(); // An elided or not yet loaded blob: no words to check.
+  // Padding bits must be zero: every kernel relies on it (zero XOR zero never counts).
+  uint64_t padding = paddingMask(packedType);
+  if (padding == 0 || numWords == 0)
+    return success();
   int64_t wordsPerRow = packedType.getNumWords();
-  for (int64_t row = 0, rows = packedType.getNumRows(); row < rows; ++row) {
+  // A splat has one last word to check, whatever the number of rows it declares.
+  int64_t rowsToCheck = words->isSplat() ? 1 : packedType.getNumRows();
+  for (int64_t row = 0; row < rowsToCheck; ++row) {
     uint64_t last = (*words)[row * wordsPerRow + wordsPerRow - 1];
-    if (last & paddingMask)
+    if (last & padding)
       return emitOpError("expected zero padding bits above K = ")
              << packedType.getK() << ", found bits set in the last word of row " << row
              << " (0x" << llvm::utohexstr(last) << ")";
@@ -501,22 +706,33 @@ LogicalResult SliceOp::verify() {
       llvm::count(getStaticSizes(), ShapedType::kDynamic) !=
           static_cast<int64_t>(getSizes().size()))
     return emitOpError("expected one SSA value per dynamic offset and size");
+  // Bounds first: the expected result type is only a valid type for in-bounds sizes.
+  for (int64_t i = 0; i < leading; ++i) {
+    int64_t offset = getStaticOffsets()[i], size = getStaticSizes()[i];
+    int64_t dim = sourceType.getShape()[i];
+    if ((!ShapedType::isDynamic(offset) && offset < 0) ||
+        (!ShapedType::isDynamic(size) && size < 0))
+      return emitOpError("expected non-negative offsets and sizes, found offset ")
+             << (ShapedType::isDynamic(offset) ? "?" : std::to_string(offset)) << " and size "
+             << (ShapedType::isDynamic(size) ? "?" : std::to_string(size)) << " in dimension "
+             << i;
+    if (ShapedType::isDynamic(offset) || ShapedType::isDynamic(size))
+      continue;
+    // offset + size can exceed int64_t; such a slice is out of bounds of any dimension, even
+    // a dynamic one.
+    std::optional<int64_t> end = llvm::checkedAdd(offset, size);
+    if (!end || (!ShapedType::isDynamic(dim) && *end > dim))
+      return emitOpError("expected slice [offset, offset + size) of dimension ")
+             << i << " within [0, "
+             << (ShapedType::isDynamic(dim) ? "?" : std::to_string(dim)) << "), found offset "
+             << offset << " and size " << size;
+  }
   SmallVector<int64_t> expectedShape(getStaticSizes());
   expectedShape.push_back(sourceType.getK());
   if (resultType.getShape() != ArrayRef<int64_t>(expectedShape))
     return emitOpError("expected result type ")
-           << PackedType::get(getContext(), expectedShape)
-           << " (the slice sizes, then K), found " << resultType;
-  for (int64_t i = 0; i < leading; ++i) {
-    int64_t offset = getStaticOffsets()[i], size = getStaticSizes()[i];
-    int64_t dim = sourceType.getShape()[i];
-    if (ShapedType::isDynamic(offset) || ShapedType::isDynamic(size) || ShapedType::isDynamic(dim))
-      continue;
-    if (offset < 0 || size < 0 || offset + size > dim)
-      return emitOpError("slice [")
-             << offset << ", " << offset + size << ") of dimension " << i
-             << " is out of bounds [0, " << dim << ")";
-  }
+           << packedTypeToString(expectedShape) << " (the slice sizes, then K), found "
+           << resultType;
   return success();
 }
 

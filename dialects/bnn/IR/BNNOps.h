@@ -12,6 +12,9 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/Support/Error.h"
+
+#include <optional>
 
 #include "bnn/IR/BNNAttrs.h"
 #include "bnn/IR/BNNDialect.h"
@@ -22,10 +25,23 @@
 
 namespace bnn {
 
+/// The storage words of a packed constant: one word repeated over the whole storage (a splat),
+/// or every word, row-major.
+struct PackedWords {
+  std::optional<uint64_t> splat;
+  llvm::SmallVector<uint64_t> words;
+
+  /// The words as dense elements of `type`'s storage type (a splat attribute for a splat).
+  mlir::DenseElementsAttr toAttr(PackedType type) const;
+};
+
 /// Packs constant `values` (dense float or i1 elements, or an f32/i1 dense_resource blob) into
-/// the storage words of `type` by the bit contract. Fails when the values cannot be read.
-mlir::FailureOr<llvm::SmallVector<uint64_t>> packConstantElements(mlir::ElementsAttr values,
-                                                                 PackedType type);
+/// the storage words of `type` by the bit contract. A splat is packed in time independent of
+/// its declared size: to a splat when every storage word is equal, and otherwise materialised
+/// only when the storage holds at most `maxWords` words. Fails, saying why, when the values
+/// cannot be read or the words would exceed `maxWords`.
+llvm::Expected<PackedWords> packConstantElements(mlir::ElementsAttr values, PackedType type,
+                                                 int64_t maxWords);
 
 /// slice(pack(x)) -> pack(extract_slice(x)): moves packing into the consumer of a row slice.
 void populateSliceOfPackPatterns(mlir::RewritePatternSet &patterns);

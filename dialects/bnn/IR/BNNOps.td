@@ -149,6 +149,8 @@ def BNN_ConstantOp : BNN_Op<"constant", [ConstantLike, Pure]> {
   let description = [{
     A `!bnn.packed` constant given by its storage words: `value` has the storage type of the
     result (leading dimensions, then `ceil(K / 64)` words of `i64`) and its padding bits are zero.
+    It is dense elements (a splat is one word for the whole storage) or a `dense_resource` blob
+    of exactly the storage's words; the verifier checks the padding of both.
     Folding `bnn.pack` of a constant produces this op, so a compiled model keeps one bit per
     binary weight.
 

@@ -7,6 +7,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/CheckedArithmetic.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -20,6 +22,13 @@ void BNNDialect::registerTypes() {
 #define GET_TYPEDEF_LIST
 #include "bnn/IR/BNNTypes.cpp.inc"
       >();
+}
+
+/// ceil(bits / 64) without the overflow of (bits + 63) / 64; none for a negative count.
+static std::optional<int64_t> wordsForBits(int64_t bits) {
+  if (bits < 0)
+    return std::nullopt;
+  return bits / ::bnn::ref::kBitsPerWord + (bits % ::bnn::ref::kBitsPerWord != 0);
 }
 
 Type PackedType::parse(AsmParser &parser) {
@@ -67,17 +76,54 @@ LogicalResult PackedType::verify(function_ref<InFlightDiagnostic()> emitError,
   if (shape.back() < 1)
     return emitError() << "!bnn.packed expects a bit length K >= 1 in its last dimension, found "
                        << shape.back();
+  if (shape.back() > kMaxBitLength)
+    return emitError() << "!bnn.packed expects a bit length K <= " << kMaxBitLength
+                       << " (a bnn.xnor_popcount dot product in [-K, K] must fit in i32), found "
+                       << shape.back();
+  // Every count derived from the type (rows, words, bytes, bits) must fit in int64_t; the
+  // dynamic dimensions are checked where their values are known.
+  std::optional<int64_t> words = wordsForBits(shape.back());
+  for (int64_t dim : shape.drop_back())
+    if (!ShapedType::isDynamic(dim) && words)
+      words = llvm::checkedMul(*words, dim);
+  if (!words || *words > kMaxStorageWords) {
+    InFlightDiagnostic diag = emitError();
+    diag << "!bnn.packed expects at most " << kMaxStorageWords
+         << " storage words (rows x ceil(K / 64), so that the size in bits fits in int64), "
+            "found ";
+    llvm::interleave(
+        shape.drop_back(), diag,
+        [&](int64_t dim) {
+          if (ShapedType::isDynamic(dim))
+            diag << '?';
+          else
+            diag << dim;
+        },
+        "x");
+    diag << " rows x " << *wordsForBits(shape.back()) << " words per row";
+    return diag;
+  }
   return success();
 }
 
-int64_t PackedType::getNumWords() const { return ::bnn::ref::wordsPerRow(getK()); }
+int64_t PackedType::getNumWords() const {
+  std::optional<int64_t> words = wordsForBits(getK());
+  if (!words)
+    llvm::reportFatalInternalError("!bnn.packed has no static bit length K: the type was built "
+                                   "without verification (use PackedType::getChecked)");
+  return *words;
+}
 
 int64_t PackedType::getNumRows() const {
   int64_t rows = 1;
   for (int64_t dim : getShape().drop_back()) {
     if (ShapedType::isDynamic(dim))
       return ShapedType::kDynamic;
-    rows *= dim;
+    std::optional<int64_t> product = llvm::checkedMul(rows, dim);
+    if (!product)
+      llvm::reportFatalInternalError("!bnn.packed row count overflows int64_t: the type was "
+                                     "built without verification (use PackedType::getChecked)");
+    rows = *product;
   }
   return rows;
 }

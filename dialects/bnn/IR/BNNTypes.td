@@ -25,17 +25,30 @@ def BNN_PackedType : TypeDef<BNN_Dialect, "Packed"> {
     !bnn.packed<4096>
     ```
 
-    All dimensions are static; `K` is at least 1.
+    `K` is static, at least 1 and at most `2^31 - 1` (`kMaxBitLength`), so that a
+    `bnn.xnor_popcount` dot product, which lies in `[-K, K]`, fits in its `i32` result. The
+    leading dimensions are static or dynamic (`?`: a `bnn.slice` with a dynamic size yields
+    `!bnn.packed<?x100>`). The storage of the static leading dimensions, `rows x ceil(K / 64)`
+    words, holds at most `2^57 - 1` words (`kMaxStorageWords`): its size in bits, and so every
+    byte, word or element count derived from the type, fits in `int64_t`.
   }];
   let parameters = (ins ArrayRefParameter<"int64_t", "logical shape; the last entry is K">:$shape);
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
+    /// The largest bit length K: a dot product in [-K, K] must fit in the i32 result of
+    /// bnn.xnor_popcount.
+    static constexpr int64_t kMaxBitLength = (int64_t{1} << 31) - 1;
+    /// The most storage words (rows x words of the static dimensions) a packed type may have,
+    /// so that its size in bits fits in int64_t: (2^63 - 1) / 64.
+    static constexpr int64_t kMaxStorageWords = (int64_t{1} << 57) - 1;
+
     /// Number of logical bits per packed row (the last dimension).
     int64_t getK() const { return getShape().back(); }
     /// Number of 64-bit words per packed row: ceil(K / 64).
     int64_t getNumWords() const;
     /// Number of packed rows: the product of all dimensions but the last (kDynamic if any is).
+    /// The verifier bounds it, so it never overflows for a type built with getChecked or parsed.
     int64_t getNumRows() const;
     bool hasStaticShape() const;
     int64_t getRank() const { return getShape().size(); }

@@ -24,6 +24,9 @@ struct BNNPackConstantsPass : impl::BNNPackConstantsBase<BNNPackConstantsPass> {
     if (inlineLimit < 0)
       return "bnn-pack-constants: inline-limit=" + std::to_string(inlineLimit) +
              ": expected a size in bytes >= 0 (0: every packed constant as a blob)";
+    if (maxBytes < 0)
+      return "bnn-pack-constants: max-bytes=" + std::to_string(maxBytes) +
+             ": expected a size in bytes >= 0";
     return "";
   }
 
@@ -54,23 +57,25 @@ struct BNNPackConstantsPass : impl::BNNPackConstantsBase<BNNPackConstantsPass> {
       if (!elements)
         continue;
       PackedType packedType = pack.getType();
-      FailureOr<SmallVector<uint64_t>> words = packConstantElements(elements, packedType);
-      if (failed(words)) {
-        pack.emitError("bnn-pack-constants: cannot read the constant's values (only dense "
-                       "elements and f32/i1 dense_resource blobs are supported)");
+      llvm::Expected<PackedWords> words =
+          packConstantElements(elements, packedType, maxBytes / sizeof(uint64_t));
+      if (!words) {
+        pack.emitError("bnn-pack-constants: ")
+            << llvm::toString(words.takeError()) << " (max-bytes = " << maxBytes.getValue()
+            << ")";
         return signalPassFailure();
       }
       RankedTensorType storageType = packedType.getStorageType();
       ElementsAttr packed;
-      int64_t bytes = static_cast<int64_t>(words->size()) * 8;
-      if (bytes <= inlineLimit) {
-        packed = DenseElementsAttr::get(storageType, ArrayRef<uint64_t>(*words));
+      int64_t bytes = static_cast<int64_t>(words->words.size()) * 8;
+      if (words->splat || bytes <= inlineLimit) {
+        packed = words->toAttr(packedType);
       } else {
         // A blob keeps big weights out of the printed IR; the name says where it came from.
         std::string name = "bnn_packed_" + std::to_string(blobCount++);
         packed = DenseResourceElementsAttr::get(
             storageType, name,
-            HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<uint64_t>(*words)));
+            HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<uint64_t>(words->words)));
       }
       Operation *source = pack.getInput().getDefiningOp();
       rewriter.setInsertionPoint(pack);

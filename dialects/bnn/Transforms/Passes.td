@@ -64,7 +64,9 @@ def BNNPackConstants : Pass<"bnn-pack-constants", "::mlir::ModuleOp"> {
     `f32`, e.g. ONNX initializers) by a `bnn.constant` holding the packed words, so the
     compiled model stores 1 bit per binary weight and does no packing at run time. Packed
     constants larger than `inline-limit` bytes are stored as a `dense_resource` blob (kept out
-    of the printed IR, and emitted as raw words into the object file).
+    of the printed IR, and emitted as raw words into the object file). A splat is packed
+    without expanding it: to a splat when all its words are equal (every row `-1`, or `+1`
+    with `K` a multiple of 64 or at most 64), else row by row up to `max-bytes`.
 
     Example:
 
@@ -77,7 +79,11 @@ def BNNPackConstants : Pass<"bnn-pack-constants", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"inlineLimit", "inline-limit", "int64_t", /*default=*/"256",
-           "Largest packed constant, in bytes, kept as inline dense elements">
+           "Largest packed constant, in bytes, kept as inline dense elements">,
+    Option<"maxBytes", "max-bytes", "int64_t", /*default=*/"int64_t{1} << 30",
+           "Largest packed constant, in bytes, the pass materialises; a larger one is an error. "
+           "Only a splat can pack to more bytes than it occupies: one whose words are all "
+           "equal packs to a splat of any size">
   ];
   let dependentDialects = ["::bnn::BNNDialect"];
 }

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 using namespace mlir;
 
@@ -61,13 +62,19 @@ struct BNNTilePass : impl::BNNTileBase<BNNTilePass> {
       if (auto linear = dyn_cast<XnorLinearOp>(op); linear && linear.hasPackedResult())
         return; // 64 columns share a word: tiles would race on it.
       auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
-      if (!resultType || !resultType.hasStaticShape() || resultType.getNumElements() == 0)
+      if (!resultType || !resultType.hasStaticShape() ||
+          llvm::is_contained(resultType.getShape(), 0))
         return;
       if (op->getParentOfType<scf::ForallOp>() || op->getParentOfType<scf::ParallelOp>())
         return;
       // Tiles are the unit of thread parallelism: small products run as one kernel.
+      // Checked: M x N x words of large types exceeds int64_t (and is then plenty of work).
       int64_t words = cast<PackedType>(op->getOperand(0).getType()).getNumWords();
-      if (resultType.getNumElements() * words < info->minParallelWork)
+      std::optional<int64_t> work = words;
+      for (int64_t dim : resultType.getShape())
+        if (work)
+          work = llvm::checkedMul(*work, dim);
+      if (work && *work < info->minParallelWork)
         return;
       candidates.push_back(cast<TilingInterface>(op));
     });

@@ -82,3 +82,15 @@ func.func @fused_pack(%x: tensor<32x1000xf32>, %w: !bnn.packed<256x1000>) -> ten
   %y = bnn.xnor_popcount %p, %w : !bnn.packed<32x1000>, !bnn.packed<256x1000> -> tensor<32x256xi32>
   return %y : tensor<32x256xi32>
 }
+
+// -----
+
+// The work estimate M x N x words (2^32 x 2^32 x 2) exceeds int64_t: it used to wrap to 0, and
+// the largest products ran as a single, untiled kernel.
+// CHECK-LABEL: func.func @work_past_int64
+// CHECK: scf.forall {{.*}} to (4294967296, 4294967296) step (64, 256)
+// CHECK: bnn.xnor_popcount {{.*}} -> tensor<64x256xi32>
+func.func @work_past_int64(%a: !bnn.packed<4294967296x128>, %b: !bnn.packed<4294967296x128>) -> tensor<4294967296x4294967296xi32> {
+  %0 = bnn.xnor_popcount %a, %b : !bnn.packed<4294967296x128>, !bnn.packed<4294967296x128> -> tensor<4294967296x4294967296xi32>
+  return %0 : tensor<4294967296x4294967296xi32>
+}

@@ -1,5 +1,5 @@
-// RUN: bnn-opt %s --bnn-pack-constants --split-input-file | FileCheck %s
-// RUN: bnn-opt %s --bnn-pack-constants=inline-limit=0 --split-input-file | FileCheck %s --check-prefix=BLOB
+// RUN: %{limit-memory} bnn-opt %s --bnn-pack-constants --split-input-file --mlir-disable-threading | FileCheck %s
+// RUN: %{limit-memory} bnn-opt %s --bnn-pack-constants=inline-limit=0 --split-input-file --mlir-disable-threading | FileCheck %s --check-prefix=BLOB
 
 // Small packed constants stay inline: [+1, -1, +1] -> 0b101 = 5; [-1, -1, 0] -> 0b100 = 4.
 // The float constant is gone once its only user is packed.
@@ -34,3 +34,29 @@ func.func @resource() -> !bnn.packed<1x4> {
   }
 #-}
 
+
+// -----
+
+// A splat packs without being expanded (4e9 rows): all -1 is a splat of zero words, inline even
+// below inline-limit, since a splat prints as one word.
+// CHECK-LABEL: func.func @splat
+// CHECK-NEXT: %[[C:.*]] = bnn.constant dense<0> : tensor<4000000000x2xi64> -> !bnn.packed<4000000000x100>
+// CHECK-NEXT: return %[[C]]
+// BLOB-LABEL: func.func @splat
+// BLOB-NEXT: bnn.constant dense<0> : tensor<4000000000x2xi64> -> !bnn.packed<4000000000x100>
+func.func @splat() -> !bnn.packed<4000000000x100> {
+  %w = arith.constant dense<-0.5> : tensor<4000000000x100xf32>
+  %p = bnn.pack %w : tensor<4000000000x100xf32> -> !bnn.packed<4000000000x100>
+  return %p : !bnn.packed<4000000000x100>
+}
+
+// -----
+
+// A splat whose rows are not one repeated word is materialised row by row: [-1, 0x3F] for K = 70.
+// CHECK-LABEL: func.func @splat_rows
+// CHECK-NEXT: bnn.constant dense<{{\[}}[-1, 63], [-1, 63]]> : tensor<2x2xi64> -> !bnn.packed<2x70>
+func.func @splat_rows() -> !bnn.packed<2x70> {
+  %w = arith.constant dense<2.0> : tensor<2x70xf32>
+  %p = bnn.pack %w : tensor<2x70xf32> -> !bnn.packed<2x70>
+  return %p : !bnn.packed<2x70>
+}

@@ -16,6 +16,34 @@ func.func @packed_dynamic_k(%p: !bnn.packed<4x?>)
 
 // -----
 
+// K near 2^63 used to overflow ceil(K / 64) in every lowering.
+// expected-error @+1 {{!bnn.packed expects a bit length K <= 2147483647 (a bnn.xnor_popcount dot product in [-K, K] must fit in i32), found 9223372036854775807}}
+func.func @packed_k_too_large(%p: !bnn.packed<9223372036854775807>)
+
+// -----
+
+// expected-error @+1 {{!bnn.packed expects a bit length K <= 2147483647 (a bnn.xnor_popcount dot product in [-K, K] must fit in i32), found 2147483648}}
+func.func @packed_k_past_i32(%p: !bnn.packed<2x2147483648>)
+
+// -----
+
+// The largest storage: (2^63 - 1) / 64 words.
+func.func private @packed_largest_storage(%p: !bnn.packed<144115188075855871x64>, %q: !bnn.packed<?x4194303x2147483647>)
+
+// -----
+
+// rows x words = 2^57: the size in bits, 2^63, does not fit in int64.
+// expected-error @+1 {{!bnn.packed expects at most 144115188075855871 storage words (rows x ceil(K / 64), so that the size in bits fits in int64), found 144115188075855872 rows x 1 words per row}}
+func.func @packed_storage_too_large(%p: !bnn.packed<144115188075855872x64>)
+
+// -----
+
+// The product of the rows overflows int64 itself; dynamic dimensions are left out of the bound.
+// expected-error @+1 {{!bnn.packed expects at most 144115188075855871 storage words (rows x ceil(K / 64), so that the size in bits fits in int64), found 4294967296x?x4294967296 rows x 2 words per row}}
+func.func @packed_rows_overflow(%p: !bnn.packed<4294967296x?x4294967296x100>)
+
+// -----
+
 func.func @sign_int(%x: tensor<4xi32>) -> tensor<4xi32> {
   // expected-error @+1 {{'bnn.sign' op operand #0 must be ranked tensor of floating-point values, but got 'tensor<4xi32>'}}
   %0 = bnn.sign %x : tensor<4xi32>
@@ -168,6 +196,60 @@ func.func @constant_padding() -> !bnn.packed<2x3> {
 
 // -----
 
+// A splat is checked once, however many rows it declares (the verifier used to read every
+// word: 4e9 rows ran it out of memory).
+func.func @constant_splat_padding() -> !bnn.packed<4000000000x100> {
+  // expected-error @+1 {{'bnn.constant' op expected zero padding bits above K = 100, found bits set in the last word of row 0 (0xFFFFFFFFFFFFFFFF)}}
+  %0 = bnn.constant dense<-1> : tensor<4000000000x2xi64> -> !bnn.packed<4000000000x100>
+  return %0 : !bnn.packed<4000000000x100>
+}
+
+// -----
+
+// Padding of a dense_resource blob is checked too: K = 3 with the word 0xFF (bits 3..7 set)
+// used to be accepted and compute wrong dot products.
+func.func @constant_blob_padding() -> !bnn.packed<2x3> {
+  // expected-error @+1 {{'bnn.constant' op expected zero padding bits above K = 3, found bits set in the last word of row 1 (0xFF)}}
+  %0 = bnn.constant dense_resource<blob_padding> : tensor<2x1xi64> -> !bnn.packed<2x3>
+  return %0 : !bnn.packed<2x3>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      blob_padding: "0x080000000500000000000000FF00000000000000"
+    }
+  }
+#-}
+
+// -----
+
+// A blob must hold exactly the words of the storage type: here one word for two rows.
+func.func @constant_blob_size() -> !bnn.packed<2x3> {
+  // expected-error @+1 {{'bnn.constant' op expected a dense_resource blob of 16 bytes (2 words of 'tensor<2x1xi64>'), found 8 bytes}}
+  %0 = bnn.constant dense_resource<blob_short> : tensor<2x1xi64> -> !bnn.packed<2x3>
+  return %0 : !bnn.packed<2x3>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      blob_short: "0x080000000500000000000000"
+    }
+  }
+#-}
+
+// -----
+
+// Sparse elements can declare far more words than they hold; the storage is dense or a blob.
+func.func @constant_sparse() -> !bnn.packed<4x64> {
+  // expected-error @+1 {{'bnn.constant' op expected dense or dense_resource storage words, found builtin.sparse_elements}}
+  %0 = bnn.constant sparse<[[0, 0]], [5]> : tensor<4x1xi64> -> !bnn.packed<4x64>
+  return %0 : !bnn.packed<4x64>
+}
+
+// -----
+
 func.func @xnor_rhs_rank(%a: !bnn.packed<8x64>, %b: !bnn.packed<2x4x64>) -> tensor<8x2xi32> {
   // expected-error @+1 {{'bnn.xnor_popcount' op expected rhs to be an N x K matrix of rank 2, found rank 3 ('!bnn.packed<2x4x64>')}}
   %0 = bnn.xnor_popcount %a, %b : !bnn.packed<8x64>, !bnn.packed<2x4x64> -> tensor<8x2xi32>
@@ -233,9 +315,52 @@ func.func @slice_result(%p: !bnn.packed<8x64>) -> !bnn.packed<3x64> {
 // -----
 
 func.func @slice_bounds(%p: !bnn.packed<8x64>) -> !bnn.packed<4x64> {
-  // expected-error @+1 {{'bnn.slice' op slice [6, 10) of dimension 0 is out of bounds [0, 8)}}
+  // expected-error @+1 {{'bnn.slice' op expected slice [offset, offset + size) of dimension 0 within [0, 8), found offset 6 and size 4}}
   %0 = bnn.slice %p [6] [4] : !bnn.packed<8x64> -> !bnn.packed<4x64>
   return %0 : !bnn.packed<4x64>
+}
+
+// -----
+
+// offset + size wraps to a negative number, which used to pass the bounds check.
+func.func @slice_bounds_overflow(%p: !bnn.packed<8x64>) -> !bnn.packed<2x64> {
+  // expected-error @+1 {{'bnn.slice' op expected slice [offset, offset + size) of dimension 0 within [0, 8), found offset 9223372036854775807 and size 2}}
+  %0 = bnn.slice %p [9223372036854775807] [2] : !bnn.packed<8x64> -> !bnn.packed<2x64>
+  return %0 : !bnn.packed<2x64>
+}
+
+// -----
+
+// A dynamic dimension is at most 2^63 - 1 rows: an end past that is out of bounds too.
+func.func @slice_bounds_overflow_dynamic(%p: !bnn.packed<?x64>) -> !bnn.packed<4x64> {
+  // expected-error @+1 {{'bnn.slice' op expected slice [offset, offset + size) of dimension 0 within [0, ?), found offset 9223372036854775806 and size 4}}
+  %0 = bnn.slice %p [9223372036854775806] [4] : !bnn.packed<?x64> -> !bnn.packed<4x64>
+  return %0 : !bnn.packed<4x64>
+}
+
+// -----
+
+// The expected result type is named without building it (it is not a valid type here).
+func.func @slice_result_too_large(%p: !bnn.packed<?x64>) -> !bnn.packed<?x64> {
+  // expected-error @+1 {{'bnn.slice' op expected result type '!bnn.packed<4611686018427387904x64>' (the slice sizes, then K), found '!bnn.packed<?x64>'}}
+  %0 = "bnn.slice"(%p) <{operandSegmentSizes = array<i32: 1, 0, 0>, static_offsets = array<i64: 0>, static_sizes = array<i64: 4611686018427387904>}> : (!bnn.packed<?x64>) -> !bnn.packed<?x64>
+  return %0 : !bnn.packed<?x64>
+}
+
+// -----
+
+func.func @pack_k_too_large(%x: tensor<4x4294967296xf32>) -> !bnn.packed<4x64> {
+  // expected-error @+1 {{'bnn.pack' op expected an input shape that a !bnn.packed type can hold: !bnn.packed expects a bit length K <= 2147483647 (a bnn.xnor_popcount dot product in [-K, K] must fit in i32), found 4294967296}}
+  %0 = bnn.pack %x : tensor<4x4294967296xf32> -> !bnn.packed<4x64>
+  return %0 : !bnn.packed<4x64>
+}
+
+// -----
+
+func.func @slice_negative_size(%p: !bnn.packed<8x64>) -> !bnn.packed<?x64> {
+  // expected-error @+1 {{'bnn.slice' op expected non-negative offsets and sizes, found offset 2 and size -2 in dimension 0}}
+  %0 = "bnn.slice"(%p) <{operandSegmentSizes = array<i32: 1, 0, 0>, static_offsets = array<i64: 2>, static_sizes = array<i64: -2>}> : (!bnn.packed<8x64>) -> !bnn.packed<?x64>
+  return %0 : !bnn.packed<?x64>
 }
 
 // -----

@@ -3,9 +3,8 @@
 #   bnn-translate --import-onnx MODEL | bnn-opt --bnn-cpu-pipeline
 # for elementwise chains and Concats of several sizes (models from gen_chain.py).
 #   benchmarks/compile-time/measure.sh [BUILD_DIR] [chain|concat] [SIZES...]
-# Prints one line per size: kind, size, import seconds, pipeline seconds, and the number of
-# linalg.generic ops the pipeline leaves before bufferization (--mlir-timing gives the split
-# between passes; rerun one size with BNN_TIMING=1 to print it).
+# Prints one line per size: kind, size, import seconds, pipeline seconds (wall and CPU). With
+# BNN_TIMING=1 bnn-opt also prints --mlir-timing (the split between passes) on stderr.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="${1:-$here/../../build}"
@@ -17,7 +16,9 @@ if ((${#sizes[@]} == 0)); then
 fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-printf '%-7s %6s %9s %11s\n' kind size import_s pipeline_s
+# Wall time and CPU time (user + sys, which other load on the machine disturbs less) of the
+# pipeline; the import is a small fraction and is given as wall time.
+printf '%-7s %6s %9s %11s %10s\n' kind size import_s pipeline_s cpu_s
 for n in "${sizes[@]}"; do
   /usr/bin/python3 "$here/gen_chain.py" "$kind" "$n" "$tmp/m.onnx"
   t0=$(date +%s.%N)
@@ -25,7 +26,10 @@ for n in "${sizes[@]}"; do
   t1=$(date +%s.%N)
   timing=()
   [ -n "${BNN_TIMING:-}" ] && timing=(--mlir-timing)
-  "$build/bin/bnn-opt" --bnn-cpu-pipeline "${timing[@]}" "$tmp/m.mlir" -o /dev/null
+  /usr/bin/time -f '%U %S' -o "$tmp/cpu" \
+    "$build/bin/bnn-opt" --bnn-cpu-pipeline "${timing[@]}" "$tmp/m.mlir" -o /dev/null
   t2=$(date +%s.%N)
-  printf '%-7s %6d %9.2f %11.2f\n' "$kind" "$n" "$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t1" | bc)"
+  cpu=$(awk '{print $1 + $2}' "$tmp/cpu")
+  printf '%-7s %6d %9.2f %11.2f %10.2f\n' "$kind" "$n" "$(echo "$t1 - $t0" | bc)" \
+    "$(echo "$t2 - $t1" | bc)" "$cpu"
 done

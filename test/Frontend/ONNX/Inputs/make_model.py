@@ -481,6 +481,9 @@ MODELS.update({"bad_" + k: v for k, v in BAD.items()})
 # Range bounds whose counts the importer once got wrong (import.test): a float step count of
 # about -3e39, cast to int64_t unchecked (UB, found by the fuzzer), is an empty range; integer
 # bounds whose count through double is one too many (the extra element wrapped around int64).
+MODELS["concat3"] = lambda: model(
+    [helper.make_node("Concat", ["a", "b", "c"], ["y"], name="cat", axis=0)],
+    [tensor("a", [1, 4]), tensor("b", [2, 4]), tensor("c", [1, 4])], [tensor("y", [4, 4])])
 MODELS["range_float_empty"] = lambda: range_model(np.float32, 0, -3e38, 0.1)
 MODELS["range_int_exact"] = lambda: range_model(np.int64, 5182723085609970111,
                                                 9223372036854775739, 4040648951244805778)

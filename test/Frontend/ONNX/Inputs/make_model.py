@@ -113,6 +113,21 @@ def xnor_mlp():
          const("minus_one", np.float32(-1)), const("w", w), const("b", b)])
 
 
+def xnor_wide():
+    # sign(x) @ sign(w) with K = 2^31: an i32 XNOR-popcount would wrap, so it stays a float
+    # matmul (types only; nothing of that size is allocated by the import).
+    k = 1 << 31
+    nodes = []
+    for name in ("x", "w"):
+        nodes += [helper.make_node("GreaterOrEqual", [name, "zero"], [name + "_c"], name=name + "_ge"),
+                  helper.make_node("Where", [name + "_c", "one", "minus_one"], [name + "_s"],
+                                   name=name + "_sign")]
+    nodes.append(helper.make_node("MatMul", ["x_s", "w_s"], ["y"], name="mm"))
+    return model(nodes, [tensor("x", [1, k]), tensor("w", [k, 1])], [tensor("y", [1, 1])],
+                 [const("zero", np.float32(0)), const("one", np.float32(1)),
+                  const("minus_one", np.float32(-1))])
+
+
 def xnor_gemm():
     # Gemm(sign(x), W^T scaled per row, transB=1): xnor_popcount with a column scale.
     w = random_pm1((10, 70)) * np.linspace(0.5, 1.5, 10, dtype=np.float32)[:, None]
@@ -237,7 +252,7 @@ def string_input():
 
 
 MODELS = {f.__name__: f for f in [
-    where_sign, where_sign_less, where_greater, onnx_sign, scaled_sign, xnor_mlp, xnor_gemm,
+    where_sign, where_sign_less, where_greater, onnx_sign, scaled_sign, xnor_mlp, xnor_gemm, xnor_wide,
     shapes, weights, unsupported_op, custom_domain, old_opset, dynamic_input, runtime_shape,
     checker_failure, bad_initializer, shape_mismatch, no_graph, string_input]}
 MODELS["bitlinear_ternary"] = lambda: bitlinear(True)

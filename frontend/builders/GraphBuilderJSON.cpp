@@ -18,6 +18,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -109,6 +110,13 @@ private:
   bool error = false;
 };
 
+/// The random weights the driver generates: at most 2^26 values per rows x cols matrix, the
+/// product computed without overflow.
+bool fitsWeights(int64_t rows, int64_t cols) {
+  std::optional<int64_t> count = llvm::checkedMul(rows, cols);
+  return rows >= 0 && cols >= 0 && count && *count <= (int64_t{1} << 26);
+}
+
 LogicalResult buildOne(ModuleOp module, const llvm::json::Object &object, Location loc,
                        const std::string &where) {
   Fields fields(object, loc, where);
@@ -144,8 +152,10 @@ LogicalResult buildOne(ModuleOp module, const llvm::json::Object &object, Locati
       return failure();
     c.weights = weights == 0 ? LowBitKind::Binary : LowBitKind::Ternary;
     c.mlp = mlp == 0 ? MLPKind::SwiGLU : MLPKind::ReLU2;
-    if (c.hidden < 1 || c.ffn < 1 || c.hidden * c.hidden > (int64_t{1} << 26) ||
-        c.hidden * c.ffn > (int64_t{1} << 26))
+    // The driver generates the weights before buildDecoderBlock checks the config: the sizes
+    // are bounded first, with products that cannot overflow.
+    if (c.hidden < 1 || c.ffn < 1 || !fitsWeights(c.hidden, c.hidden) ||
+        !fitsWeights(c.hidden, c.ffn))
       return emitError(loc) << where << ": hidden and ffn must be positive and at most 8192";
     return buildDecoderBlock(module, c, randomDecoderBlockWeights(c));
   }
@@ -160,7 +170,7 @@ LogicalResult buildOne(ModuleOp module, const llvm::json::Object &object, Locati
     fields.rejectUnknown();
     if (fields.failed())
       return failure();
-    if (c.inputs < 1 || c.outputs < 1 || c.inputs * c.outputs > (int64_t{1} << 26))
+    if (c.inputs < 1 || c.outputs < 1 || !fitsWeights(c.inputs, c.outputs))
       return emitError(loc) << where << ": in and out must be positive with in * out <= 2^26";
     PortableRandom rng(c.seed);
     std::vector<float> w(c.outputs * c.inputs);
@@ -181,7 +191,7 @@ LogicalResult buildOne(ModuleOp module, const llvm::json::Object &object, Locati
     if (fields.failed())
       return failure();
     if (c.inputs < 1 || c.outputs < 1 || c.rank < 1 ||
-        c.rank * std::max(c.inputs, c.outputs) > (int64_t{1} << 26))
+        !fitsWeights(c.rank, std::max(c.inputs, c.outputs)))
       return emitError(loc) << where << ": in, out and rank must be positive and not huge";
     return buildDoubleBinaryLinear(module, c, randomDoubleBinaryFactors(c));
   }

@@ -73,6 +73,16 @@ LogicalResult invalid(ModuleOp module, const Twine &message) {
   return emitError(module.getLoc()) << message;
 }
 
+/// Host tables a builder fills from its config (weights, masks) hold at most this many values.
+constexpr int64_t kMaxHostValues = int64_t{1} << 26;
+
+/// True when the product of `dims` (checked for overflow, as numElements does) is at most
+/// `limit`; every tensor a builder creates stays within numElements' bound this way.
+bool fits(ArrayRef<int64_t> dims, int64_t limit) {
+  std::optional<int64_t> count = numElements(dims);
+  return count && *count <= limit;
+}
+
 Value floatVector(TensorEmitter &e, ArrayRef<float> values, StringRef name) {
   return e.constant({static_cast<int64_t>(values.size())}, values, name);
 }
@@ -206,6 +216,10 @@ FailureOr<func::FuncOp> buildEmbeddingGraph(ModuleOp module, const EmbeddingConf
                                Twine(config.codeBits));
   if (config.inputDim < 1 || config.batch < 1)
     return invalid(module, "embedding: batch and input_dim must be positive");
+  if (!fits({config.codeBits, config.inputDim}, kMaxHostValues) ||
+      !fits({config.batch, config.inputDim}, std::numeric_limits<int64_t>::max()))
+    return invalid(module, "embedding: code_bits * input_dim must be at most 2^26 and "
+                           "batch * input_dim at most 2^48");
   OpBuilder b(module.getContext());
   Type f32 = b.getF32Type();
   auto inputType = RankedTensorType::get({config.batch, config.inputDim}, f32);
@@ -280,6 +294,11 @@ FailureOr<func::FuncOp> buildDecoderBlock(ModuleOp module, const DecoderBlockCon
   int64_t s = config.seqLen, h = config.hidden, nh = config.heads, f = config.ffn;
   if (s < 1 || h < 1 || nh < 1 || f < 1)
     return invalid(module, "decoder_block: seq_len, hidden, heads and ffn must be positive");
+  // The causal mask is an s x s host table; the weights are h x h and f x h.
+  if (!fits({s, s}, kMaxHostValues))
+    return invalid(module, Twine("decoder_block: seq_len must be at most 8192, got ") + Twine(s));
+  if (!fits({h, h}, kMaxHostValues) || !fits({f, h}, kMaxHostValues))
+    return invalid(module, "decoder_block: hidden * hidden and ffn * hidden must be at most 2^26");
   if (h % nh != 0 || (h / nh) % 2 != 0)
     return invalid(module, Twine("decoder_block: hidden (") + Twine(h) + ") must split into " +
                                Twine(nh) + " heads of an even size (RoPE rotates pairs)");
@@ -437,6 +456,10 @@ FailureOr<func::FuncOp> buildPartialBinaryLinear(ModuleOp module,
   int64_t m = config.rows, k = config.inputs, n = config.outputs;
   if (m < 1 || k < 1 || n < 1)
     return invalid(module, "partial_binary_linear: rows, in and out must be positive");
+  int64_t maxTensor = std::numeric_limits<int64_t>::max();
+  if (!fits({n, k}, kMaxHostValues) || !fits({m, std::max(k, n)}, maxTensor))
+    return invalid(module, "partial_binary_linear: in * out must be at most 2^26 and "
+                           "rows * max(in, out) at most 2^48");
   if (!(config.salientFraction >= 0 && config.salientFraction <= 1))
     return invalid(module, "partial_binary_linear: salient_fraction must be in [0, 1]");
   if (weights.outputs != n || weights.inputs != k)
@@ -504,6 +527,11 @@ FailureOr<func::FuncOp> buildDoubleBinaryLinear(ModuleOp module,
   int64_t m = config.rows, k = config.inputs, n = config.outputs, r = config.rank;
   if (m < 1 || k < 1 || n < 1 || r < 1)
     return invalid(module, "double_binary_linear: rows, in, out and rank must be positive");
+  int64_t maxTensor = std::numeric_limits<int64_t>::max();
+  if (!fits({r, std::max(k, n)}, kMaxHostValues) ||
+      !fits({m, std::max({k, n, r})}, maxTensor))
+    return invalid(module, "double_binary_linear: rank * max(in, out) must be at most 2^26 and "
+                           "rows * max(in, out, rank) at most 2^48");
   if (static_cast<int64_t>(factors.a.size()) != n || static_cast<int64_t>(factors.m.size()) != r ||
       static_cast<int64_t>(factors.b.size()) != k ||
       static_cast<int64_t>(factors.b1.size()) != n * r ||

@@ -15,6 +15,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Value.h"
+#include "llvm/ADT/APInt.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -40,8 +41,13 @@ std::optional<int64_t> numElements(llvm::ArrayRef<int64_t> shape);
 
 /// A scalar arith.constant of a float or integer type (i1: value != 0).
 mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type, double value);
-/// The attribute of a scalar constant of a float or integer type (i1: value != 0).
+/// The attribute of a scalar constant of a float or integer type (i1: value != 0). Integers
+/// take `value` toward zero, saturated to int64_t (NaN: 0), then truncated to the type's width.
 mlir::TypedAttr scalarAttr(mlir::Type type, double value);
+/// `value` as a `width`-bit integer when it is a whole number within the range of that type
+/// (signed, or unsigned when `isUnsigned`); nullopt for fractions, NaN, infinities and values out
+/// of range. The check before any number read from a model becomes an integer constant.
+std::optional<llvm::APInt> exactInteger(double value, unsigned width, bool isUnsigned);
 /// A scalar integer arith.constant with an exact 64-bit value.
 mlir::Value intConstant(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type, int64_t value);
 
@@ -104,7 +110,7 @@ public:
   mlir::Value transpose(mlir::Value input, llvm::ArrayRef<int64_t> permutation);
   /// Broadcast (numpy rules) to a larger static shape.
   mlir::Value broadcastTo(mlir::Value input, llvm::ArrayRef<int64_t> shape);
-  /// Concatenation along `axis` (tensor.insert_slice into a tensor.empty).
+  /// Concatenation along `axis` (tensor.concat).
   mlir::Value concat(mlir::ValueRange inputs, int64_t axis);
   /// tensor.extract_slice with static offsets/sizes/positive strides.
   mlir::Value slice(mlir::Value input, llvm::ArrayRef<int64_t> offsets,

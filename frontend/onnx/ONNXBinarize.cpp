@@ -388,6 +388,10 @@ bool tryBinarizeMatMul(NodeImporter &n) {
     return false;
   if (gemm && n.rank(0) != 2)
     return false;
+  // The integer products are i32: an XNOR-popcount counts up to K; beyond 2^30 the plain float
+  // product is imported instead of one that would wrap.
+  if (k > (int64_t{1} << 30))
+    return false;
 
   // Weight side: a constant with one magnitude per column, or a runtime sign(y).
   std::optional<WeightView> weights;
@@ -454,8 +458,10 @@ bool tryBinarizeMatMul(NodeImporter &n) {
     return true;
   }
 
-  // BitLinear: 8-bit absmax activations times absmean binary/ternary weights, bit-serial.
-  if (!weights)
+  // BitLinear: 8-bit absmax activations times absmean binary/ternary weights, bit-serial. The
+  // i32 accumulator holds sum_j 2^j R_j with |R_j| <= 2K, i.e. up to 2^9 K: K <= 2^21 keeps it
+  // exact.
+  if (!weights || k > (int64_t{1} << 21))
     return false;
   std::optional<QuantizedActivation> act = matchQuantizedActivation(n, n.node.input(0));
   if (!act)

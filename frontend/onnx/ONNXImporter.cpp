@@ -848,9 +848,13 @@ std::string getONNXUnsupportedReason(StringRef bytes) {
       if (attribute.has_t() && !dataTypeSize(attribute.t().data_type()))
         return "operator " + node.op_type() + " has a " + dataTypeName(attribute.t().data_type()) +
                " tensor attribute";
-      if (node.op_type().rfind("Cast", 0) == 0 && attribute.name() == "to" &&
-          !dataTypeSize(static_cast<int32_t>(attribute.i())))
-        return "Cast to " + std::string(dataTypeName(static_cast<int32_t>(attribute.i())));
+      if (node.op_type().rfind("Cast", 0) == 0 && attribute.name() == "to") {
+        // An int64 attribute: out of int32 range it names no element type.
+        int64_t to = attribute.i();
+        int32_t dataType = to < INT32_MIN || to > INT32_MAX ? 0 : static_cast<int32_t>(to);
+        if (!dataTypeSize(dataType))
+          return "Cast to " + std::string(dataTypeName(dataType));
+      }
       if (attribute.has_sparse_tensor() || attribute.strings_size() || attribute.has_s())
         if (node.op_type() == "Constant")
           return "a sparse or string Constant";

@@ -664,6 +664,27 @@ LogicalResult convertGemm(NodeImporter &n) {
   bool hasC = n.hasInput(2);
   if (hasC && !broadcastShapes({m, nn}, n.shape(2)))
     return n.fail("C cannot be broadcast to the shape of A' B'");
+  // The float attributes scale an integer product exactly only when they are whole numbers of
+  // the element type: anything else (a fraction, NaN, inf, 1e30) has no integer meaning.
+  auto scale = [&](StringRef name, double value) -> FailureOr<TypedAttr> {
+    if (isFloatDataType(dt))
+      return scalarAttr(type, value);
+    std::optional<APInt> exact =
+        exactInteger(value, type.getIntOrFloatBitWidth(), isUnsignedDataType(dt));
+    if (!exact) {
+      n.error() << "attribute '" << name << "' is " << value << ", which is not a whole number "
+                << "in the range of " << dataTypeName(dt)
+                << " (an integer Gemm scales by it exactly)";
+      return failure();
+    }
+    return TypedAttr(IntegerAttr::get(type, *exact));
+  };
+  FailureOr<TypedAttr> alphaAttr = scale("alpha", alpha);
+  if (failed(alphaAttr))
+    return failure();
+  FailureOr<TypedAttr> betaAttr = hasC ? scale("beta", beta) : FailureOr<TypedAttr>(TypedAttr());
+  if (failed(betaAttr))
+    return failure();
   if (alpha != 1.0 || hasC) {
     SmallVector<Value> operands = {y};
     if (hasC)
@@ -671,11 +692,11 @@ LogicalResult convertGemm(NodeImporter &n) {
     y = n.e.map({m, nn}, type, operands, [&](OpBuilder &b, Location l, ValueRange a) {
       Value r = a[0];
       if (alpha != 1.0)
-        r = mulOf(b, l, dt, r, cst(b, l, type, alpha));
+        r = mulOf(b, l, dt, r, arith::ConstantOp::create(b, l, *alphaAttr));
       if (hasC) {
         Value c = a[1];
         if (beta != 1.0)
-          c = mulOf(b, l, dt, c, cst(b, l, type, beta));
+          c = mulOf(b, l, dt, c, arith::ConstantOp::create(b, l, *betaAttr));
         r = addOf(b, l, dt, r, c);
       }
       return r;

@@ -15,6 +15,7 @@
 #include "mlir/IR/AffineMap.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <climits>
 #include <cmath>
 
 using namespace mlir;
@@ -172,7 +173,9 @@ LogicalResult convertConstantOfShape(NodeImporter &n) {
 }
 
 /// Range-11 with compile-time start, limit and delta: out[i] = start + i * delta for
-/// i < max(ceil((limit - start) / delta), 0).
+/// i < max(ceil((limit - start) / delta), 0). The bounds come from the model: the element count
+/// is range-checked before it becomes an integer, and integer ranges are counted exactly (a
+/// count through double rounds and can add an element past the limit, or one that wraps).
 LogicalResult convertRange(NodeImporter &n) {
   const HostTensor *start = n.constantInput(0), *limit = n.constantInput(1),
                    *delta = n.constantInput(2);
@@ -180,16 +183,24 @@ LogicalResult convertRange(NodeImporter &n) {
     return dependsOnRuntimeValue(n, !start ? 0 : !limit ? 1 : 2, "start/limit/delta");
   if (start->size() != 1 || limit->size() != 1 || delta->size() != 1)
     return n.fail("start, limit and delta must be scalars");
+  constexpr int64_t kMaxRangeElements = kMaxHostElements * 64;
   int32_t dt = n.dataType(0);
   HostTensor result;
   result.dataType = dt;
   int64_t count;
   if (isFloatDataType(dt)) {
     double s = start->getDouble(0), l = limit->getDouble(0), d = delta->getDouble(0);
+    if (!std::isfinite(s) || !std::isfinite(l) || !std::isfinite(d))
+      return n.error() << "start, limit and delta must be finite, found " << s << ", " << l
+                       << " and " << d;
+    if (d == 0)
+      return n.fail("delta is zero");
+    // Finite operands and d != 0: steps is a number or +-inf (when l - s overflows), never NaN.
     double steps = std::ceil((l - s) / d);
-    if (d == 0 || !(steps < double(kMaxHostElements) * 64))
-      return n.fail("delta is zero or the range is too long");
-    count = std::max<int64_t>(static_cast<int64_t>(steps), 0);
+    if (steps > double(kMaxRangeElements))
+      return n.error() << "the range is too long: " << steps << " elements, at most "
+                       << kMaxRangeElements;
+    count = steps > 0 ? static_cast<int64_t>(steps) : 0;
     result.shape = {count};
     Type type = n.elementType(0);
     // The schema allows float and double (checked against it before conversion).
@@ -204,14 +215,26 @@ LogicalResult convertRange(NodeImporter &n) {
     int64_t s = start->getInt(0), l = limit->getInt(0), d = delta->getInt(0);
     if (d == 0)
       return n.fail("delta is zero");
-    // ceil((l - s) / d) without overflow for the ranges the bound below admits.
-    double steps = std::ceil((double(l) - double(s)) / double(d));
-    if (!(steps < double(kMaxHostElements) * 64))
-      return n.fail("the range is too long");
-    count = std::max<int64_t>(static_cast<int64_t>(steps), 0);
+    // ceil((l - s) / d) exactly: the distance and the step magnitude fit in uint64_t.
+    uint64_t steps = 0;
+    if ((d > 0 && l > s) || (d < 0 && l < s)) {
+      uint64_t span = d > 0 ? uint64_t(l) - uint64_t(s) : uint64_t(s) - uint64_t(l);
+      uint64_t step = d > 0 ? uint64_t(d) : uint64_t(0) - uint64_t(d);
+      steps = span / step + (span % step != 0);
+    }
+    if (steps > uint64_t(kMaxRangeElements))
+      return n.error() << "the range is too long: " << steps << " elements, at most "
+                       << kMaxRangeElements;
+    count = static_cast<int64_t>(steps);
+    // Every element lies in [s, l) (or (l, s]), so stepping from one to the next cannot
+    // overflow; no step is taken after the last.
     std::vector<int64_t> values;
-    for (int64_t i = 0; i < count; ++i)
-      values.push_back(s + i * d);
+    int64_t v = s;
+    for (int64_t i = 0; i < count; ++i) {
+      values.push_back(v);
+      if (i + 1 < count)
+        v += d;
+    }
     result = HostTensor::fromInts(dt, {count}, values);
   }
   setConstantOutput(n, 0, std::move(result));
@@ -223,6 +246,9 @@ LogicalResult convertRange(NodeImporter &n) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult castTo(NodeImporter &n, int64_t to) {
+  // 'to' is an int64 attribute; truncated to int32 it could name a type it does not.
+  if (to < INT32_MIN || to > INT32_MAX)
+    return n.error() << "attribute 'to' is " << to << ", which is not an ONNX element type";
   Type toType = convertDataType(n.b.getContext(), static_cast<int32_t>(to));
   if (!toType)
     return n.fail(Twine("casting to ") + dataTypeName(static_cast<int32_t>(to)) +

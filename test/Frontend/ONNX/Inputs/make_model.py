@@ -113,6 +113,21 @@ def xnor_mlp():
          const("minus_one", np.float32(-1)), const("w", w), const("b", b)])
 
 
+def xnor_wide():
+    # sign(x) @ sign(w) with K = 2^31: an i32 XNOR-popcount would wrap, so it stays a float
+    # matmul (types only; nothing of that size is allocated by the import).
+    k = 1 << 31
+    nodes = []
+    for name in ("x", "w"):
+        nodes += [helper.make_node("GreaterOrEqual", [name, "zero"], [name + "_c"], name=name + "_ge"),
+                  helper.make_node("Where", [name + "_c", "one", "minus_one"], [name + "_s"],
+                                   name=name + "_sign")]
+    nodes.append(helper.make_node("MatMul", ["x_s", "w_s"], ["y"], name="mm"))
+    return model(nodes, [tensor("x", [1, k]), tensor("w", [k, 1])], [tensor("y", [1, 1])],
+                 [const("zero", np.float32(0)), const("one", np.float32(1)),
+                  const("minus_one", np.float32(-1))])
+
+
 def xnor_gemm():
     # Gemm(sign(x), W^T scaled per row, transB=1): xnor_popcount with a column scale.
     w = random_pm1((10, 70)) * np.linspace(0.5, 1.5, 10, dtype=np.float32)[:, None]
@@ -237,7 +252,7 @@ def string_input():
 
 
 MODELS = {f.__name__: f for f in [
-    where_sign, where_sign_less, where_greater, onnx_sign, scaled_sign, xnor_mlp, xnor_gemm,
+    where_sign, where_sign_less, where_greater, onnx_sign, scaled_sign, xnor_mlp, xnor_gemm, xnor_wide,
     shapes, weights, unsupported_op, custom_domain, old_opset, dynamic_input, runtime_shape,
     checker_failure, bad_initializer, shape_mismatch, no_graph, string_input]}
 MODELS["bitlinear_ternary"] = lambda: bitlinear(True)
@@ -252,6 +267,17 @@ MODELS["bitlinear_binary"] = lambda: bitlinear(False)
 
 I64, I32, F = TensorProto.INT64, TensorProto.INT32, FLOAT
 BIG = 1 << 40
+
+
+def range_model(dtype, start, limit, delta):
+    t = I64 if dtype == np.int64 else F
+    return single("Range", [("a", t, []), ("b", t, []), ("d", t, [])], outputs=[("y", t, None)],
+                  inits=[c("a", start, dtype), c("b", limit, dtype), c("d", delta, dtype)])
+
+
+def int_gemm(with_c=False, **attrs):
+    inputs = [("a", I32, [2, 3]), ("b", I32, [3, 2])] + ([("c", I32, [2])] if with_c else [])
+    return single("Gemm", inputs, outputs=[("y", I32, None)], **attrs)
 
 
 def out(name, dtype=FLOAT, shape=None):
@@ -377,6 +403,17 @@ BAD = {
                                         c("d", 1, np.int64)]),
     "range_runtime": lambda: single("Range", [("a", F, []), ("b", F, []), ("d", F, [])],
                                     inits=[c("a", 0, np.float32), c("d", 1, np.float32)]),
+    # Model numbers are range-checked before they become integers: a float step count beyond
+    # int64 (or NaN), and float Gemm scales an integer Gemm cannot apply exactly.
+    "range_float_infinite": lambda: range_model(np.float32, 0, np.inf, 1),
+    "range_float_nan": lambda: range_model(np.float32, 0, 4, np.nan),
+    "range_float_long": lambda: range_model(np.float32, 0, 1e30, 1),
+    "gemm_int_alpha_nan": lambda: int_gemm(alpha=float("nan")),
+    "gemm_int_alpha_inf": lambda: int_gemm(alpha=float("inf")),
+    "gemm_int_alpha_huge": lambda: int_gemm(alpha=1e30),
+    "gemm_int_beta_fraction": lambda: int_gemm(beta=0.5, with_c=True),
+    "cast_to_wide": lambda: single("Cast", [("x", F, [2])], outputs=[("y", F, [2])],
+                                   to=(1 << 32) + TensorProto.FLOAT),
     "cast_string": lambda: single("Cast", [("x", F, [2])], outputs=[("y", TensorProto.STRING, [2])],
                                   to=TensorProto.STRING),
     "reshape_count": lambda: single("Reshape", [("x", F, [2, 3]), ("s", I64, [1])],
@@ -456,6 +493,15 @@ BAD = {
     "output_missing": lambda: declared_output("missing"),
 }
 MODELS.update({"bad_" + k: v for k, v in BAD.items()})
+# Range bounds whose counts the importer once got wrong (import.test): a float step count of
+# about -3e39, cast to int64_t unchecked (UB, found by the fuzzer), is an empty range; integer
+# bounds whose count through double is one too many (the extra element wrapped around int64).
+MODELS["concat3"] = lambda: model(
+    [helper.make_node("Concat", ["a", "b", "c"], ["y"], name="cat", axis=0)],
+    [tensor("a", [1, 4]), tensor("b", [2, 4]), tensor("c", [1, 4])], [tensor("y", [4, 4])])
+MODELS["range_float_empty"] = lambda: range_model(np.float32, 0, -3e38, 0.1)
+MODELS["range_int_exact"] = lambda: range_model(np.int64, 5182723085609970111,
+                                                9223372036854775739, 4040648951244805778)
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--all-bad":

@@ -99,6 +99,17 @@ def main():
         out.write(module_text(w1, w2, a1, a2, b1, b2))
 
 
+def binarize_and_multiply(x, sign_op, w, layer, k, n):
+    """Binarize and pack the activation x and the weights w, XNOR-popcount them, and start the
+    float result of layer `layer` (k inputs, n outputs)."""
+    xs, xp, wp = f"{x[0]}s", f"{x[0]}p", f"{w}p"
+    return f"""  %{xs} = bnn.{sign_op} %{x} : tensor<{BATCH}x{k}xf32>
+  %{xp} = bnn.pack %{xs} : tensor<{BATCH}x{k}xf32> -> !bnn.packed<{BATCH}x{k}>
+  %{wp} = bnn.pack %{w} : tensor<{n}x{k}xf32> -> !bnn.packed<{n}x{k}>
+  %acc{layer} = bnn.xnor_popcount %{xp}, %{wp} : !bnn.packed<{BATCH}x{k}>, !bnn.packed<{n}x{k}> -> tensor<{BATCH}x{n}xi32>
+  %init{layer} = tensor.empty() : tensor<{BATCH}x{n}xf32>"""
+
+
 def module_text(w1, w2, a1, a2, b1, b2):
     epilogue = EPILOGUE
     return (f"""// A two-layer binary MLP ({IN} -> {HIDDEN} -> {OUT}, batch {BATCH}) in the bnn dialect.
@@ -116,19 +127,11 @@ func.func @mlp(%x: tensor<{BATCH}x{IN}xf32>) -> tensor<{BATCH}x{OUT}xf32> {{
   %b2 = arith.constant dense<{dense(b2)}> : tensor<{OUT}xf32>
 
   // Layer 1: binarize and pack the input and the weights, then XNOR-popcount.
-  %xs = bnn.sign %x : tensor<{BATCH}x{IN}xf32>
-  %xp = bnn.pack %xs : tensor<{BATCH}x{IN}xf32> -> !bnn.packed<{BATCH}x{IN}>
-  %w1p = bnn.pack %w1 : tensor<{HIDDEN}x{IN}xf32> -> !bnn.packed<{HIDDEN}x{IN}>
-  %acc1 = bnn.xnor_popcount %xp, %w1p : !bnn.packed<{BATCH}x{IN}>, !bnn.packed<{HIDDEN}x{IN}> -> tensor<{BATCH}x{HIDDEN}xi32>
-  %init1 = tensor.empty() : tensor<{BATCH}x{HIDDEN}xf32>
+{binarize_and_multiply("x", "sign", "w1", 1, IN, HIDDEN)}
 {epilogue.format(out="h", acc="acc1", alpha="alpha1", bias="b1", init="init1", b=BATCH, n=HIDDEN)}
 
   // Layer 2: re-binarize the hidden activation (straight-through estimator) and repeat.
-  %hs = bnn.ste %h : tensor<{BATCH}x{HIDDEN}xf32>
-  %hp = bnn.pack %hs : tensor<{BATCH}x{HIDDEN}xf32> -> !bnn.packed<{BATCH}x{HIDDEN}>
-  %w2p = bnn.pack %w2 : tensor<{OUT}x{HIDDEN}xf32> -> !bnn.packed<{OUT}x{HIDDEN}>
-  %acc2 = bnn.xnor_popcount %hp, %w2p : !bnn.packed<{BATCH}x{HIDDEN}>, !bnn.packed<{OUT}x{HIDDEN}> -> tensor<{BATCH}x{OUT}xi32>
-  %init2 = tensor.empty() : tensor<{BATCH}x{OUT}xf32>
+{binarize_and_multiply("h", "ste", "w2", 2, HIDDEN, OUT)}
 {epilogue.format(out="y", acc="acc2", alpha="alpha2", bias="b2", init="init2", b=BATCH, n=OUT)}
   return %y : tensor<{BATCH}x{OUT}xf32>
 }}

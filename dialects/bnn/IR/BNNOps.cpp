@@ -171,36 +171,10 @@ std::string typeToString(Type type) {
 /// How `!bnn.packed<shape>` prints, without building the type: a shape that fails the type's
 /// verifier can be named in a message (PackedType::get asserts on it in a debug build).
 std::string packedTypeToString(ArrayRef<int64_t> shape) {
-  std::string text = "'!bnn.packed<";
-  llvm::raw_string_ostream os(text);
-  llvm::interleave(
-      shape, os,
-      [&](int64_t dim) {
-        if (ShapedType::isDynamic(dim))
-          os << '?';
-        else
-          os << dim;
-      },
-      "x");
-  os << ">'";
-  return text;
+  return "'!bnn.packed<" + formatDims(shape, "x") + ">'";
 }
 
-std::string shapeToString(ArrayRef<int64_t> shape) {
-  std::string text = "[";
-  llvm::raw_string_ostream os(text);
-  llvm::interleave(
-      shape, os,
-      [&](int64_t dim) {
-        if (ShapedType::isDynamic(dim))
-          os << '?';
-        else
-          os << dim;
-      },
-      ", ");
-  os << ']';
-  return text;
-}
+std::string shapeToString(ArrayRef<int64_t> shape) { return "[" + formatDims(shape, ", ") + "]"; }
 
 /// True for values that are already +1/-1 floats, so sign() of them is the identity.
 bool isBinaryFloatValue(Value value) {

@@ -46,18 +46,23 @@ Type PackedType::parse(AsmParser &parser) {
   return parser.getChecked<PackedType>(loc, parser.getContext(), shape);
 }
 
-void PackedType::print(AsmPrinter &printer) const {
-  printer << '<';
+std::string bnn::formatDims(ArrayRef<int64_t> dims, StringRef separator) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
   llvm::interleave(
-      getShape(), printer.getStream(),
+      dims, os,
       [&](int64_t dim) {
         if (ShapedType::isDynamic(dim))
-          printer << '?';
+          os << '?';
         else
-          printer << dim;
+          os << dim;
       },
-      "x");
-  printer << '>';
+      separator);
+  return text;
+}
+
+void PackedType::print(AsmPrinter &printer) const {
+  printer << '<' << formatDims(getShape()) << '>';
 }
 
 LogicalResult PackedType::verify(function_ref<InFlightDiagnostic()> emitError,
@@ -91,16 +96,7 @@ LogicalResult PackedType::verify(function_ref<InFlightDiagnostic()> emitError,
     diag << "!bnn.packed expects at most " << kMaxStorageWords
          << " storage words (rows x ceil(K / 64), so that the size in bits fits in int64), "
             "found ";
-    llvm::interleave(
-        shape.drop_back(), diag,
-        [&](int64_t dim) {
-          if (ShapedType::isDynamic(dim))
-            diag << '?';
-          else
-            diag << dim;
-        },
-        "x");
-    diag << " rows x " << *wordsForBits(shape.back()) << " words per row";
+    diag << formatDims(shape.drop_back()) << " rows x " << *wordsForBits(shape.back()) << " words per row";
     return diag;
   }
   return success();

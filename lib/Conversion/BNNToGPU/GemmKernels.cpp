@@ -220,6 +220,25 @@ void storeAccumulatorFragment(KernelEmitter &e, EpilogueEmitter &epi, int64_t m,
 
 } // namespace
 
+/// What both GEMM kernels start from: the flattened operand and row-popcount buffers, the
+/// epilogue (unguarded when the tiles divide M and N), the shared-memory stages, the thread id.
+struct GemmSetup {
+  GemmSetup(KernelEmitter &e, const GemmArgs &args, const GemmTiling &tiling,
+            const EpilogueSpec &epilogue, int64_t m, int64_t n)
+      : lhs(e.flatten(args.lhs)), rhs(e.flatten(args.rhs)),
+        lhsPop(e.flatten(args.lhsPopcounts)), rhsPop(e.flatten(args.rhsPopcounts)),
+        epi(e, epilogue, m, n, args.colScale, args.rowScale, args.bias, args.out),
+        tiles(e, tiling) {
+    epi.setAllInBounds(m % tiling.tileM == 0 && n % tiling.tileN == 0);
+    tid = e.threadIdX();
+  }
+
+  Value lhs, rhs, lhsPop, rhsPop;
+  EpilogueEmitter epi;
+  StageBuffers tiles;
+  Value tid;
+};
+
 //===----------------------------------------------------------------------===//
 // mma.sync
 //===----------------------------------------------------------------------===//
@@ -237,13 +256,11 @@ void buildMmaSyncGemmBody(KernelEmitter &e, gpu::GPUFuncOp func, const GemmTilin
   const int64_t warpN = tiling.tileN / tiling.warpsN; // columns per warp
   const int64_t mTiles = warpM / 16, nTiles = warpN / 8;
 
-  Value lhs = e.flatten(args.lhs), rhs = e.flatten(args.rhs);
-  Value lhsPop = e.flatten(args.lhsPopcounts), rhsPop = e.flatten(args.rhsPopcounts);
-  EpilogueEmitter epi(e, epilogue, m, n, args.colScale, args.rowScale, args.bias, args.out);
-  epi.setAllInBounds(m % tiling.tileM == 0 && n % tiling.tileN == 0);
-  StageBuffers tiles(e, tiling);
-
-  Value tid = e.threadIdX();
+  GemmSetup setup(e, args, tiling, epilogue, m, n);
+  Value lhs = setup.lhs, rhs = setup.rhs, lhsPop = setup.lhsPop, rhsPop = setup.rhsPop;
+  EpilogueEmitter &epi = setup.epi;
+  StageBuffers &tiles = setup.tiles;
+  Value tid = setup.tid;
   Value warp = e.divu(tid, e.idx(32));
   Value lane = e.remu(tid, e.idx(32));
   Value warpRow = e.mulc(e.divu(warp, e.idx(tiling.warpsN)), warpM);
@@ -407,13 +424,11 @@ void buildWgmmaGemmBody(KernelEmitter &e, gpu::GPUFuncOp func, const GemmTiling 
   const int64_t prefetch = stages - 2;
   const int64_t bytesPerRow = kStageKBits / 8;
 
-  Value lhs = e.flatten(args.lhs), rhs = e.flatten(args.rhs);
-  Value lhsPop = e.flatten(args.lhsPopcounts), rhsPop = e.flatten(args.rhsPopcounts);
-  EpilogueEmitter epi(e, epilogue, m, n, args.colScale, args.rowScale, args.bias, args.out);
-  epi.setAllInBounds(m % tiling.tileM == 0 && n % tiling.tileN == 0);
-  StageBuffers tiles(e, tiling);
-
-  Value tid = e.threadIdX();
+  GemmSetup setup(e, args, tiling, epilogue, m, n);
+  Value lhs = setup.lhs, rhs = setup.rhs, lhsPop = setup.lhsPop, rhsPop = setup.rhsPop;
+  EpilogueEmitter &epi = setup.epi;
+  StageBuffers &tiles = setup.tiles;
+  Value tid = setup.tid;
   Value warpgroup = e.divu(tid, e.idx(128));
   Value warpInGroup = e.divu(e.remu(tid, e.idx(128)), e.idx(32));
   Value lane = e.remu(tid, e.idx(32));

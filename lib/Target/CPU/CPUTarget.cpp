@@ -5,63 +5,59 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/TargetParser/Host.h"
 
 using namespace bnn;
 
 namespace {
 
-CPUTargetInfo makeAvx512() {
-  CPUTargetInfo info;
-  info.name = "avx512";
-  info.vectorWords = 8;
-  // 16 zmm accumulators + 4 + 4 operand registers of the 32 AVX-512 has.
-  info.registerRows = 4;
-  info.registerCols = 4;
-  info.singleRowCols = 8;
-  // 4 x 4 zmm accumulators (128 outputs) + 4 panel vectors + a broadcast lhs word.
-  info.outerRows = 4;
-  info.outerPanels = 4;
-  info.tileRows = 64;
-  info.tileCols = 256;
-  // Ice Lake server is the first x86-64-v4 core with VPOPCNTDQ.
-  info.llvmCPU = "icelake-server";
-  info.llvmFeatures = "+avx512f,+avx512bw,+avx512dq,+avx512vl,+avx512vpopcntdq,+avx2,+popcnt";
-  return info;
-}
+/// The CPU targets, one row each (the fields of CPUTargetInfo, in its order).
+struct TargetRow {
+  const char *name;
+  int64_t vectorWords, registerRows, registerCols, singleRowCols, outerRows, outerPanels,
+      tileRows, tileCols;
+  const char *llvmCPU, *llvmFeatures;
+};
 
-CPUTargetInfo makeAvx2() {
-  CPUTargetInfo info;
-  info.name = "avx2";
-  info.vectorWords = 4;
-  // AVX2 has 16 ymm registers and its popcount sequence (vpshufb nibble table) keeps three
-  // constants live: 2 x 3 accumulators + 2 + 3 operands fit without spills.
-  info.registerRows = 2;
-  info.registerCols = 3;
-  info.singleRowCols = 4;
-  // 2 x 3 ymm accumulators + 3 panel vectors + a broadcast word + the popcount constants.
-  info.outerRows = 2;
-  info.outerPanels = 3;
-  info.tileRows = 64;
-  info.tileCols = 192;
-  info.llvmCPU = "haswell";
-  info.llvmFeatures = "+avx2,+popcnt,-avx512f";
-  return info;
-}
+const TargetRow kTargets[] = {
+    // AVX-512 VPOPCNTDQ (32 zmm registers). Dot-product block: 4 x 4 zmm accumulators + 4 + 4
+    // operands. Outer-product block: 4 x 4 zmm accumulators (128 outputs) + 4 panel vectors + a
+    // broadcast lhs word. Ice Lake server is the first x86-64-v4 core with VPOPCNTDQ.
+    {"avx512", /*vectorWords=*/8, /*registerRows=*/4, /*registerCols=*/4, /*singleRowCols=*/8,
+     /*outerRows=*/4, /*outerPanels=*/4, /*tileRows=*/64, /*tileCols=*/256, "icelake-server",
+     "+avx512f,+avx512bw,+avx512dq,+avx512vl,+avx512vpopcntdq,+avx2,+popcnt"},
+    // AVX2 (16 ymm registers); its popcount sequence (vpshufb nibble table) keeps three constants
+    // live. Dot-product block: 2 x 3 accumulators + 2 + 3 operands fit without spills.
+    // Outer-product block: 2 x 3 accumulators + 3 panel vectors + a broadcast word.
+    {"avx2", /*vectorWords=*/4, /*registerRows=*/2, /*registerCols=*/3, /*singleRowCols=*/4,
+     /*outerRows=*/2, /*outerPanels=*/3, /*tileRows=*/64, /*tileCols=*/192, "haswell",
+     "+avx2,+popcnt,-avx512f"},
+    // Baseline x86-64, scalar words: no popcnt instruction, so LLVM expands ctpop into bit
+    // arithmetic; no outer-product form.
+    {"generic", /*vectorWords=*/1, /*registerRows=*/2, /*registerCols=*/2, /*singleRowCols=*/4,
+     /*outerRows=*/0, /*outerPanels=*/1, /*tileRows=*/64, /*tileCols=*/256, "x86-64", ""},
+};
 
-CPUTargetInfo makeGeneric() {
-  CPUTargetInfo info;
-  info.name = "generic";
-  info.vectorWords = 1;
-  info.registerRows = 2;
-  info.registerCols = 2;
-  info.singleRowCols = 4;
-  info.tileRows = 64;
-  info.tileCols = 256;
-  // Baseline x86-64: no popcnt instruction, so LLVM expands ctpop into bit arithmetic.
-  info.llvmCPU = "x86-64";
-  info.llvmFeatures = "";
-  return info;
+CPUTargetInfo makeTarget(llvm::StringRef name) {
+  for (const TargetRow &row : kTargets) {
+    if (name != row.name)
+      continue;
+    CPUTargetInfo info;
+    info.name = row.name;
+    info.vectorWords = row.vectorWords;
+    info.registerRows = row.registerRows;
+    info.registerCols = row.registerCols;
+    info.singleRowCols = row.singleRowCols;
+    info.outerRows = row.outerRows;
+    info.outerPanels = row.outerPanels;
+    info.tileRows = row.tileRows;
+    info.tileCols = row.tileCols;
+    info.llvmCPU = row.llvmCPU;
+    info.llvmFeatures = row.llvmFeatures;
+    return info;
+  }
+  llvm_unreachable("not a row of kTargets");
 }
 
 bool hostHas(llvm::StringRef feature) {
@@ -75,19 +71,14 @@ bool hostHas(llvm::StringRef feature) {
 llvm::StringRef bnn::getCPUTargetNames() { return "native, avx512, avx2, generic"; }
 
 llvm::Expected<CPUTargetInfo> bnn::getCPUTargetInfo(llvm::StringRef name) {
-  if (name == "avx512")
-    return makeAvx512();
-  if (name == "avx2")
-    return makeAvx2();
-  if (name == "generic")
-    return makeGeneric();
   if (name == "native") {
     if (hostHas("avx512vpopcntdq") && hostHas("avx512f") && hostHas("avx512bw"))
-      return makeAvx512();
-    if (hostHas("avx2"))
-      return makeAvx2();
-    return makeGeneric();
+      return makeTarget("avx512");
+    return makeTarget(hostHas("avx2") ? "avx2" : "generic");
   }
+  for (const TargetRow &row : kTargets)
+    if (name == row.name)
+      return makeTarget(name);
   return llvm::createStringError("unknown CPU target '" + name.str() + "' (expected one of " +
                                  getCPUTargetNames().str() + ")");
 }

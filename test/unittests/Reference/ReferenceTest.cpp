@@ -84,9 +84,10 @@ TEST(ReferenceTest, CheckedCounts) {
   EXPECT_EQ(packedWordCount(0, max), 0);
   EXPECT_EQ(packedWordCount(64, max), std::nullopt); // 2^63 words
   EXPECT_EQ(packedWordCount(63, max), 63 * (int64_t{1} << 57));
-  EXPECT_EQ(packedByteCount(15, max), 15 * (int64_t{1} << 60));
-  EXPECT_EQ(packedByteCount(16, max), std::nullopt);
-  EXPECT_EQ(packedByteCount(int64_t{1} << 30, int64_t{1} << 40), int64_t{1} << 60);
+  EXPECT_EQ(packedByteCount(7, max), 7 * (int64_t{1} << 60));
+  EXPECT_EQ(packedByteCount(8, max), std::nullopt); // 2^63 bytes
+  EXPECT_EQ(packedByteCount(int64_t{1} << 20, int64_t{1} << 40), int64_t{1} << 57);
+  EXPECT_EQ(packedByteCount(int64_t{1} << 26, int64_t{1} << 40), std::nullopt);
   EXPECT_EQ(elementCount(int64_t{1} << 32, int64_t{1} << 32), std::nullopt);
   EXPECT_EQ(elementCount(-1, 5), std::nullopt);
   EXPECT_EQ(packedWordCount(5, -1), std::nullopt);

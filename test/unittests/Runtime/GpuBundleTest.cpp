@@ -165,6 +165,12 @@ TEST(GpuBundle, SectionSizesThatWrapAreErrors) {
                                                                size));
     EXPECT_NE(message.find("runs past the end of the data"), std::string::npos) << message;
   }
+  // The size that moved the position back to the start of the section line itself (2^64 minus
+  // the line's 42 bytes minus 1): the old parser read that line again forever.
+  std::string loop = "bnn-gpu-bundle 1\nsection ptx m sm_90a 18446744073709551573\nend-bundle\n";
+  EXPECT_NE(errorOf(loop).find("line 2: section of 18446744073709551573 bytes runs past the end"),
+            std::string::npos)
+      << errorOf(loop);
   // A size that does not fit in size_t at all is not a number.
   EXPECT_NE(errorOf(replace(good, "ptx bnn_kernels sm_90a 26",
                             "ptx bnn_kernels sm_90a 18446744073709551616"))

@@ -5,6 +5,8 @@
 # Usage: scripts/fuzz.sh TARGET MINUTES
 #   TARGET: onnx-import | gpu-bundle | bnn-mlir
 #   BNN_FUZZ_JOBS=N runs N fuzzing processes (libFuzzer -fork=N; default 1).
+#   BNN_FUZZ_MAX_LEN=B caps the size of generated inputs (default 16384 bytes), so that what
+#   the campaign adds to the committed corpus stays small.
 #
 # Builds the target in the sanitized build (build-san/, see docs/Testing.md), fuzzes from the
 # committed corpus test/Fuzz/corpus/TARGET/ for MINUTES minutes, then
@@ -18,7 +20,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 if [ $# -ne 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]] || [ "$2" -eq 0 ]; then
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 target="$1"
@@ -41,7 +43,7 @@ bnn_log "Fuzzing $target for $minutes minute(s) in $work"
 # Crashes, leaks, time-outs and OOMs do not end the campaign (fork mode keeps going); each one
 # lands in artifacts/. The exit status is looked at through the artifacts, not here.
 "$binary" -fork="${BNN_FUZZ_JOBS:-1}" -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
-  -max_total_time=$((minutes * 60)) -timeout=60 "${extra[@]}" \
+  -max_total_time=$((minutes * 60)) -max_len="${BNN_FUZZ_MAX_LEN:-16384}" -timeout=60 "${extra[@]}" \
   -artifact_prefix="$work/artifacts/" -print_final_stats=1 \
   "$work/new" "$corpus" 2>&1 | tee "$work/fuzz.log" | grep -E "^#|ERROR|SUMMARY|INFO: fuzzed" || true
 

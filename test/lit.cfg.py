@@ -41,10 +41,28 @@ llvm_config.add_tool_substitutions(tools, [config.bnn_tools_dir])
 if os.access(os.path.join(config.bnn_tools_dir, "bnn-bench-cpu"), os.X_OK):
     config.available_features.add("bnn-bench-cpu")
 
-# The ONNX importer's libFuzzer binary, built by a clang configuration (frontend/CMakeLists.txt).
-if config.bnn_onnx_fuzzer and os.path.exists(config.bnn_onnx_fuzzer):
-    config.available_features.add("onnx-fuzzer")
-    config.substitutions.append(("%onnx_fuzzer", config.bnn_onnx_fuzzer))
+# The libFuzzer targets of a clang build with -DBNN_FUZZERS=ON (scripts/test.sh: build-san/);
+# test/Fuzz/ replays their committed corpora and then a fixed number of seeded mutations.
+if config.bnn_fuzzers:
+    config.available_features.add("fuzzer")
+    for fuzzer in ["bnn-onnx-fuzzer", "bnn-gpu-bundle-fuzzer", "bnn-mlir-fuzzer"]:
+        config.substitutions.append(
+            ("%" + fuzzer.replace("-", "_"), os.path.join(config.bnn_tools_dir, fuzzer))
+        )
+
+# A sanitized build (-DBNN_SANITIZE=address,undefined): LLVM's BumpPtrAllocator poisons its
+# slabs by hand under AddressSanitizer, and its inline copies in bnn's instrumented code and in
+# Debian's uninstrumented MLIR libraries disagree about what is poisoned, so manual poisoning is
+# off (ASan's own redzones around every heap block still catch overflows and use-after-free).
+# Reports abort the process, so a test fails on its first report.
+if config.bnn_sanitize:
+    config.available_features.add("sanitized")
+    for sanitizer in config.bnn_sanitize.split(","):
+        config.available_features.add("sanitize-" + sanitizer.strip())
+    config.environment["ASAN_OPTIONS"] = (
+        "allow_user_poisoning=0:abort_on_error=1:detect_leaks=1"
+    )
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1:abort_on_error=1"
 
 # GPU code generation: where the CUDA toolkit is installed, ptxas assembles the generated PTX
 # (tests with `REQUIRES: ptxas`); elsewhere those tests are reported as unsupported.

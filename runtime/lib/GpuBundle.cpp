@@ -2,9 +2,13 @@
 
 #include "bnn/runtime/GpuBundle.h"
 
+#include "bnn/runtime/Checked.h"
+
 #include <charconv>
 #include <fstream>
+#include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace bnn::cuda {
@@ -53,10 +57,15 @@ const char *dtypeName(DType type) {
 }
 
 int64_t BufferDesc::numElements() const {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
+  return checked::product<int64_t>(shape).value_or(-1);
+}
+
+std::size_t BufferDesc::bytes() const {
+  int64_t n = numElements();
+  if (n < 0 || static_cast<uint64_t>(n) > std::numeric_limits<std::size_t>::max())
+    return std::numeric_limits<std::size_t>::max();
+  return checked::mul<std::size_t>(static_cast<std::size_t>(n), dtypeSize(dtype))
+      .value_or(std::numeric_limits<std::size_t>::max());
 }
 
 std::string BufferDesc::str() const {
@@ -155,7 +164,16 @@ private:
   Status buffer(std::string_view dtypeToken, std::string_view shapeToken, BufferDesc &desc) const {
     if (Status s = dtype(dtypeToken, desc.dtype); !s)
       return s;
-    return shape(shapeToken, desc.shape);
+    if (Status s = shape(shapeToken, desc.shape); !s)
+      return s;
+    // Every size the runtime later derives from a buffer (element count, bytes to allocate
+    // or copy) must be exact: refuse shapes whose product overflows.
+    std::optional<int64_t> elements = checked::product<int64_t>(desc.shape);
+    if (!elements ||
+        !checked::mul<int64_t>(*elements, static_cast<int64_t>(dtypeSize(desc.dtype))) ||
+        desc.bytes() == std::numeric_limits<std::size_t>::max())
+      return fail("buffer " + desc.str() + " has more bytes than fit in 63 bits");
+    return Status::success();
   }
 
   Status ref(std::string_view token, BufferRef &r) const {
@@ -184,8 +202,9 @@ private:
                    std::size_t numConstants) const;
 
   std::string_view data;
+  /// Start of the next line; data.size() + 1 after a last line without '\n'.
   std::size_t pos = 0;
-  unsigned lineNumber = 0;
+  std::size_t lineNumber = 0;
 };
 
 Status Parser::checkRefs(const BundleFunction &f, const std::vector<BufferRef> &refs,
@@ -294,6 +313,9 @@ Status Parser::function(const std::vector<std::string_view> &header, Bundle &out
 
 Status Parser::run(Bundle &out) {
   out = Bundle();
+  // Lookups by name stay logarithmic, so that parsing time grows with the size of the input
+  // and not with its square.
+  std::map<std::string, std::size_t> constantBySymbol;
   std::string_view line;
   if (!nextLine(line) || line != "bnn-gpu-bundle 1")
     return fail("not a GPU bundle (expected the header 'bnn-gpu-bundle 1')");
@@ -315,6 +337,8 @@ Status Parser::run(Bundle &out) {
       c.symbol = std::string(t[2]);
       if (Status s = buffer(t[3], t[4], c.buffer); !s)
         return s;
+      if (!constantBySymbol.emplace(c.symbol, out.constants.size()).second)
+        return fail("constant symbol '" + c.symbol + "' defined twice");
       out.constants.push_back(std::move(c));
     } else if (t[0] == "func") {
       if (Status s = function(t, out); !s)
@@ -327,8 +351,13 @@ Status Parser::run(Bundle &out) {
       if ((!isConst && !isImage) || !number(t.back(), size))
         return fail("expected 'section <ptx|cubin|fatbin> <module> <chip> <size>' or "
                     "'section const <symbol> <size>'");
-      if (pos + size + 1 > data.size() || data[pos + size] != '\n')
-        return fail("section of " + std::to_string(size) + " bytes runs past the end of the data");
+      // The payload and its closing '\n' must lie inside the data. Compared as "size <
+      // bytes left", never as pos + size + 1 > data.size(), which wraps for a size near
+      // SIZE_MAX and moves pos backwards.
+      std::size_t left = pos < data.size() ? data.size() - pos : 0;
+      if (size >= left || data[pos + size] != '\n')
+        return fail("section of " + std::to_string(size) + " bytes runs past the end of the data (" +
+                    std::to_string(left) + " bytes left)");
       std::string bytes(data.substr(pos, size));
       // Count the lines the payload and its closing newline span, so that later messages
       // keep pointing at the right line of the file.
@@ -337,10 +366,8 @@ Status Parser::run(Bundle &out) {
       ++lineNumber;
       pos += size + 1;
       if (isConst) {
-        BundleConstant *target = nullptr;
-        for (BundleConstant &c : out.constants)
-          if (c.symbol == t[2])
-            target = &c;
+        auto it = constantBySymbol.find(std::string(t[2]));
+        BundleConstant *target = it == constantBySymbol.end() ? nullptr : &out.constants[it->second];
         if (!target)
           return fail("section for unknown constant '" + std::string(t[2]) + "'");
         if (bytes.size() != target->buffer.bytes())
@@ -359,14 +386,14 @@ Status Parser::run(Bundle &out) {
   for (const BundleConstant &c : out.constants)
     if (c.data.size() != c.buffer.bytes())
       return Status::error("GPU bundle: constant '" + c.symbol + "' has no data section");
+  std::set<std::string_view> modules;
+  for (const BundleImage &image : out.images)
+    modules.insert(image.module);
   for (const BundleFunction &f : out.functions)
     for (const Step &step : f.steps) {
       if (step.kind != Step::Kind::Launch)
         continue;
-      bool found = false;
-      for (const BundleImage &image : out.images)
-        found |= image.module == step.launch.module;
-      if (!found)
+      if (!modules.count(step.launch.module))
         return Status::error("GPU bundle: function '" + f.name + "' launches kernel '" +
                              step.launch.kernel + "' of module '" + step.launch.module +
                              "', which has no code section");

@@ -7,6 +7,8 @@
 
 #include "bnn/runtime/Reference.h"
 
+#include "bnn/runtime/Checked.h"
+
 #include <bitset>
 #include <cassert>
 #include <cmath>
@@ -15,7 +17,27 @@ namespace bnn::ref {
 
 int64_t wordsPerRow(int64_t k) {
   assert(k >= 0 && "logical row length must be non-negative");
-  return (k + kBitsPerWord - 1) / kBitsPerWord;
+  // Not (k + 63) / 64, which overflows for k within 63 of INT64_MAX.
+  return k / kBitsPerWord + (k % kBitsPerWord != 0);
+}
+
+std::optional<int64_t> packedWordCount(int64_t rows, int64_t k) {
+  if (rows < 0 || k < 0)
+    return std::nullopt;
+  return checked::mul(rows, wordsPerRow(k));
+}
+
+std::optional<int64_t> packedByteCount(int64_t rows, int64_t k) {
+  std::optional<int64_t> words = packedWordCount(rows, k);
+  if (!words)
+    return std::nullopt;
+  return checked::mul<int64_t>(*words, sizeof(uint64_t));
+}
+
+std::optional<int64_t> elementCount(int64_t rows, int64_t k) {
+  if (rows < 0 || k < 0)
+    return std::nullopt;
+  return checked::mul(rows, k);
 }
 
 float sign(float x) { return signBit(x) ? 1.0f : -1.0f; }

@@ -65,6 +65,35 @@ TEST(ReferenceTest, WordsPerRow) {
   EXPECT_EQ(wordsPerRow(1000), 16);
 }
 
+// Regression: wordsPerRow computed (k + 63) / 64, which overflows for k near 2^63 (a
+// !bnn.packed<1x9223372036854775807> crashed the CPU and GPU lowerings).
+TEST(ReferenceTest, WordsPerRowNearInt64Max) {
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(wordsPerRow(max), int64_t{1} << 57);
+  EXPECT_EQ(wordsPerRow(max - 62), int64_t{1} << 57);
+  EXPECT_EQ(wordsPerRow(max - 63), (int64_t{1} << 57) - 1);
+  EXPECT_EQ(wordsPerRow(int64_t{1} << 40), int64_t{1} << 34);
+  EXPECT_EQ(wordsPerRow((int64_t{1} << 40) + 1), (int64_t{1} << 34) + 1);
+}
+
+TEST(ReferenceTest, CheckedCounts) {
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(packedWordCount(3, 65), 6);
+  EXPECT_EQ(packedByteCount(3, 65), 48);
+  EXPECT_EQ(elementCount(3, 65), 195);
+  EXPECT_EQ(packedWordCount(0, max), 0);
+  EXPECT_EQ(packedWordCount(64, max), std::nullopt); // 2^63 words
+  EXPECT_EQ(packedWordCount(63, max), 63 * (int64_t{1} << 57));
+  EXPECT_EQ(packedByteCount(7, max), 7 * (int64_t{1} << 60));
+  EXPECT_EQ(packedByteCount(8, max), std::nullopt); // 2^63 bytes
+  EXPECT_EQ(packedByteCount(int64_t{1} << 20, int64_t{1} << 40), int64_t{1} << 57);
+  EXPECT_EQ(packedByteCount(int64_t{1} << 26, int64_t{1} << 40), std::nullopt);
+  EXPECT_EQ(elementCount(int64_t{1} << 32, int64_t{1} << 32), std::nullopt);
+  EXPECT_EQ(elementCount(-1, 5), std::nullopt);
+  EXPECT_EQ(packedWordCount(5, -1), std::nullopt);
+  EXPECT_EQ(packedByteCount(-1, 64), std::nullopt);
+}
+
 TEST(ReferenceTest, SignSpecialValues) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float inf = std::numeric_limits<float>::infinity();

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
 #include <string>
 
 using namespace bnn::cuda;
@@ -150,6 +152,88 @@ TEST(GpuBundle, ErrorsNameTheLine) {
   std::string text = replace(validBundle(), "end-bundle", "bogus");
   std::string message = errorOf(text);
   EXPECT_NE(message.find("line 20: unknown entry 'bogus'"), std::string::npos) << message;
+}
+
+// Regression: a section size near SIZE_MAX made `pos + size + 1` wrap, pass the bounds check
+// and move the read position backwards, so the parser looped forever on a 100-byte file.
+TEST(GpuBundle, SectionSizesThatWrapAreErrors) {
+  const std::string good = validBundle();
+  for (const char *size : {"18446744073709551615", "18446744073709551614",
+                           "18446744073709551000", "9223372036854775807"}) {
+    std::string message =
+        errorOf(replace(good, "ptx bnn_kernels sm_90a 26", std::string("ptx bnn_kernels sm_90a ") +
+                                                               size));
+    EXPECT_NE(message.find("runs past the end of the data"), std::string::npos) << message;
+  }
+  // The size that moved the position back to the start of the section line itself (2^64 minus
+  // the line's 42 bytes minus 1): the old parser read that line again forever.
+  std::string loop = "bnn-gpu-bundle 1\nsection ptx m sm_90a 18446744073709551573\nend-bundle\n";
+  EXPECT_NE(errorOf(loop).find("line 2: section of 18446744073709551573 bytes runs past the end"),
+            std::string::npos)
+      << errorOf(loop);
+  // A size that does not fit in size_t at all is not a number.
+  EXPECT_NE(errorOf(replace(good, "ptx bnn_kernels sm_90a 26",
+                            "ptx bnn_kernels sm_90a 18446744073709551616"))
+                .find("expected 'section"),
+            std::string::npos);
+}
+
+TEST(GpuBundle, SectionAtTheVeryEnd) {
+  // A last line without '\n' leaves no byte for a payload, not even an empty one.
+  std::string head = "bnn-gpu-bundle 1\n";
+  EXPECT_NE(errorOf(head + "section ptx m sm_90a 0").find("runs past the end of the data"),
+            std::string::npos);
+  EXPECT_NE(errorOf(head + "section ptx m sm_90a 1\nx").find("runs past the end of the data"),
+            std::string::npos);
+  // The payload's closing '\n' is the last byte of the data, then the bundle has no end.
+  EXPECT_NE(errorOf(head + "section ptx m sm_90a 1\nx\n").find("no 'end-bundle'"),
+            std::string::npos);
+}
+
+// Regression: element and byte counts of declared buffers were multiplied without checks, so
+// 2^32 x 2^32 f32 wrapped to a 0-byte buffer.
+TEST(GpuBundle, BufferSizesThatOverflowAreErrors) {
+  const std::string good = validBundle();
+  for (const char *shape : {"4294967296x4294967296", "9223372036854775807x2",
+                            "3037000500x3037000500", "2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2"
+                                                     "x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x"
+                                                     "2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2x2"}) {
+    std::string message = errorOf(replace(good, "temp 1 i32 8", std::string("temp 1 i32 ") + shape));
+    EXPECT_NE(message.find("has more bytes than fit in 63 bits"), std::string::npos) << message;
+  }
+  // The element count fits but the byte count does not (2^61 i64 elements).
+  EXPECT_NE(errorOf(replace(good, "temp 1 i32 8", "temp 1 i64 2305843009213693952"))
+                .find("has more bytes than fit in 63 bits"),
+            std::string::npos);
+  // The largest buffer that fits is accepted by the parser (allocating it is the backend's
+  // business, and fails there with a status).
+  Bundle bundle;
+  Status s = Bundle::parse(replace(good, "temp 1 i32 8", "temp 1 i8 9223372036854775807"), bundle);
+  EXPECT_TRUE(s.ok()) << s.message();
+  // Constants: the declared size is checked before it is compared with the section.
+  EXPECT_NE(errorOf(replace(good, "i64 2x1", "i64 4294967296x4294967296"))
+                .find("has more bytes than fit in 63 bits"),
+            std::string::npos);
+}
+
+TEST(GpuBundle, BufferDescSizesSaturate) {
+  BufferDesc desc;
+  desc.dtype = DType::F32;
+  desc.shape = {int64_t{1} << 32, int64_t{1} << 32};
+  EXPECT_EQ(desc.numElements(), -1);
+  EXPECT_EQ(desc.bytes(), std::numeric_limits<std::size_t>::max());
+  desc.shape = {int64_t{1} << 31, 2};
+  EXPECT_EQ(desc.numElements(), int64_t{1} << 32);
+  EXPECT_EQ(desc.bytes(), std::size_t{1} << 34);
+  desc.shape = {int64_t{1} << 62};
+  EXPECT_EQ(desc.bytes(), std::numeric_limits<std::size_t>::max());
+}
+
+TEST(GpuBundle, DuplicateConstantSymbol) {
+  std::string text = replace(validBundle(), "const 0 __bnn_constant_0 i64 2x1\n",
+                             "const 0 __bnn_constant_0 i64 2x1\nconst 1 __bnn_constant_0 i64 2x1\n");
+  EXPECT_NE(errorOf(text).find("line 3: constant symbol '__bnn_constant_0' defined twice"),
+            std::string::npos);
 }
 
 TEST(GpuBundle, LoadReportsMissingFile) {

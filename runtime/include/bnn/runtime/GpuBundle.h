@@ -61,8 +61,12 @@ struct BufferDesc {
   DType dtype = DType::I8;
   std::vector<int64_t> shape;
 
+  /// The product of the dimensions, or -1 if it does not fit in int64_t.
   int64_t numElements() const;
-  std::size_t bytes() const { return static_cast<std::size_t>(numElements()) * dtypeSize(dtype); }
+  /// numElements() * dtypeSize(dtype), or SIZE_MAX (a size no allocation can have) if that
+  /// does not fit in size_t or numElements() does not fit. Bundle::parse rejects every
+  /// buffer for which either overflows, so on a parsed bundle both are exact.
+  std::size_t bytes() const;
   /// "i32 8x64"
   std::string str() const;
 };

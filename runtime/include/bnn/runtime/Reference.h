@@ -19,6 +19,7 @@
 #define BNN_RUNTIME_REFERENCE_H
 
 #include <cstdint>
+#include <optional>
 
 namespace bnn::ref {
 
@@ -26,8 +27,24 @@ namespace bnn::ref {
 constexpr int64_t kBitsPerWord = 64;
 
 /// Number of 64-bit words holding one packed row of \p k elements, i.e.
-/// ceil(k / 64). \p k must be >= 0.
+/// ceil(k / 64). \p k must be >= 0; every k up to INT64_MAX is exact (the
+/// rounding never overflows).
 int64_t wordsPerRow(int64_t k);
+
+/// Sizes of a packed rows x k buffer, or std::nullopt if rows or k is negative
+/// or the count does not fit in int64_t. Callers that derive an allocation or a
+/// loop bound from sizes they did not choose (a type, a file, a flag) use these,
+/// never rows * wordsPerRow(k) by hand.
+std::optional<int64_t> packedWordCount(int64_t rows, int64_t k);
+std::optional<int64_t> packedByteCount(int64_t rows, int64_t k);
+/// rows * k elements of the unpacked tensor, with the same checks.
+std::optional<int64_t> elementCount(int64_t rows, int64_t k);
+
+// Preconditions of the functions below: every buffer holds the number of
+// elements or words its comment names (so those counts exist in memory and the
+// index arithmetic inside cannot overflow; compute them with the checked
+// helpers above). xnorPopcount writes int32 dot products in [-k, k], so it
+// needs k <= INT32_MAX as well.
 
 /// The packed bit of \p x: true (+1) unless x is strictly negative. Written as
 /// !(x < 0) rather than (x >= 0) so that +0, -0 and NaN all map to +1; every

@@ -352,7 +352,7 @@ int main(int argc, char **argv) {
   std::vector<GemvRow> gemvRows;
   for (const Shape &s : shapes) {
     int64_t words = (s.k + 63) / 64;
-    bnn::HostTensor a(bnn::ElementKind::I64, {s.m, words}), b(bnn::ElementKind::I64, {s.n, words});
+    bnn::HostTensor a(bnn::ElementType::I64, {s.m, words}), b(bnn::ElementType::I64, {s.n, words});
     for (int64_t i = 0; i < a.numElements(); ++i)
       a.data<uint64_t>()[i] = rng();
     for (int64_t i = 0; i < b.numElements(); ++i)
@@ -366,7 +366,7 @@ int main(int argc, char **argv) {
     }
     for (int threads : {1, cores}) {
       std::unique_ptr<bnn::JitModule> jit = compileOrExit(context, gemmModule(s), threads);
-      std::vector<bnn::HostTensor> out = {bnn::HostTensor(bnn::ElementKind::I32, {s.m, s.n})};
+      std::vector<bnn::HostTensor> out = {bnn::HostTensor(bnn::ElementType::I32, {s.m, s.n})};
       std::vector<bnn::HostTensor> in = {a, b};
       double bnnSeconds = timeEntry(*jit, "gemm", in, out, reps);
       double sgemmSeconds = 0;
@@ -427,13 +427,13 @@ int main(int argc, char **argv) {
     std::string p = "!bnn.packed<" + std::to_string(s.m) + "x" + std::to_string(s.k) + ">";
     std::string source = "func.func @pack(%x: " + x + ") -> " + p + " {\n  %p = bnn.pack %x : " +
                          x + " -> " + p + "\n  return %p : " + p + "\n}\n";
-    bnn::HostTensor input(bnn::ElementKind::F32, {s.m, s.k});
+    bnn::HostTensor input(bnn::ElementType::F32, {s.m, s.k});
     for (int64_t i = 0; i < input.numElements(); ++i)
       input.data<float>()[i] = float(int64_t(rng() % 2001) - 1000);
     for (int threads : {1, cores}) {
       std::unique_ptr<bnn::JitModule> jit = compileOrExit(context, source, threads);
       std::vector<bnn::HostTensor> out = {
-          bnn::HostTensor(bnn::ElementKind::I64, {s.m, (s.k + 63) / 64})};
+          bnn::HostTensor(bnn::ElementType::I64, {s.m, (s.k + 63) / 64})};
       std::vector<bnn::HostTensor> in = {input};
       double seconds = timeEntry(*jit, "pack", in, out, reps);
       double bytes = double(s.m) * s.k * 4;

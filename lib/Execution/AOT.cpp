@@ -39,24 +39,24 @@ using llvm::createStringError;
 
 namespace {
 
-llvm::StringRef cTypeOf(ElementKind kind) {
+llvm::StringRef cTypeOf(ElementType kind) {
   switch (kind) {
-  case ElementKind::F32: return "float";
-  case ElementKind::F64: return "double";
-  case ElementKind::F16:
-  case ElementKind::BF16:
-  case ElementKind::I16: return "uint16_t";
-  case ElementKind::I1:
-  case ElementKind::I8: return "uint8_t";
-  case ElementKind::I32: return "int32_t";
-  case ElementKind::I64: return "int64_t";
+  case ElementType::F32: return "float";
+  case ElementType::F64: return "double";
+  case ElementType::F16:
+  case ElementType::BF16:
+  case ElementType::I16: return "uint16_t";
+  case ElementType::I1:
+  case ElementType::I8: return "uint8_t";
+  case ElementType::I32: return "int32_t";
+  case ElementType::I64: return "int64_t";
   }
   return "void";
 }
 
 std::string descriptorName(const HostTensor &tensor) {
   return "bnn_memref_" + std::to_string(tensor.shape.size()) + "d_" +
-         elementKindName(tensor.kind).str();
+         std::string(elementTypeName(tensor.kind));
 }
 
 std::string describeShape(const HostTensor &tensor) { return tensor.describe(); }

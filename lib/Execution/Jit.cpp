@@ -1,6 +1,7 @@
 //===- Jit.cpp - compile and run bnn modules in-process -------------------===//
 
 #include "bnn/Execution/Jit.h"
+#include "bnn/Target/ElementType.h"
 
 #include "bnn/Pipelines/CPUPipeline.h"
 #include "bnn/runtime/MemRef.h"
@@ -30,42 +31,8 @@ extern "C" int omp_get_num_procs(void);
 using namespace bnn;
 using llvm::createStringError;
 
-int64_t bnn::elementSize(ElementKind kind) {
-  switch (kind) {
-  case ElementKind::F64:
-  case ElementKind::I64:
-    return 8;
-  case ElementKind::F32:
-  case ElementKind::I32:
-    return 4;
-  case ElementKind::F16:
-  case ElementKind::BF16:
-  case ElementKind::I16:
-    return 2;
-  case ElementKind::I1:
-  case ElementKind::I8:
-    return 1;
-  }
-  return 1;
-}
-
-llvm::StringRef bnn::elementKindName(ElementKind kind) {
-  switch (kind) {
-  case ElementKind::F32: return "f32";
-  case ElementKind::F64: return "f64";
-  case ElementKind::F16: return "f16";
-  case ElementKind::BF16: return "bf16";
-  case ElementKind::I1: return "i1";
-  case ElementKind::I8: return "i8";
-  case ElementKind::I16: return "i16";
-  case ElementKind::I32: return "i32";
-  case ElementKind::I64: return "i64";
-  }
-  return "?";
-}
-
-llvm::Expected<int64_t> bnn::denseByteSize(ElementKind kind, llvm::ArrayRef<int64_t> shape) {
-  std::optional<int64_t> bytes = elementSize(kind);
+llvm::Expected<int64_t> bnn::denseByteSize(ElementType kind, llvm::ArrayRef<int64_t> shape) {
+  std::optional<int64_t> bytes = elementTypeSize(kind);
   for (int64_t d : shape) {
     if (d < 0)
       return createStringError("has a negative dimension " + std::to_string(d) +
@@ -77,7 +44,7 @@ llvm::Expected<int64_t> bnn::denseByteSize(ElementKind kind, llvm::ArrayRef<int6
   return *bytes;
 }
 
-HostTensor::HostTensor(ElementKind kind, std::vector<int64_t> shape)
+HostTensor::HostTensor(ElementType kind, std::vector<int64_t> shape)
     : kind(kind), shape(std::move(shape)) {
   // Callers check the size first (hostTensorFor, denseByteSize): a wrapped count would give a
   // buffer smaller than the shape, so it is an invariant, not an input error.
@@ -99,19 +66,12 @@ std::string HostTensor::describe() const {
   std::string text = "tensor<";
   for (int64_t d : shape)
     text += std::to_string(d) + "x";
-  return text + elementKindName(kind).str() + ">";
+  return text + elementTypeName(kind) + ">";
 }
 
-llvm::Expected<ElementKind> bnn::elementKindOf(mlir::Type type) {
-  if (type.isF32()) return ElementKind::F32;
-  if (type.isF64()) return ElementKind::F64;
-  if (type.isF16()) return ElementKind::F16;
-  if (type.isBF16()) return ElementKind::BF16;
-  if (type.isInteger(1)) return ElementKind::I1;
-  if (type.isInteger(8)) return ElementKind::I8;
-  if (type.isInteger(16)) return ElementKind::I16;
-  if (type.isInteger(32)) return ElementKind::I32;
-  if (type.isInteger(64)) return ElementKind::I64;
+llvm::Expected<ElementType> bnn::elementTypeOf(mlir::Type type) {
+  if (std::optional<ElementType> element = getRuntimeElementType(type))
+    return *element;
   std::string name;
   llvm::raw_string_ostream os(name);
   type.print(os);
@@ -134,7 +94,7 @@ llvm::Expected<HostTensor> hostTensorFor(mlir::Type type) {
                              "found " + name);
   if (!tensor.hasStaticShape())
     return createStringError("JIT-compiled functions need static shapes, found " + name);
-  llvm::Expected<ElementKind> kind = elementKindOf(tensor.getElementType());
+  llvm::Expected<ElementType> kind = elementTypeOf(tensor.getElementType());
   if (!kind)
     return kind.takeError();
   // The caller allocates buffers of this size: a count that wraps would give one too small.

@@ -13,49 +13,6 @@
 
 namespace bnn::cuda {
 
-std::size_t dtypeSize(DType type) {
-  switch (type) {
-  case DType::F32:
-  case DType::I32:
-    return 4;
-  case DType::F16:
-  case DType::BF16:
-  case DType::I16:
-    return 2;
-  case DType::F64:
-  case DType::I64:
-    return 8;
-  case DType::I1:
-  case DType::I8:
-    return 1;
-  }
-  return 1;
-}
-
-const char *dtypeName(DType type) {
-  switch (type) {
-  case DType::F32:
-    return "f32";
-  case DType::F16:
-    return "f16";
-  case DType::BF16:
-    return "bf16";
-  case DType::F64:
-    return "f64";
-  case DType::I1:
-    return "i1";
-  case DType::I8:
-    return "i8";
-  case DType::I16:
-    return "i16";
-  case DType::I32:
-    return "i32";
-  case DType::I64:
-    return "i64";
-  }
-  return "?";
-}
-
 int64_t BufferDesc::numElements() const {
   return checked::product<int64_t>(shape).value_or(-1);
 }
@@ -64,12 +21,13 @@ std::size_t BufferDesc::bytes() const {
   int64_t n = numElements();
   if (n < 0 || static_cast<uint64_t>(n) > std::numeric_limits<std::size_t>::max())
     return std::numeric_limits<std::size_t>::max();
-  return checked::mul<std::size_t>(static_cast<std::size_t>(n), dtypeSize(dtype))
+  return checked::mul<std::size_t>(static_cast<std::size_t>(n),
+                                   static_cast<std::size_t>(elementTypeSize(dtype)))
       .value_or(std::numeric_limits<std::size_t>::max());
 }
 
 std::string BufferDesc::str() const {
-  std::string s = dtypeName(dtype);
+  std::string s = elementTypeName(dtype);
   s += ' ';
   if (shape.empty())
     return s + "scalar";
@@ -131,15 +89,11 @@ private:
     return ec == std::errc() && ptr == token.data() + token.size();
   }
 
-  Status dtype(std::string_view token, DType &type) const {
-    static const std::map<std::string_view, DType> names = {
-        {"f32", DType::F32}, {"f16", DType::F16}, {"bf16", DType::BF16},
-        {"f64", DType::F64}, {"i1", DType::I1},   {"i8", DType::I8},
-        {"i16", DType::I16}, {"i32", DType::I32}, {"i64", DType::I64}};
-    auto it = names.find(token);
-    if (it == names.end())
+  Status dtype(std::string_view token, ElementType &type) const {
+    std::optional<ElementType> parsed = parseElementTypeName(token);
+    if (!parsed)
       return fail("unknown element type '" + std::string(token) + "'");
-    type = it->second;
+    type = *parsed;
     return Status::success();
   }
 
@@ -170,7 +124,7 @@ private:
     // or copy) must be exact: refuse shapes whose product overflows.
     std::optional<int64_t> elements = checked::product<int64_t>(desc.shape);
     if (!elements ||
-        !checked::mul<int64_t>(*elements, static_cast<int64_t>(dtypeSize(desc.dtype))) ||
+        !checked::mul<int64_t>(*elements, elementTypeSize(desc.dtype)) ||
         desc.bytes() == std::numeric_limits<std::size_t>::max())
       return fail("buffer " + desc.str() + " has more bytes than fit in 63 bits");
     return Status::success();

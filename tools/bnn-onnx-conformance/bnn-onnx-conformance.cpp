@@ -104,21 +104,21 @@ std::vector<std::string> listDir(const std::string &dir, StringRef prefix) {
   return names;
 }
 
-std::optional<bnn::ElementKind> kindOf(int32_t dataType) {
+std::optional<bnn::ElementType> kindOf(int32_t dataType) {
   switch (dataType) {
-  case onnx::TensorProto::FLOAT: return bnn::ElementKind::F32;
-  case onnx::TensorProto::DOUBLE: return bnn::ElementKind::F64;
-  case onnx::TensorProto::FLOAT16: return bnn::ElementKind::F16;
-  case onnx::TensorProto::BFLOAT16: return bnn::ElementKind::BF16;
-  case onnx::TensorProto::BOOL: return bnn::ElementKind::I1;
+  case onnx::TensorProto::FLOAT: return bnn::ElementType::F32;
+  case onnx::TensorProto::DOUBLE: return bnn::ElementType::F64;
+  case onnx::TensorProto::FLOAT16: return bnn::ElementType::F16;
+  case onnx::TensorProto::BFLOAT16: return bnn::ElementType::BF16;
+  case onnx::TensorProto::BOOL: return bnn::ElementType::I1;
   case onnx::TensorProto::INT8:
-  case onnx::TensorProto::UINT8: return bnn::ElementKind::I8;
+  case onnx::TensorProto::UINT8: return bnn::ElementType::I8;
   case onnx::TensorProto::INT16:
-  case onnx::TensorProto::UINT16: return bnn::ElementKind::I16;
+  case onnx::TensorProto::UINT16: return bnn::ElementType::I16;
   case onnx::TensorProto::INT32:
-  case onnx::TensorProto::UINT32: return bnn::ElementKind::I32;
+  case onnx::TensorProto::UINT32: return bnn::ElementType::I32;
   case onnx::TensorProto::INT64:
-  case onnx::TensorProto::UINT64: return bnn::ElementKind::I64;
+  case onnx::TensorProto::UINT64: return bnn::ElementType::I64;
   default: return std::nullopt;
   }
 }
@@ -139,13 +139,13 @@ std::optional<TestTensor> readTensor(const std::string &bytes, std::string &erro
 
 double elementAsDouble(const bnn::HostTensor &t, int64_t i) {
   switch (t.kind) {
-  case bnn::ElementKind::F32: return t.data<float>()[i];
-  case bnn::ElementKind::F64: return t.data<double>()[i];
-  case bnn::ElementKind::F16:
-  case bnn::ElementKind::BF16: {
+  case bnn::ElementType::F32: return t.data<float>()[i];
+  case bnn::ElementType::F64: return t.data<double>()[i];
+  case bnn::ElementType::F16:
+  case bnn::ElementType::BF16: {
     uint16_t bits;
     std::memcpy(&bits, t.bytes.data() + 2 * i, 2);
-    APFloat v(t.kind == bnn::ElementKind::F16 ? APFloat::IEEEhalf() : APFloat::BFloat(),
+    APFloat v(t.kind == bnn::ElementType::F16 ? APFloat::IEEEhalf() : APFloat::BFloat(),
               APInt(16, bits));
     bool lost;
     v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
@@ -155,19 +155,19 @@ double elementAsDouble(const bnn::HostTensor &t, int64_t i) {
   }
 }
 
-bool isFloatKind(bnn::ElementKind k) {
-  return k == bnn::ElementKind::F32 || k == bnn::ElementKind::F64 ||
-         k == bnn::ElementKind::F16 || k == bnn::ElementKind::BF16;
+bool isFloatKind(bnn::ElementType k) {
+  return k == bnn::ElementType::F32 || k == bnn::ElementType::F64 ||
+         k == bnn::ElementType::F16 || k == bnn::ElementType::BF16;
 }
 
 /// numpy.testing.assert_allclose semantics for floats, exact equality for the rest.
 std::string compare(const bnn::HostTensor &actual, const ONNXTensor &expected) {
-  std::optional<bnn::ElementKind> kind = kindOf(expected.dataType);
+  std::optional<bnn::ElementType> kind = kindOf(expected.dataType);
   // ONNX 1.12's test data stores bfloat16 tensors as their UINT16 bit patterns; compare bits.
-  if (expected.dataType == onnx::TensorProto::UINT16 && actual.kind == bnn::ElementKind::BF16)
-    kind = bnn::ElementKind::I16;
-  if (!kind || (*kind != actual.kind && !(*kind == bnn::ElementKind::I16 &&
-                                           actual.kind == bnn::ElementKind::BF16)))
+  if (expected.dataType == onnx::TensorProto::UINT16 && actual.kind == bnn::ElementType::BF16)
+    kind = bnn::ElementType::I16;
+  if (!kind || (*kind != actual.kind && !(*kind == bnn::ElementType::I16 &&
+                                           actual.kind == bnn::ElementType::BF16)))
     return std::string("dtype mismatch: expected ") + bnn::frontend::getONNXDataTypeName(expected.dataType) +
            ", got " + actual.describe();
   if (actual.shape != expected.shape) {
@@ -185,7 +185,7 @@ std::string compare(const bnn::HostTensor &actual, const ONNXTensor &expected) {
     if (actual.bytes.empty() ||
         std::memcmp(actual.bytes.data(), expected.bytes.data(), actual.bytes.size()) == 0)
       return "";
-    int64_t size = bnn::elementSize(*kind);
+    int64_t size = bnn::elementTypeSize(*kind);
     for (int64_t i = 0; i < count; ++i)
       if (std::memcmp(actual.bytes.data() + i * size, expected.bytes.data() + i * size, size))
         return "element " + std::to_string(i) + " differs: expected " +
@@ -278,8 +278,8 @@ std::string runDataSet(mlir::DialectRegistry &registry, const std::string &model
     argument.kind = *kindOf(it->second->dataType);
     // bfloat16 inputs come as UINT16 bit patterns in ONNX 1.12's test data.
     if (mlir::cast<mlir::RankedTensorType>(function.getArgumentTypes()[i]).getElementType().isBF16() &&
-        argument.kind == bnn::ElementKind::I16)
-      argument.kind = bnn::ElementKind::BF16;
+        argument.kind == bnn::ElementType::I16)
+      argument.kind = bnn::ElementType::BF16;
     argument.shape = it->second->shape;
     argument.bytes.assign(it->second->bytes.begin(), it->second->bytes.end());
     arguments.push_back(std::move(argument));

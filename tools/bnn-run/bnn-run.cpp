@@ -199,27 +199,27 @@ void fillRandom(bnn::HostTensor &tensor, std::mt19937 &rng) {
   std::uniform_int_distribution<int> small(-8, 7);
   int64_t n = tensor.numElements();
   switch (tensor.kind) {
-  case bnn::ElementKind::F32:
+  case bnn::ElementType::F32:
     for (int64_t i = 0; i < n; ++i)
       tensor.data<float>()[i] = uniform(rng);
     break;
-  case bnn::ElementKind::F64:
+  case bnn::ElementType::F64:
     for (int64_t i = 0; i < n; ++i)
       tensor.data<double>()[i] = uniform(rng);
     break;
-  case bnn::ElementKind::I1:
+  case bnn::ElementType::I1:
     for (int64_t i = 0; i < n; ++i)
       tensor.data<uint8_t>()[i] = rng() & 1;
     break;
-  case bnn::ElementKind::I8:
+  case bnn::ElementType::I8:
     for (int64_t i = 0; i < n; ++i)
       tensor.data<int8_t>()[i] = small(rng);
     break;
-  case bnn::ElementKind::I32:
+  case bnn::ElementType::I32:
     for (int64_t i = 0; i < n; ++i)
       tensor.data<int32_t>()[i] = small(rng);
     break;
-  case bnn::ElementKind::I64:
+  case bnn::ElementType::I64:
     // Random words: packed operands.
     for (int64_t i = 0; i < n; ++i)
       tensor.data<uint64_t>()[i] = (uint64_t(rng()) << 32) | rng();
@@ -237,13 +237,13 @@ void printTensor(raw_ostream &os, const bnn::HostTensor &tensor, unsigned limit)
     if (i)
       os << ", ";
     switch (tensor.kind) {
-    case bnn::ElementKind::F32: os << tensor.data<float>()[i]; break;
-    case bnn::ElementKind::F64: os << tensor.data<double>()[i]; break;
-    case bnn::ElementKind::I1: os << int(tensor.data<uint8_t>()[i]); break;
-    case bnn::ElementKind::I8: os << int(tensor.data<int8_t>()[i]); break;
-    case bnn::ElementKind::I16: os << tensor.data<int16_t>()[i]; break;
-    case bnn::ElementKind::I32: os << tensor.data<int32_t>()[i]; break;
-    case bnn::ElementKind::I64: os << tensor.data<int64_t>()[i]; break;
+    case bnn::ElementType::F32: os << tensor.data<float>()[i]; break;
+    case bnn::ElementType::F64: os << tensor.data<double>()[i]; break;
+    case bnn::ElementType::I1: os << int(tensor.data<uint8_t>()[i]); break;
+    case bnn::ElementType::I8: os << int(tensor.data<int8_t>()[i]); break;
+    case bnn::ElementType::I16: os << tensor.data<int16_t>()[i]; break;
+    case bnn::ElementType::I32: os << tensor.data<int32_t>()[i]; break;
+    case bnn::ElementType::I64: os << tensor.data<int64_t>()[i]; break;
     default: os << "0x" << utohexstr(tensor.bytes[i]);
     }
   }

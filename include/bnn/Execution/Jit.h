@@ -10,6 +10,7 @@
 #ifndef BNN_EXECUTION_JIT_H
 #define BNN_EXECUTION_JIT_H
 
+#include "bnn/runtime/ElementType.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
@@ -28,28 +29,21 @@ class Type;
 
 namespace bnn {
 
-/// Element types a JIT-compiled function can take and return.
-enum class ElementKind { F32, F64, F16, BF16, I1, I8, I16, I32, I64 };
-
-/// Bytes per element as stored in memory (i1 takes one byte).
-int64_t elementSize(ElementKind kind);
-llvm::StringRef elementKindName(ElementKind kind);
-
 /// Bytes of a dense row-major tensor of `kind` and `shape`; fails when a dimension is dynamic
 /// (negative) or the size does not fit in int64_t. Every buffer size derived from a type goes
 /// through it.
-llvm::Expected<int64_t> denseByteSize(ElementKind kind, llvm::ArrayRef<int64_t> shape);
+llvm::Expected<int64_t> denseByteSize(ElementType kind, llvm::ArrayRef<int64_t> shape);
 
 /// A dense row-major host tensor.
 struct HostTensor {
-  ElementKind kind = ElementKind::F32;
+  ElementType kind = ElementType::F32;
   std::vector<int64_t> shape;
   std::vector<uint8_t> bytes;
 
   HostTensor() = default;
   /// Allocates zeroed storage; `shape` must have a denseByteSize (checked: a size that does
   /// not fit is a fatal error, never a short buffer).
-  HostTensor(ElementKind kind, std::vector<int64_t> shape);
+  HostTensor(ElementType kind, std::vector<int64_t> shape);
   /// Product of the dimensions (saturates at INT64_MAX).
   int64_t numElements() const;
   template <typename T> T *data() { return reinterpret_cast<T *>(bytes.data()); }
@@ -103,8 +97,9 @@ private:
   unsigned numThreads = 0;
 };
 
-/// The host tensor kind of an MLIR element type, or an error naming it.
-llvm::Expected<ElementKind> elementKindOf(mlir::Type type);
+/// The host tensor element type of an MLIR element type (bnn/Target/ElementType.h), or an
+/// error naming it.
+llvm::Expected<ElementType> elementTypeOf(mlir::Type type);
 
 /// The signatures of the public functions of `module` (before lowering), in module order;
 /// fails on arguments or results that are not statically shaped tensors of the kinds above.

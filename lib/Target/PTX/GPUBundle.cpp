@@ -1,6 +1,7 @@
 //===- GPUBundle.cpp - PTX/cubin and manifest emission --------------------===//
 
 #include "bnn/Target/PTX/GPUBundle.h"
+#include "bnn/Target/ElementType.h"
 
 #include "bnn/IR/BNNDialect.h"
 
@@ -27,22 +28,6 @@ constexpr llvm::StringLiteral kHostAttr = "bnn.gpu.host";
 constexpr llvm::StringLiteral kResultAttr = "bnn.result";
 constexpr llvm::StringLiteral kLogicalTypeAttr = "bnn.logical_type";
 
-/// Manifest spelling of an element type; empty when the runtime does not know it.
-std::string dtypeName(Type type) {
-  if (type.isF32())
-    return "f32";
-  if (type.isF16())
-    return "f16";
-  if (type.isBF16())
-    return "bf16";
-  if (type.isF64())
-    return "f64";
-  if (auto integer = dyn_cast<IntegerType>(type))
-    if (llvm::is_contained({1u, 8u, 16u, 32u, 64u}, integer.getWidth()))
-      return "i" + std::to_string(integer.getWidth());
-  return "";
-}
-
 std::string shapeString(MemRefType type) {
   if (type.getRank() == 0)
     return "scalar";
@@ -67,11 +52,11 @@ FailureOr<std::string> describeBuffer(Location loc, Type type) {
     return emitError(loc) << "buffer of type " << type
                           << " cannot be described in a GPU bundle (expected a statically "
                              "shaped, contiguous memref in global memory)";
-  std::string dtype = dtypeName(memref.getElementType());
-  if (dtype.empty())
+  std::optional<ElementType> dtype = getRuntimeElementType(memref.getElementType());
+  if (!dtype)
     return emitError(loc) << "element type " << memref.getElementType()
                           << " is not supported by the GPU bundle manifest";
-  return dtype + " " + shapeString(memref);
+  return std::string(elementTypeName(*dtype)) + " " + shapeString(memref);
 }
 
 struct BinaryObject {

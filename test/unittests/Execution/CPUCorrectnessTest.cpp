@@ -62,7 +62,7 @@ std::vector<float> randomFloats(int64_t count, std::mt19937 &rng) {
 }
 
 bnn::HostTensor floatTensor(std::vector<int64_t> shape, const std::vector<float> &values) {
-  bnn::HostTensor tensor(bnn::ElementKind::F32, std::move(shape));
+  bnn::HostTensor tensor(bnn::ElementType::F32, std::move(shape));
   std::memcpy(tensor.bytes.data(), values.data(), tensor.bytes.size());
   return tensor;
 }
@@ -233,7 +233,7 @@ TEST_P(CPUCorrectness, PackUnpackSignMatchReference) {
     EXPECT_EQ(0, std::memcmp((*results)[1].bytes.data(), expectedSigns.data(), rows * k * 4))
         << "sign, K = " << k;
     // Unpack the reference words: every bit, padding ignored.
-    bnn::HostTensor words_(bnn::ElementKind::I64, {rows, words});
+    bnn::HostTensor words_(bnn::ElementType::I64, {rows, words});
     std::memcpy(words_.bytes.data(), expectedWords.data(), words_.bytes.size());
     auto unpacked = jit->run("unpack_" + std::to_string(k), {words_});
     ASSERT_TRUE(static_cast<bool>(unpacked)) << llvm::toString(unpacked.takeError());

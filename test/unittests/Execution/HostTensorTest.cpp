@@ -18,9 +18,9 @@
 
 namespace {
 
-using bnn::ElementKind;
+using bnn::ElementType;
 
-int64_t sizeOrMinusOne(ElementKind kind, std::vector<int64_t> shape) {
+int64_t sizeOrMinusOne(ElementType kind, std::vector<int64_t> shape) {
   llvm::Expected<int64_t> size = bnn::denseByteSize(kind, shape);
   if (!size) {
     llvm::consumeError(size.takeError());
@@ -30,23 +30,23 @@ int64_t sizeOrMinusOne(ElementKind kind, std::vector<int64_t> shape) {
 }
 
 TEST(HostTensorTest, ByteSizesAreExact) {
-  EXPECT_EQ(sizeOrMinusOne(ElementKind::F32, {}), 4);
-  EXPECT_EQ(sizeOrMinusOne(ElementKind::F32, {2, 64}), 512);
-  EXPECT_EQ(sizeOrMinusOne(ElementKind::I1, {3, 5}), 15);
-  EXPECT_EQ(sizeOrMinusOne(ElementKind::I64, {0, int64_t(1) << 62}), 0);
+  EXPECT_EQ(sizeOrMinusOne(ElementType::F32, {}), 4);
+  EXPECT_EQ(sizeOrMinusOne(ElementType::F32, {2, 64}), 512);
+  EXPECT_EQ(sizeOrMinusOne(ElementType::I1, {3, 5}), 15);
+  EXPECT_EQ(sizeOrMinusOne(ElementType::I64, {0, int64_t(1) << 62}), 0);
   // At the edge: 2^59 words are 2^62 bytes; 2^60 words (2^63 bytes) do not fit.
-  EXPECT_EQ(sizeOrMinusOne(ElementKind::I64, {int64_t(1) << 59}), int64_t(1) << 62);
-  EXPECT_EQ(sizeOrMinusOne(ElementKind::I64, {int64_t(1) << 60}), -1);
+  EXPECT_EQ(sizeOrMinusOne(ElementType::I64, {int64_t(1) << 59}), int64_t(1) << 62);
+  EXPECT_EQ(sizeOrMinusOne(ElementType::I64, {int64_t(1) << 60}), -1);
 }
 
 TEST(HostTensorTest, ByteSizesThatDoNotFitAreErrors) {
   // 2^64 elements: the element count itself wraps to 0.
-  EXPECT_EQ(sizeOrMinusOne(ElementKind::F32, {int64_t(1) << 32, int64_t(1) << 32}), -1);
+  EXPECT_EQ(sizeOrMinusOne(ElementType::F32, {int64_t(1) << 32, int64_t(1) << 32}), -1);
   // 2^61 elements fit, their 2^64 bytes do not.
-  EXPECT_EQ(sizeOrMinusOne(ElementKind::F64, {int64_t(1) << 61}), -1);
-  EXPECT_EQ(sizeOrMinusOne(ElementKind::I8, {std::numeric_limits<int64_t>::max(), 2}), -1);
+  EXPECT_EQ(sizeOrMinusOne(ElementType::F64, {int64_t(1) << 61}), -1);
+  EXPECT_EQ(sizeOrMinusOne(ElementType::I8, {std::numeric_limits<int64_t>::max(), 2}), -1);
   // A dynamic dimension has no size.
-  EXPECT_EQ(sizeOrMinusOne(ElementKind::F32, {4, std::numeric_limits<int64_t>::min()}), -1);
+  EXPECT_EQ(sizeOrMinusOne(ElementType::F32, {4, std::numeric_limits<int64_t>::min()}), -1);
 }
 
 TEST(HostTensorTest, NumElementsSaturates) {

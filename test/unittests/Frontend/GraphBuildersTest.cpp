@@ -50,7 +50,7 @@ protected:
       }
       jit = std::move(*compiled);
     }
-    bnn::HostTensor x(bnn::ElementKind::F32, std::move(shape));
+    bnn::HostTensor x(bnn::ElementType::F32, std::move(shape));
     std::memcpy(x.bytes.data(), input.data(), input.size() * sizeof(float));
     auto results = jit->run(name, {x});
     if (!results) {

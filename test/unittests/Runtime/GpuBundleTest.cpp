@@ -72,10 +72,10 @@ TEST(GpuBundle, ParsesManifestAndSections) {
 }
 
 TEST(GpuBundle, ScalarAndBoolBuffers) {
-  BufferDesc scalar{DType::F32, {}};
+  BufferDesc scalar{bnn::ElementType::F32, {}};
   EXPECT_EQ(scalar.numElements(), 1);
   EXPECT_EQ(scalar.str(), "f32 scalar");
-  BufferDesc bits{DType::I1, {5, 130}};
+  BufferDesc bits{bnn::ElementType::I1, {5, 130}};
   EXPECT_EQ(bits.bytes(), 650u) << "i1 elements take one byte each";
 }
 
@@ -218,7 +218,7 @@ TEST(GpuBundle, BufferSizesThatOverflowAreErrors) {
 
 TEST(GpuBundle, BufferDescSizesSaturate) {
   BufferDesc desc;
-  desc.dtype = DType::F32;
+  desc.dtype = bnn::ElementType::F32;
   desc.shape = {int64_t{1} << 32, int64_t{1} << 32};
   EXPECT_EQ(desc.numElements(), -1);
   EXPECT_EQ(desc.bytes(), std::numeric_limits<std::size_t>::max());

@@ -26,6 +26,8 @@
 #ifndef BNN_RUNTIME_GPUBUNDLE_H
 #define BNN_RUNTIME_GPUBUNDLE_H
 
+#include "bnn/runtime/ElementType.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -51,19 +53,13 @@ private:
   std::string text;
 };
 
-enum class DType { F32, F16, BF16, F64, I1, I8, I16, I32, I64 };
-
-/// Bytes per element (i1 is stored as one byte per element, 0 or 1).
-std::size_t dtypeSize(DType type);
-const char *dtypeName(DType type);
-
 struct BufferDesc {
-  DType dtype = DType::I8;
+  ElementType dtype = ElementType::I8;
   std::vector<int64_t> shape;
 
   /// The product of the dimensions, or -1 if it does not fit in int64_t.
   int64_t numElements() const;
-  /// numElements() * dtypeSize(dtype), or SIZE_MAX (a size no allocation can have) if that
+  /// numElements() * elementTypeSize(dtype), or SIZE_MAX (a size no allocation can have) if that
   /// does not fit in size_t or numElements() does not fit. Bundle::parse rejects every
   /// buffer for which either overflows, so on a parsed bundle both are exact.
   std::size_t bytes() const;

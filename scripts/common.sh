@@ -42,44 +42,39 @@ bnn_setup() {
   fi
 }
 
-bnn_configure() {
-  if [ -f "$BNN_BUILD/build.ninja" ]; then
+# Configures build directory $1 (once; later builds are incremental) with the compilers and
+# extra CMake arguments that follow, ccache and lld when present.
+bnn_configure_dir() {
+  local dir="$1" what="$2"
+  shift 2
+  if [ -f "$dir/build.ninja" ]; then
     return
   fi
-  bnn_log "Configuring in $BNN_BUILD"
+  bnn_log "Configuring $what in $dir"
   local launcher=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   local linker=()
   command -v ld.lld >/dev/null && linker=(-DLLVM_USE_LINKER=lld)
-  cmake -G Ninja -S "$BNN_ROOT" -B "$BNN_BUILD" \
+  cmake -G Ninja -S "$BNN_ROOT" -B "$dir" \
     -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ \
     -DMLIR_DIR="$BNN_LLVM_DIR/lib/cmake/mlir" \
     -DLLVM_EXTERNAL_LIT="$BNN_LLVM_DIR/bin/lit" \
-    "${launcher[@]}" "${linker[@]}"
+    "${launcher[@]}" "${linker[@]}" "$@"
+}
+
+bnn_configure() {
+  bnn_configure_dir "$BNN_BUILD" "the build" -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++
 }
 
 # The sanitized build in $BNN_BUILD_SAN: clang, -DBNN_SANITIZE=address,undefined and
 # -DBNN_FUZZERS=ON (one build directory for the sanitized suites and the fuzz targets), -O1 as
 # OSS-Fuzz builds, with line tables for symbolized reports.
 bnn_configure_san() {
-  if [ -f "$BNN_BUILD_SAN/build.ninja" ]; then
-    return
-  fi
-  bnn_log "Configuring the sanitized build in $BNN_BUILD_SAN"
-  local launcher=()
-  command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-  local linker=()
-  command -v ld.lld >/dev/null && linker=(-DLLVM_USE_LINKER=lld)
-  cmake -G Ninja -S "$BNN_ROOT" -B "$BNN_BUILD_SAN" \
-    -DCMAKE_BUILD_TYPE=Release \
+  bnn_configure_dir "$BNN_BUILD_SAN" "the sanitized build" \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     "-DCMAKE_C_FLAGS_RELEASE=-O1 -gline-tables-only -DNDEBUG" \
     "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -gline-tables-only -DNDEBUG" \
-    -DBNN_SANITIZE=address,undefined -DBNN_FUZZERS=ON \
-    -DMLIR_DIR="$BNN_LLVM_DIR/lib/cmake/mlir" \
-    -DLLVM_EXTERNAL_LIT="$BNN_LLVM_DIR/bin/lit" \
-    "${launcher[@]}" "${linker[@]}"
+    -DBNN_SANITIZE=address,undefined -DBNN_FUZZERS=ON
 }
 
 # Builds the given targets (all by default) with as many jobs as the machine has cores.

@@ -547,6 +547,9 @@ LogicalResult convertExpand(NodeImporter &n) {
   std::optional<std::vector<int64_t>> requested = knownInts(n, 1);
   SmallVector<int64_t> shape;
   if (requested) {
+    for (int64_t d : *requested)
+      if (d < 0)
+        return n.fail(Twine("the requested shape has a negative dimension ") + Twine(d));
     std::optional<SmallVector<int64_t>> merged = broadcastShapes(n.shape(0), *requested);
     if (!merged)
       return n.fail("the input cannot be broadcast to the requested shape");

@@ -333,6 +333,9 @@ def bad_initializer_kind(kind):
         t.external_data.add(key="location", value=os.path.abspath(__file__))
     elif kind == "dims":
         t = TensorProto(name="w", data_type=F, dims=[-1], float_data=[1.0])
+    elif kind == "zero_negative":
+        # A zero dimension before a negative one: no values needed, still no valid type.
+        t = TensorProto(name="w", data_type=F, dims=[0, -1])
     elif kind == "count":
         t = TensorProto(name="w", data_type=F, dims=[3], float_data=[1.0, 2.0])
     return model([helper.make_node("Identity", ["w"], ["y"], name="id")], [],
@@ -452,6 +455,8 @@ BAD = {
                                  inits=[c("s", [2], np.int64)]),
     "expand_huge": lambda: single("Expand", [("x", F, [1]), ("s", I64, [2])],
                                   inits=[c("s", [BIG, BIG], np.int64)]),
+    "expand_zero_negative": lambda: single("Expand", [("x", F, [1]), ("s", I64, [2])],
+                                           inits=[c("s", [0, -4], np.int64)]),
     "expand_runtime": lambda: single("Expand", [("x", F, [3]), ("s", I64, [1])]),
     "tile_length": lambda: single("Tile", [("x", F, [2, 3]), ("r", I64, [1])],
                                   inits=[c("r", [2], np.int64)]),
@@ -487,6 +492,7 @@ BAD = {
     "initializer_external": lambda: bad_initializer_kind("external"),
     "initializer_dims": lambda: bad_initializer_kind("dims"),
     "initializer_count": lambda: bad_initializer_kind("count"),
+    "initializer_zero_negative": lambda: bad_initializer_kind("zero_negative"),
     "no_default_opset": no_default_opset,
     "output_dtype": lambda: declared_output("dtype"),
     "output_value_info": lambda: declared_output("value_info"),

@@ -72,6 +72,11 @@ int main(int argc, char **argv) {
     return 1; // Reported with its location.
 
   std::string header = headerFilename;
+  if (header.empty() && objectFilename == "-") {
+    // The default header name would be "-.h", a file nobody asked for.
+    errs() << "bnn-compile: error: -o - writes the object to stdout: give --header a path\n";
+    return 1;
+  }
   if (header.empty()) {
     SmallString<128> path(objectFilename);
     sys::path::replace_extension(path, "h");

@@ -305,6 +305,13 @@ def string_constant():
     return model([n], [], [tensor("y", [], TensorProto.STRING)], check=False)
 
 
+def huge_value_tensor():
+    # One value for dims that need 2^40: the importer allocated the 4 TiB before counting.
+    t = TensorProto(name="v", data_type=F, dims=[1 << 20, 1 << 20], float_data=[1.0])
+    return model([helper.make_node("Constant", [], ["y"], name="bad_constant", value=t)],
+                 [], [out("y")], check=False)
+
+
 def bad_value_tensor(op, inputs, inits=()):
     t = TensorProto(name="v", data_type=F, dims=[1], raw_data=b"\0\0")
     return model([helper.make_node(op, inputs, ["y"], name="bad_" + op.lower(), value=t)],
@@ -380,6 +387,7 @@ BAD = {
     "layernorm_scale": lambda: single("LayerNormalization", [("x", F, [2, 5]), ("s", F, [7])]),
     "constant_bad_value": lambda: bad_value_tensor("Constant", []),
     "constant_string": string_constant,
+    "constant_huge_dims": huge_value_tensor,
     "constantofshape_negative": lambda: single("ConstantOfShape", [("s", I64, [1])],
                                                inits=[c("s", [-2], np.int64)]),
     "constantofshape_huge": lambda: single("ConstantOfShape", [("s", I64, [2])],

@@ -74,6 +74,14 @@ public:
     else
       fail(key, "a string");
   }
+  /// The function's symbol name: a string that is not empty (an empty symbol prints as
+  /// `@<<INVALID EMPTY SYMBOL>>`, which no tool parses).
+  void getName(std::string &value) {
+    const llvm::json::Value *v = object.get("name");
+    get("name", value);
+    if (v && v->getAsString() && value.empty())
+      fail("name", "a non-empty string");
+  }
   /// A string field that must be one of `choices`; returns its index.
   void choose(StringRef key, ArrayRef<StringRef> choices, int &index) {
     std::string value = choices[index].str();
@@ -124,7 +132,7 @@ LogicalResult buildOne(ModuleOp module, const llvm::json::Object &object, Locati
   fields.get("graph", graph);
   if (graph == "embedding") {
     EmbeddingConfig c;
-    fields.get("name", c.name);
+    fields.getName(c.name);
     fields.get("batch", c.batch);
     fields.get("input_dim", c.inputDim);
     fields.get("code_bits", c.codeBits);
@@ -136,7 +144,7 @@ LogicalResult buildOne(ModuleOp module, const llvm::json::Object &object, Locati
   }
   if (graph == "decoder_block") {
     DecoderBlockConfig c;
-    fields.get("name", c.name);
+    fields.getName(c.name);
     fields.get("seq_len", c.seqLen);
     fields.get("hidden", c.hidden);
     fields.get("heads", c.heads);
@@ -161,7 +169,7 @@ LogicalResult buildOne(ModuleOp module, const llvm::json::Object &object, Locati
   }
   if (graph == "partial_binary_linear") {
     PartialBinaryLinearConfig c;
-    fields.get("name", c.name);
+    fields.getName(c.name);
     fields.get("rows", c.rows);
     fields.get("in", c.inputs);
     fields.get("out", c.outputs);
@@ -181,7 +189,7 @@ LogicalResult buildOne(ModuleOp module, const llvm::json::Object &object, Locati
   }
   if (graph == "double_binary_linear") {
     DoubleBinaryLinearConfig c;
-    fields.get("name", c.name);
+    fields.getName(c.name);
     fields.get("rows", c.rows);
     fields.get("in", c.inputs);
     fields.get("out", c.outputs);

@@ -41,17 +41,23 @@ std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> lhs, Array
 
 std::optional<int64_t> numElements(ArrayRef<int64_t> shape) {
   constexpr int64_t kLimit = int64_t{1} << 48;
-  int64_t count = 1;
+  // Every dimension is checked before any is multiplied: a zero dimension must not hide a
+  // negative one after it (tensor<0x-4xf32> is no type), and a zero dimension after a large
+  // prefix makes the product zero.
+  bool empty = false;
   for (int64_t dim : shape) {
     if (dim < 0 || dim > kLimit)
       return std::nullopt;
-    if (dim == 0)
-      return 0;
+    empty |= dim == 0;
+  }
+  if (empty)
+    return 0;
+  int64_t count = 1;
+  for (int64_t dim : shape) {
     if (count > kLimit / dim)
       return std::nullopt;
     count *= dim;
   }
-  // A later zero dimension makes the product zero even after a large prefix.
   return count;
 }
 

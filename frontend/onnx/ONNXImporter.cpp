@@ -267,7 +267,10 @@ std::optional<HostTensor> readTensorProto(const onnx::TensorProto &proto, std::s
     tensor.bytes.assign(raw.begin(), raw.end());
     return tensor;
   }
-  tensor.bytes.resize(*count * elementSize);
+  // Allocated only once the values are known to be there: dims are the model's word, and
+  // resizing to them first turned a 100-byte tensor declaring 2^40 values into a 4 TiB
+  // allocation (LLVM ERROR: out of memory).
+  auto allocate = [&] { tensor.bytes.resize(*count * elementSize); };
   auto store = [&](int64_t i, auto value) {
     std::memcpy(tensor.bytes.data() + i * elementSize, &value, elementSize);
   };
@@ -275,18 +278,21 @@ std::optional<HostTensor> readTensorProto(const onnx::TensorProto &proto, std::s
   case onnx::TensorProto::FLOAT:
     if (proto.float_data_size() != *count)
       return mismatch(proto.float_data_size());
+    allocate();
     for (int64_t i = 0; i < *count; ++i)
       store(i, proto.float_data(i));
     break;
   case onnx::TensorProto::DOUBLE:
     if (proto.double_data_size() != *count)
       return mismatch(proto.double_data_size());
+    allocate();
     for (int64_t i = 0; i < *count; ++i)
       store(i, proto.double_data(i));
     break;
   case onnx::TensorProto::INT64:
     if (proto.int64_data_size() != *count)
       return mismatch(proto.int64_data_size());
+    allocate();
     for (int64_t i = 0; i < *count; ++i)
       store(i, proto.int64_data(i));
     break;
@@ -294,6 +300,7 @@ std::optional<HostTensor> readTensorProto(const onnx::TensorProto &proto, std::s
   case onnx::TensorProto::UINT64:
     if (proto.uint64_data_size() != *count)
       return mismatch(proto.uint64_data_size());
+    allocate();
     for (int64_t i = 0; i < *count; ++i)
       store(i, proto.uint64_data(i));
     break;
@@ -301,6 +308,7 @@ std::optional<HostTensor> readTensorProto(const onnx::TensorProto &proto, std::s
     // int32_data holds INT32, INT16, INT8, UINT16, UINT8, BOOL, FLOAT16 and BFLOAT16 (bits).
     if (proto.int32_data_size() != *count)
       return mismatch(proto.int32_data_size());
+    allocate();
     for (int64_t i = 0; i < *count; ++i)
       store(i, proto.int32_data(i));
     break;

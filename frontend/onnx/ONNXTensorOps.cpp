@@ -547,6 +547,9 @@ LogicalResult convertExpand(NodeImporter &n) {
   std::optional<std::vector<int64_t>> requested = knownInts(n, 1);
   SmallVector<int64_t> shape;
   if (requested) {
+    for (int64_t d : *requested)
+      if (d < 0)
+        return n.fail(Twine("the requested shape has a negative dimension ") + Twine(d));
     std::optional<SmallVector<int64_t>> merged = broadcastShapes(n.shape(0), *requested);
     if (!merged)
       return n.fail("the input cannot be broadcast to the requested shape");
@@ -669,6 +672,11 @@ LogicalResult convertGather(NodeImporter &n) {
   shape.append(data.begin() + *axis + 1, data.end());
   if (!numElements(shape))
     return n.fail("the result is too large");
+  // Every index into an empty axis is out of range; the clamp in normalizeIndex cannot make
+  // such a read safe (it would read element 0 of nothing).
+  if (data[*axis] == 0 && *numElements(indices) != 0)
+    return n.error() << "indices into axis " << *axis << " of size 0 (data "
+                     << n.value(0).getType() << "): every index is out of range";
   int64_t outRank = shape.size();
   MLIRContext *ctx = n.b.getContext();
   SmallVector<AffineExpr> indexExprs;
@@ -707,6 +715,9 @@ LogicalResult convertGatherElements(NodeImporter &n) {
   for (int64_t d = 0; d < rank; ++d)
     if (d != *axis && indices[d] > data[d])
       return n.fail("indices exceed the data shape outside the gather axis");
+  if (data[*axis] == 0 && *numElements(indices) != 0)
+    return n.error() << "indices into axis " << *axis << " of size 0 (data "
+                     << n.value(0).getType() << "): every index is out of range";
   Value source = n.value(0);
   Value init = n.e.empty(indices, n.elementType(0));
   MLIRContext *ctx = n.b.getContext();

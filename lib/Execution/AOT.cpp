@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "bnn/Execution/Jit.h"
+#include "bnn/Support/ToolOutput.h"
 #include "bnn/Target/CPUTarget.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -130,22 +131,6 @@ llvm::Error checkHeaderNames(mlir::ModuleOp module,
   return llvm::Error::success();
 }
 
-/// True when `a` and `b` name one file: the same existing file (hard or symbolic links
-/// included) or, for files not yet written, the same absolute path.
-bool isSameFile(llvm::StringRef a, llvm::StringRef b) {
-  if (a == b)
-    return true;
-  bool same = false;
-  if (!llvm::sys::fs::equivalent(a, b, same))
-    return same;
-  llvm::SmallString<256> x(a), y(b);
-  if (llvm::sys::fs::make_absolute(x) || llvm::sys::fs::make_absolute(y))
-    return false;
-  llvm::sys::path::remove_dots(x, /*remove_dot_dot=*/true);
-  llvm::sys::path::remove_dots(y, /*remove_dot_dot=*/true);
-  return x == y;
-}
-
 std::string writeHeader(const std::vector<std::pair<std::string, FunctionSignature>> &functions,
                         llvm::StringRef sourceName, const CPUTargetInfo &target, bool threads) {
   std::string text;
@@ -236,12 +221,12 @@ llvm::Error bnn::compileToObject(mlir::ModuleOp module, const JitOptions &option
                                  llvm::StringRef sourceName) {
   // Checked before compiling: a run that would destroy its own input, or write two outputs
   // into one file, does nothing.
-  if (isSameFile(objectPath, headerPath))
+  if (bnn::isSameFile(objectPath, headerPath))
     return createStringError("the object and the header would both be written to " +
                              objectPath.str() + ": give --header another path");
   if (sourceName != "-")
     for (llvm::StringRef output : {objectPath, headerPath})
-      if (isSameFile(output, sourceName))
+      if (bnn::isSameFile(output, sourceName))
         return createStringError("refusing to overwrite the input " + sourceName.str() +
                                  " with an output (" + output.str() + ")");
   llvm::Expected<CPUTargetInfo> target = getCPUTargetInfo(options.target);

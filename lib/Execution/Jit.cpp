@@ -224,6 +224,7 @@ llvm::Error bnn::lowerToLLVMDialect(mlir::ModuleOp module, const JitOptions &opt
   pipeline.inference = options.inference;
   pipeline.tileRows = options.tileRows;
   pipeline.tileCols = options.tileCols;
+  pipeline.maxBufferBytes = options.maxBufferBytes;
   buildCPUPipeline(pm, pipeline);
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/Tosa/Transforms/Passes.h"
@@ -21,6 +22,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 using namespace mlir;
 
@@ -80,6 +82,56 @@ struct FuseElementwiseBoundedPass
       signalPassFailure();
   }
 };
+/// Fails on a statically shaped buffer larger than `maxBytes`: an intermediate the compiled
+/// code would malloc (its null result is not checked: a segfault), a stack buffer, or a
+/// constant that LLVM would materialize element by element (out of memory at compile time).
+/// Runs after bufferization, when every allocation is explicit.
+struct CheckBufferSizesPass : PassWrapper<CheckBufferSizesPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CheckBufferSizesPass)
+  explicit CheckBufferSizesPass(int64_t maxBytes) : maxBytes(maxBytes) {}
+  StringRef getArgument() const final { return "bnn-check-buffer-sizes"; }
+  StringRef getDescription() const final {
+    return "Fail on statically shaped buffers larger than max-buffer-bytes";
+  }
+  void runOnOperation() override {
+    if (maxBytes < 0) {
+      emitError(getOperation().getLoc()) << "bnn-cpu-pipeline: max-buffer-bytes=" << maxBytes
+                                 << ": expected 0 (no limit) or a positive byte count";
+      return signalPassFailure();
+    }
+    if (maxBytes == 0)
+      return;
+    getOperation().walk([&](Operation *op) {
+      MemRefType type;
+      if (auto alloc = dyn_cast<memref::AllocOp>(op))
+        type = alloc.getType();
+      else if (auto alloca = dyn_cast<memref::AllocaOp>(op))
+        type = alloca.getType();
+      else if (auto global = dyn_cast<memref::GlobalOp>(op))
+        type = global.getType();
+      if (!type || !type.hasStaticShape())
+        return;
+      Type element = type.getElementType();
+      int64_t elementBytes = element.isIndex() ? 8
+                             : element.isIntOrFloat()
+                                 ? (int64_t(element.getIntOrFloatBitWidth()) + 7) / 8
+                                 : 0;
+      if (elementBytes == 0)
+        return;
+      std::optional<int64_t> bytes = elementBytes;
+      for (int64_t dim : type.getShape())
+        bytes = bytes ? llvm::checkedMul(*bytes, dim) : std::nullopt;
+      if (bytes && *bytes <= maxBytes)
+        return;
+      op->emitError() << "needs "
+                      << (bytes ? std::to_string(*bytes) + " bytes" : "more than 2^63 bytes")
+                      << " for " << type << ", more than max-buffer-bytes=" << maxBytes
+                      << " allows";
+      signalPassFailure();
+    });
+  }
+  int64_t maxBytes;
+};
 } // namespace
 
 void ::bnn::buildCPUPipeline(OpPassManager &pm, const ::bnn::CPUPipelineOptions &options) {
@@ -122,6 +174,7 @@ void ::bnn::buildCPUPipeline(OpPassManager &pm, const ::bnn::CPUPipelineOptions 
   outParams.hoistStaticAllocs = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(std::make_unique<CheckBufferSizesPass>(options.maxBufferBytes));
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
 

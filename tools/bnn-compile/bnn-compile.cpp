@@ -45,6 +45,12 @@ static cl::opt<unsigned> threads("num-threads",
                                           "parallel loops on libomp"),
                                  cl::init(0), cl::cat(compileCategory));
 
+static cl::opt<uint64_t> maxMemoryMB(
+    "max-memory-mb",
+    cl::desc("Most MiB one intermediate buffer or constant of the compiled code may take (a "
+             "larger one would fail to allocate at run time, or exhaust memory while compiling)"),
+    cl::init(4096), cl::cat(compileCategory));
+
 static const char *const overview =
     "bnn-compile: bnn module -> object file + C header\n"
     "\n"
@@ -72,6 +78,11 @@ int main(int argc, char **argv) {
     return 1; // Reported with its location.
 
   std::string header = headerFilename;
+  if (header.empty() && objectFilename == "-") {
+    // The default header name would be "-.h", a file nobody asked for.
+    errs() << "bnn-compile: error: -o - writes the object to stdout: give --header a path\n";
+    return 1;
+  }
   if (header.empty()) {
     SmallString<128> path(objectFilename);
     sys::path::replace_extension(path, "h");
@@ -80,6 +91,13 @@ int main(int argc, char **argv) {
   bnn::JitOptions options;
   options.target = target;
   options.numThreads = threads;
+  if (maxMemoryMB == 0 || maxMemoryMB > (uint64_t(1) << 43)) {
+    errs() << "bnn-compile: error: --max-memory-mb=" << maxMemoryMB
+           << ": expected 1 to 2^43 (8 EiB)\n";
+    return 1;
+  }
+  // At most 2^63 - 1.
+  options.maxBufferBytes = int64_t(std::min<uint64_t>(uint64_t(maxMemoryMB) << 20, INT64_MAX));
   if (Error compileError =
           bnn::compileToObject(*module, options, objectFilename, header, inputFilename)) {
     errs() << "bnn-compile: error: " << toString(std::move(compileError)) << "\n";

@@ -290,6 +290,9 @@ std::string runDataSet(mlir::DialectRegistry &registry, const std::string &model
 
   bnn::JitOptions jitOptions;
   jitOptions.numThreads = 1;
+  // Node tests are small; a model whose intermediates or constants need more than 4 GiB fails
+  // to compile here instead of failing a malloc in the compiled code.
+  jitOptions.maxBufferBytes = int64_t{4} << 30;
   Expected<std::unique_ptr<bnn::JitModule>> jit = bnn::JitModule::compile(*module, jitOptions);
   if (!jit)
     return "compilation failed: " + toString(jit.takeError()) + " " + diagnostics;

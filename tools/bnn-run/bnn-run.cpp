@@ -56,7 +56,8 @@ static cl::opt<unsigned> repeat("repeat", cl::desc("Run this many times and repo
                                 cl::init(1), cl::cat(runCategory));
 static cl::opt<uint64_t> maxMemoryMB(
     "max-memory-mb",
-    cl::desc("Most MiB the entry's arguments and results (as its types declare them) may take"),
+    cl::desc("Most MiB the entry's arguments and results (as its types declare them) may take, "
+             "and one intermediate buffer or constant of the compiled code"),
     cl::init(4096), cl::cat(runCategory));
 
 static cl::opt<std::string> target("target",
@@ -306,6 +307,8 @@ int main(int argc, char **argv) {
   options.numThreads = threads;
   options.tileRows = tileRows;
   options.tileCols = tileCols;
+  // At most 2^63 - 1 (checkOptions allows 2^43 MiB).
+  options.maxBufferBytes = int64_t(std::min<uint64_t>(uint64_t(maxMemoryMB) << 20, INT64_MAX));
   auto compileStart = std::chrono::steady_clock::now();
   Expected<std::unique_ptr<bnn::JitModule>> jit = bnn::JitModule::compile(*module, options);
   if (!jit)

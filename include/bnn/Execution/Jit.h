@@ -63,6 +63,9 @@ struct JitOptions {
   bool inference = true;
   /// bnn-tile sizes (0: target default).
   int64_t tileRows = 0, tileCols = 0;
+  /// Most bytes one intermediate buffer or constant of the compiled code may take
+  /// (bnn-cpu-pipeline's max-buffer-bytes; 0: no limit).
+  int64_t maxBufferBytes = 0;
 };
 
 /// The tensor signature of a public function, as written before lowering.

@@ -31,6 +31,12 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
   Option<int64_t> tileCols{*this, "tile-cols",
                            llvm::cl::desc("bnn-tile columns per tile (0: target default)"),
                            llvm::cl::init(0)};
+  Option<int64_t> maxBufferBytes{
+      *this, "max-buffer-bytes",
+      llvm::cl::desc("Most bytes one buffer of the compiled code (memref.alloc, memref.alloca "
+                     "or a constant memref.global) may take; a larger one is an error here, "
+                     "not a failed malloc or an out-of-memory at run or link time (0: no limit)"),
+      llvm::cl::init(0)};
 };
 
 /// bnn + func/tensor/arith/math/linalg/tosa on tensors -> LLVM dialect for a CPU:

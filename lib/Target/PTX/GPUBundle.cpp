@@ -14,6 +14,7 @@
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -315,6 +316,28 @@ LogicalResult writeGPUBundle(ModuleOp module, llvm::raw_ostream &os,
   FailureOr<SmallVector<BinaryObject>> objects = collectObjects(module);
   if (failed(objects))
     return failure();
+  // Constants are written out in full: a splat of a few bytes in the module can declare
+  // terabytes (1.6 GB written from an 875-byte module before this check).
+  int64_t constantBytesTotal = 0;
+  for (auto global : module.getOps<memref::GlobalOp>()) {
+    if (!global.getConstant() || !global.getInitialValueAttr())
+      continue;
+    MemRefType type = global.getType();
+    Type element = type.getElementType();
+    if (!type.hasStaticShape() || !element.isIntOrFloat())
+      continue;
+    std::optional<int64_t> bytes = std::max<int64_t>(1, element.getIntOrFloatBitWidth() / 8);
+    for (int64_t dim : type.getShape())
+      bytes = bytes ? llvm::checkedMul(*bytes, dim) : std::nullopt;
+    if (bytes)
+      bytes = llvm::checkedAdd(constantBytesTotal, *bytes);
+    if (!bytes || *bytes > options.maxConstantBytes)
+      return global.emitError()
+             << "would make the bundle's constants " << (bytes ? Twine(*bytes) : Twine("over 2^63"))
+             << " bytes, more than --bnn-bundle-max-constant-mb=" << (options.maxConstantBytes >> 20)
+             << " allows";
+    constantBytesTotal = *bytes;
+  }
 
   SmallVector<Section> sections;
   std::string ptxas;
@@ -382,6 +405,10 @@ void registerGPUBundleTranslations() {
       "bnn-ptxas", llvm::cl::desc("ptxas for --bnn-gpu-to-bundle (default: PATH, then "
                                   "/usr/local/cuda/bin/ptxas)"),
       llvm::cl::init(""));
+  static llvm::cl::opt<uint64_t> maxConstantMB(
+      "bnn-bundle-max-constant-mb",
+      llvm::cl::desc("Most MiB of constants --bnn-gpu-to-bundle embeds (1 to 2^43)"),
+      llvm::cl::init(4096));
 
   auto registerDialects = [](DialectRegistry &registry) {
     // bnn: the logical types of host-function arguments are !bnn.packed.
@@ -399,6 +426,12 @@ void registerGPUBundleTranslations() {
         GPUBundleOptions options;
         options.cubin = cubinMode;
         options.ptxasPath = ptxasPath;
+        if (maxConstantMB == 0 || maxConstantMB > (uint64_t(1) << 43))
+          return LogicalResult(emitError(module.getLoc())
+                               << "--bnn-bundle-max-constant-mb=" << uint64_t(maxConstantMB)
+                               << ": expected 1 to 2^43");
+        options.maxConstantBytes =
+            int64_t(std::min<uint64_t>(uint64_t(maxConstantMB) << 20, INT64_MAX));
         return writeGPUBundle(module, os, options);
       },
       registerDialects);

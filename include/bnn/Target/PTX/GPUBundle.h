@@ -39,6 +39,8 @@ struct GPUBundleOptions {
   CubinMode cubin = CubinMode::Auto;
   /// ptxas to use; empty: `ptxas` on PATH, then /usr/local/cuda/bin/ptxas.
   std::string ptxasPath;
+  /// Most bytes of constants the bundle may embed (written element by element, a splat too).
+  int64_t maxConstantBytes = int64_t{4} << 30;
 };
 
 /// Writes the PTX of every gpu.binary in `module` (concatenated, each preceded by a comment

@@ -305,6 +305,13 @@ def string_constant():
     return model([n], [], [tensor("y", [], TensorProto.STRING)], check=False)
 
 
+def huge_value_tensor():
+    # One value for dims that need 2^40: the importer allocated the 4 TiB before counting.
+    t = TensorProto(name="v", data_type=F, dims=[1 << 20, 1 << 20], float_data=[1.0])
+    return model([helper.make_node("Constant", [], ["y"], name="bad_constant", value=t)],
+                 [], [out("y")], check=False)
+
+
 def bad_value_tensor(op, inputs, inits=()):
     t = TensorProto(name="v", data_type=F, dims=[1], raw_data=b"\0\0")
     return model([helper.make_node(op, inputs, ["y"], name="bad_" + op.lower(), value=t)],
@@ -333,6 +340,9 @@ def bad_initializer_kind(kind):
         t.external_data.add(key="location", value=os.path.abspath(__file__))
     elif kind == "dims":
         t = TensorProto(name="w", data_type=F, dims=[-1], float_data=[1.0])
+    elif kind == "zero_negative":
+        # A zero dimension before a negative one: no values needed, still no valid type.
+        t = TensorProto(name="w", data_type=F, dims=[0, -1])
     elif kind == "count":
         t = TensorProto(name="w", data_type=F, dims=[3], float_data=[1.0, 2.0])
     return model([helper.make_node("Identity", ["w"], ["y"], name="id")], [],
@@ -377,6 +387,7 @@ BAD = {
     "layernorm_scale": lambda: single("LayerNormalization", [("x", F, [2, 5]), ("s", F, [7])]),
     "constant_bad_value": lambda: bad_value_tensor("Constant", []),
     "constant_string": string_constant,
+    "constant_huge_dims": huge_value_tensor,
     "constantofshape_negative": lambda: single("ConstantOfShape", [("s", I64, [1])],
                                                inits=[c("s", [-2], np.int64)]),
     "constantofshape_huge": lambda: single("ConstantOfShape", [("s", I64, [2])],
@@ -452,6 +463,8 @@ BAD = {
                                  inits=[c("s", [2], np.int64)]),
     "expand_huge": lambda: single("Expand", [("x", F, [1]), ("s", I64, [2])],
                                   inits=[c("s", [BIG, BIG], np.int64)]),
+    "expand_zero_negative": lambda: single("Expand", [("x", F, [1]), ("s", I64, [2])],
+                                           inits=[c("s", [0, -4], np.int64)]),
     "expand_runtime": lambda: single("Expand", [("x", F, [3]), ("s", I64, [1])]),
     "tile_length": lambda: single("Tile", [("x", F, [2, 3]), ("r", I64, [1])],
                                   inits=[c("r", [2], np.int64)]),
@@ -474,6 +487,9 @@ BAD = {
     "gather_scalar": lambda: single("Gather", [("x", F, []), ("i", I64, [1])]),
     "gather_huge": lambda: single("Gather", [("x", F, [2, 4]), ("i", I64, [1 << 24, 1 << 24])],
                                   axis=1),
+    "gather_empty_axis": lambda: single("Gather", [("x", F, [2, 0]), ("i", I64, [4])], axis=1),
+    "gatherelements_empty_axis": lambda: single("GatherElements", [("x", F, [2, 0]),
+                                                                   ("i", I64, [2, 3])], axis=1),
     "gatherelements_rank": lambda: single("GatherElements", [("x", F, [2, 3]), ("i", I64, [2])]),
     "gatherelements_exceed": lambda: single("GatherElements", [("x", F, [2, 3]),
                                                                ("i", I64, [3, 3])], axis=1),
@@ -487,6 +503,7 @@ BAD = {
     "initializer_external": lambda: bad_initializer_kind("external"),
     "initializer_dims": lambda: bad_initializer_kind("dims"),
     "initializer_count": lambda: bad_initializer_kind("count"),
+    "initializer_zero_negative": lambda: bad_initializer_kind("zero_negative"),
     "no_default_opset": no_default_opset,
     "output_dtype": lambda: declared_output("dtype"),
     "output_value_info": lambda: declared_output("value_info"),

@@ -270,6 +270,8 @@ Status Parser::run(Bundle &out) {
   // Lookups by name stay logarithmic, so that parsing time grows with the size of the input
   // and not with its square.
   std::map<std::string, std::size_t> constantBySymbol;
+  // A second section for the same constant or image would silently replace the first.
+  std::set<std::string> constantsWithData, imagesSeen;
   std::string_view line;
   if (!nextLine(line) || line != "bnn-gpu-bundle 1")
     return fail("not a GPU bundle (expected the header 'bnn-gpu-bundle 1')");
@@ -324,12 +326,19 @@ Status Parser::run(Bundle &out) {
         BundleConstant *target = it == constantBySymbol.end() ? nullptr : &out.constants[it->second];
         if (!target)
           return fail("section for unknown constant '" + std::string(t[2]) + "'");
+        if (!constantsWithData.insert(target->symbol).second)
+          return fail("second data section for constant '" + target->symbol + "'");
         if (bytes.size() != target->buffer.bytes())
           return fail("constant '" + target->symbol + "' has " + std::to_string(bytes.size()) +
                       " bytes, expected " + std::to_string(target->buffer.bytes()) + " (" +
                       target->buffer.str() + ")");
         target->data = std::move(bytes);
       } else {
+        if (!imagesSeen.insert(std::string(t[1]) + " " + std::string(t[2]) + " " +
+                               std::string(t[3]))
+                 .second)
+          return fail("second " + std::string(t[1]) + " section for module '" +
+                      std::string(t[2]) + "' and chip " + std::string(t[3]));
         out.images.push_back({std::string(t[1]), std::string(t[2]), std::string(t[3]),
                               std::move(bytes)});
       }

@@ -236,6 +236,29 @@ TEST(GpuBundle, DuplicateConstantSymbol) {
             std::string::npos);
 }
 
+// A second data section for a constant, or a second image for one module and chip, would
+// silently replace the first.
+TEST(GpuBundle, DuplicateSections) {
+  std::string bundle = validBundle();
+  std::string constSection = section("const __bnn_constant_0", std::string(16, '\1'));
+  std::string twice = bundle.substr(0, bundle.size() - std::string("end-bundle\n").size()) +
+                      constSection + "end-bundle\n";
+  Bundle parsed;
+  Status s = Bundle::parse(twice, parsed);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("second data section for constant '__bnn_constant_0'"),
+            std::string::npos)
+      << s.message();
+  std::string image = section("ptx bnn_kernels sm_90a", ".version 8.0\n");
+  std::string twoImages = bundle.substr(0, bundle.size() - std::string("end-bundle\n").size()) +
+                          image + "end-bundle\n";
+  s = Bundle::parse(twoImages, parsed);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("second ptx section for module 'bnn_kernels' and chip sm_90a"),
+            std::string::npos)
+      << s.message();
+}
+
 TEST(GpuBundle, LoadReportsMissingFile) {
   Bundle bundle;
   Status s = Bundle::load("/nonexistent/model.bundle", bundle);

@@ -45,6 +45,19 @@ if os.access(os.path.join(config.bnn_tools_dir, "bnn-bench-cpu"), os.X_OK):
 # test/Fuzz/ replays their committed corpora and then a fixed number of seeded mutations.
 if config.bnn_fuzzers:
     config.available_features.add("fuzzer")
+    # The seeded fixed-run fuzz tests repeat exactly only without address-space randomization:
+    # MLIR and LLVM hash pointers, so coverage (and with it the inputs libFuzzer keeps and
+    # mutates next) depends on where the heap lies. `setarch -R` turns randomization off for the
+    # fuzzer alone (%norandomize; empty where the kernel refuses, and the runs then vary).
+    import platform
+    import subprocess
+
+    norandomize = ["setarch", platform.machine(), "-R"]
+    try:
+        usable = subprocess.run(norandomize + ["true"], capture_output=True).returncode == 0
+    except OSError:
+        usable = False
+    config.substitutions.append(("%norandomize", " ".join(norandomize) if usable else ""))
     for fuzzer in ["bnn-onnx-fuzzer", "bnn-gpu-bundle-fuzzer", "bnn-mlir-fuzzer"]:
         config.substitutions.append(
             ("%" + fuzzer.replace("-", "_"), os.path.join(config.bnn_tools_dir, fuzzer))

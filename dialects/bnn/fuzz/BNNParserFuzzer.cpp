@@ -38,7 +38,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   mlir::ScopedDiagnosticHandler swallow(&context, [](mlir::Diagnostic &) {
     return mlir::success();
   });
-  llvm::StringRef text(reinterpret_cast<const char *>(data), size);
+  // MLIR's lexer relies on a NUL after the last byte (files come in NUL-terminated
+  // MemoryBuffers); libFuzzer's data has none, so an input ending inside a token read one byte
+  // past it. A std::string supplies the terminator.
+  std::string text(reinterpret_cast<const char *>(data), size);
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceString<mlir::ModuleOp>(text, &context, "fuzz.mlir");
   if (!module)

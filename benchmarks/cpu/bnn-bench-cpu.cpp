@@ -52,7 +52,7 @@ static cl::OptionCategory benchCategory("Benchmark options");
 static cl::opt<bool> quick("quick", cl::desc("Fewer repetitions and no 4096^3 sgemm (smoke test)"),
                            cl::init(false), cl::cat(benchCategory));
 static cl::opt<std::string> target("target",
-                                   cl::desc("CPU target for bnn: native, avx512, avx2 or generic"),
+                                   cl::desc(bnn::kCPUTargetOptionHelp),
                                    cl::init("native"), cl::cat(benchCategory));
 static cl::list<std::string>
     shapeList("shape", cl::desc("MxNxK to measure instead of the default shapes (repeatable; "

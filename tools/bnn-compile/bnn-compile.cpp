@@ -10,6 +10,7 @@
 #include "bnn/Execution/Jit.h"
 #include "bnn/InitAll.h"
 #include "bnn/Support/ToolOptions.h"
+#include "bnn/Target/CPUTarget.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -38,7 +39,7 @@ static cl::opt<std::string> headerFilename("header", cl::desc("C header to write
                                            cl::value_desc("file.h"), cl::init(""),
                                            cl::cat(compileCategory));
 static cl::opt<std::string> target("target",
-                                   cl::desc("CPU target: native, avx512, avx2 or generic"),
+                                   cl::desc(bnn::kCPUTargetOptionHelp),
                                    cl::init("native"), cl::cat(compileCategory));
 static cl::opt<unsigned> threads("num-threads",
                                  cl::desc("1: single-threaded code without OpenMP; otherwise "

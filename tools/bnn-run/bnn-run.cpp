@@ -61,7 +61,7 @@ static cl::opt<uint64_t> maxMemoryMB(
     cl::init(4096), cl::cat(runCategory));
 
 static cl::opt<std::string> target("target",
-                                   cl::desc("CPU target: native, avx512, avx2 or generic"),
+                                   cl::desc(bnn::kCPUTargetOptionHelp),
                                    cl::init("native"), cl::cat(compileCategory));
 static cl::opt<unsigned> threads("num-threads",
                                  cl::desc("Threads (0: all cores, 1: compiled without OpenMP; "

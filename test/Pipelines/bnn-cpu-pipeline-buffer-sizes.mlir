@@ -1,7 +1,7 @@
 // RUN: bnn-opt %s --bnn-cpu-pipeline="target=generic threads=false max-buffer-bytes=4096" --split-input-file --verify-diagnostics
 // RUN: bnn-opt %s --bnn-cpu-pipeline="target=generic threads=false" --split-input-file -o /dev/null
 // RUN: not bnn-opt %s --bnn-cpu-pipeline="target=generic max-buffer-bytes=-1" 2>&1 | FileCheck %s --check-prefix=NEGATIVE
-// NEGATIVE: error: bnn-cpu-pipeline: max-buffer-bytes=-1: expected 0 (no limit) or a positive byte count
+// NEGATIVE: error: bnn-check-buffer-sizes: max-buffer-bytes=-1: expected 0 (no limit) or a positive byte count
 
 // max-buffer-bytes bounds every statically shaped buffer of the compiled code once it is
 // bufferized: intermediates (memref.alloc), constants (memref.global); arguments and results

@@ -128,6 +128,46 @@ def BNNLowerAllocaScopes : Pass<"bnn-lower-alloca-scopes", "::mlir::func::FuncOp
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def BNNFuseElementwiseBounded : Pass<"bnn-fuse-elementwise-bounded", "::mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg ops into bodies of at most 64 ops";
+  let description = [{
+    Part of `bnn-cpu-pipeline`, before bufferization: upstream elementwise fusion
+    (`linalg-fuse-elementwise-ops`, single-use producers only) with the fused body bounded to 64
+    ops, so a chain of N elementwise ops becomes about N / 64 loop nests. Unbounded, fusing a
+    chain into one op copies the growing body at every step (quadratic: 12 s for 4,000 ONNX
+    nodes); with no fusion, N loop nests in one function make SCF-to-CF and buffer deallocation
+    grow faster than N (benchmarks/results/compile-time-2026-12-02.md).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def BNNUnshareEmptyTensors : Pass<"bnn-unshare-empty-tensors", "::mlir::func::FuncOp"> {
+  let summary = "Give every use of a tensor.empty its own (before one-shot bufferization)";
+  let description = [{
+    CSE merges identical `tensor.empty` ops (they are pure), after which the destinations of N
+    ops alias one value and One-Shot Bufferize's conflict analysis grows with the square of N or
+    worse (a chain of 1,000 elementwise ONNX nodes took 42 s, 97% of it in bufferization). Each
+    use after the first gets a clone; an empty tensor's contents are undefined, so the program
+    is the same.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
+def BNNCheckBufferSizes : Pass<"bnn-check-buffer-sizes", "::mlir::ModuleOp"> {
+  let summary = "Fail on statically shaped buffers larger than a limit";
+  let description = [{
+    Part of `bnn-cpu-pipeline`, after bufferization (when every allocation is explicit): an error
+    on any statically shaped `memref.alloc` (an intermediate the compiled code would malloc; its
+    null result is not checked), `memref.alloca`, or `memref.global` (a constant LLVM would
+    materialize element by element, running the compiler out of memory) larger than
+    `max-buffer-bytes`. The tools set the limit from their `--max-memory-mb`.
+  }];
+  let options = [
+    Option<"maxBufferBytes", "max-buffer-bytes", "int64_t", /*default=*/"0",
+           "Largest buffer in bytes (0: no limit)">
+  ];
+}
+
 def BNNSetCPUTarget : Pass<"bnn-set-cpu-target", "::mlir::ModuleOp"> {
   let summary = "Attach the CPU target's LLVM cpu and feature string to every llvm.func";
   let description = [{

@@ -14,6 +14,7 @@
 #include "bnn/Execution/Jit.h"
 #include "bnn/InitAll.h"
 #include "bnn/Support/ToolOptions.h"
+#include "bnn/Support/ToolOutput.h"
 #include "bnn/Target/CPUTarget.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -360,8 +361,7 @@ int main(int argc, char **argv) {
       SmallVector<StringRef> sources(inputs.begin(), inputs.end());
       sources.push_back(inputFilename);
       for (StringRef source : sources) {
-        bool same = false;
-        if (source != "-" && !sys::fs::equivalent(path, source, same) && same)
+        if (source != "-" && bnn::isSameFile(path, source))
           return fail("refusing to overwrite the input " + source + " with result " + Twine(i) +
                       " (" + path + ")");
       }

@@ -45,16 +45,26 @@ namespace {
 
 using bnn::HammingPath;
 
-/// The k best (distance, index) pairs of one query, ascending, in caller-owned rows.
+/// The k best (distance, index) pairs of one query in caller-owned rows. Until k are held,
+/// pairs are appended unsorted (every code is taken then, and sorting each insertion would be
+/// quadratic in k); on the k-th they are sorted once, and from then on kept sorted.
 struct Selection {
   int32_t *dist;
   int64_t *idx;
   int64_t size;
   int64_t cap;
+  std::pair<int32_t, int64_t> *scratch; // cap entries, shared by the selections of a thread
   int32_t threshold() const { return size < cap ? INT32_MAX : dist[cap - 1]; }
   /// Inserts (d, i); requires d < threshold() and i greater than every index held.
   void push(int32_t d, int64_t i) {
-    int64_t pos = size < cap ? size++ : cap - 1;
+    if (size < cap) {
+      dist[size] = d;
+      idx[size] = i;
+      if (++size == cap)
+        sortHeld();
+      return;
+    }
+    int64_t pos = cap - 1;
     while (pos > 0 && dist[pos - 1] > d) {
       dist[pos] = dist[pos - 1];
       idx[pos] = idx[pos - 1];
@@ -66,6 +76,20 @@ struct Selection {
   void offer(int32_t d, int64_t i) {
     if (d < threshold())
       push(d, i);
+  }
+  /// Sorts what is held by (distance, index): after the last code when fewer than k came.
+  void sortHeld() {
+    for (int64_t j = 0; j < size; ++j)
+      scratch[j] = {dist[j], idx[j]};
+    std::sort(scratch, scratch + size);
+    for (int64_t j = 0; j < size; ++j) {
+      dist[j] = scratch[j].first;
+      idx[j] = scratch[j].second;
+    }
+  }
+  void finish() {
+    if (size < cap)
+      sortHeld();
   }
 };
 
@@ -411,49 +435,77 @@ void run(HammingPath path, const uint64_t *queries, int64_t numQueries, const ui
 
   int64_t threads = numThreads > 0 ? numThreads : std::max(1u, std::thread::hardware_concurrency());
   // At least about a million word comparisons per thread, else threads cost more than they save.
-  const int64_t work = numQueries * std::min<int64_t>(numCodes, INT64_MAX / numQueries / words) * words;
-  threads = std::max<int64_t>(1, std::min<int64_t>(threads, work >> 20));
+  const int64_t workWords =
+      numQueries * std::min<int64_t>(numCodes, INT64_MAX / numQueries / words) * words;
+  threads = std::max<int64_t>(1, std::min<int64_t>(threads, workWords >> 20));
 
-  auto selectionsFor = [&](int64_t q0, int64_t nq, int32_t *d, int64_t *i, int64_t stride) {
-    std::vector<Selection> sel(static_cast<size_t>(nq));
+  // Per thread: its selections and their sort scratch, allocated here, before any thread
+  // starts (an allocation failure then falls back to one thread).
+  struct Work {
+    std::vector<Selection> sel;
+    std::vector<std::pair<int32_t, int64_t>> scratch;
+  };
+  auto selectionsFor = [&](Work &work, int64_t q0, int64_t nq, int32_t *d, int64_t *i,
+                           int64_t stride) {
+    work.scratch.resize(static_cast<size_t>(kEff));
+    work.sel.resize(static_cast<size_t>(nq));
     for (int64_t q = 0; q < nq; ++q)
-      sel[q] = Selection{d + (q0 + q) * stride, i + (q0 + q) * stride, 0, kEff};
-    return sel;
+      work.sel[q] = Selection{d + (q0 + q) * stride, i + (q0 + q) * stride, 0, kEff,
+                              work.scratch.data()};
+  };
+  auto scanAll = [&](Work &work, const uint64_t *qs, int64_t c0, int64_t c1) {
+    scanRange(scan, qs, static_cast<int64_t>(work.sel.size()), codes, c0, c1, words,
+              work.sel.data());
+    for (Selection &s : work.sel)
+      s.finish();
   };
 
+  std::vector<Work> work;
+  if (threads > 1) {
+    try {
+      work.resize(static_cast<size_t>(threads));
+    } catch (const std::bad_alloc &) {
+      threads = 1;
+    }
+  }
   if (threads > 1 && numQueries >= 8 * threads) {
     // Contiguous query ranges, multiples of 8 (whole AVX-512 groups).
     int64_t groups = (numQueries + 7) / 8;
-    parallelFor(threads, [&](int64_t t) {
-      int64_t q0 = std::min(numQueries, groups * t / threads * 8);
-      int64_t q1 = std::min(numQueries, groups * (t + 1) / threads * 8);
-      if (q0 >= q1)
-        return;
-      std::vector<Selection> sel = selectionsFor(q0, q1 - q0, distances, indices, k);
-      scanRange(scan, queries + q0 * words, q1 - q0, codes, 0, numCodes, words, sel.data());
-    });
-    return;
-  }
-  if (threads > 1) {
-    // Few queries: contiguous shards of the database, merged by (distance, index).
-    std::vector<int32_t> shardDist;
-    std::vector<int64_t> shardIdx;
-    std::vector<int64_t> shardSize;
+    auto range = [&](int64_t t) {
+      return std::make_pair(std::min(numQueries, groups * t / threads * 8),
+                            std::min(numQueries, groups * (t + 1) / threads * 8));
+    };
     try {
-      shardDist.resize(static_cast<size_t>(threads * numQueries * kEff));
-      shardIdx.resize(shardDist.size());
-      shardSize.resize(static_cast<size_t>(threads * numQueries));
+      for (int64_t t = 0; t < threads; ++t)
+        selectionsFor(work[t], range(t).first, range(t).second - range(t).first, distances,
+                      indices, k);
     } catch (const std::bad_alloc &) {
       threads = 1;
     }
     if (threads > 1) {
       parallelFor(threads, [&](int64_t t) {
-        int64_t c0 = numCodes * t / threads, c1 = numCodes * (t + 1) / threads;
-        std::vector<Selection> sel = selectionsFor(t * numQueries, numQueries, shardDist.data(),
-                                                   shardIdx.data(), kEff);
-        scanRange(scan, queries, numQueries, codes, c0, c1, words, sel.data());
-        for (int64_t q = 0; q < numQueries; ++q)
-          shardSize[t * numQueries + q] = sel[q].size;
+        if (!work[t].sel.empty())
+          scanAll(work[t], queries + range(t).first * words, 0, numCodes);
+      });
+      return;
+    }
+  }
+  if (threads > 1) {
+    // Few queries: contiguous shards of the database, merged by (distance, index).
+    std::vector<int32_t> shardDist;
+    std::vector<int64_t> shardIdx;
+    try {
+      shardDist.resize(static_cast<size_t>(threads * numQueries * kEff));
+      shardIdx.resize(shardDist.size());
+      for (int64_t t = 0; t < threads; ++t)
+        selectionsFor(work[t], t * numQueries, numQueries, shardDist.data(), shardIdx.data(),
+                      kEff);
+    } catch (const std::bad_alloc &) {
+      threads = 1;
+    }
+    if (threads > 1) {
+      parallelFor(threads, [&](int64_t t) {
+        scanAll(work[t], queries, numCodes * t / threads, numCodes * (t + 1) / threads);
       });
       std::vector<int64_t> head(static_cast<size_t>(threads));
       for (int64_t q = 0; q < numQueries; ++q) {
@@ -463,7 +515,7 @@ void run(HammingPath path, const uint64_t *queries, int64_t numQueries, const ui
           int32_t bestD = 0;
           int64_t bestI = 0;
           for (int64_t t = 0; t < threads; ++t) {
-            if (head[t] >= shardSize[t * numQueries + q])
+            if (head[t] >= work[t].sel[q].size)
               continue;
             size_t at = static_cast<size_t>((t * numQueries + q) * kEff + head[t]);
             if (best < 0 || shardDist[at] < bestD ||
@@ -481,8 +533,9 @@ void run(HammingPath path, const uint64_t *queries, int64_t numQueries, const ui
       return;
     }
   }
-  std::vector<Selection> sel = selectionsFor(0, numQueries, distances, indices, k);
-  scanRange(scan, queries, numQueries, codes, 0, numCodes, words, sel.data());
+  Work single;
+  selectionsFor(single, 0, numQueries, distances, indices, k);
+  scanAll(single, queries, 0, numCodes);
 }
 
 } // namespace

@@ -52,4 +52,7 @@ const char *bnn_last_error(void);
 }
 #endif
 
+/* The parts of the API. */
+#include "bnn/bnn_index.h"
+
 #endif /* BNN_BNN_H */

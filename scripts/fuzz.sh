@@ -3,7 +3,7 @@
 # tests in test/Fuzz/ replay the corpus and a fixed number of seeded mutations instead).
 #
 # Usage: scripts/fuzz.sh TARGET MINUTES
-#   TARGET: onnx-import | gpu-bundle | bnn-mlir
+#   TARGET: onnx-import | gpu-bundle | bnn-mlir | index
 #   BNN_FUZZ_JOBS=N runs N fuzzing processes (libFuzzer -fork=N; default 1).
 #   BNN_FUZZ_MAX_LEN=B caps the size of generated inputs (default 16384 bytes), so that what
 #   the campaign adds to the committed corpus stays small.
@@ -28,8 +28,9 @@ minutes="$2"
 case "$target" in
   onnx-import) fuzzer=bnn-onnx-fuzzer extra=(-rss_limit_mb=4096) ;;
   gpu-bundle) fuzzer=bnn-gpu-bundle-fuzzer extra=(-rss_limit_mb=2048) ;;
+  index) fuzzer=bnn-index-fuzzer extra=(-rss_limit_mb=2048) ;;
   bnn-mlir) fuzzer=bnn-mlir-fuzzer extra=(-rss_limit_mb=2048 "-dict=$BNN_ROOT/test/Fuzz/bnn-mlir.dict") ;;
-  *) echo "fuzz.sh: unknown target '$target' (onnx-import, gpu-bundle or bnn-mlir)" >&2; exit 2 ;;
+  *) echo "fuzz.sh: unknown target '$target' (onnx-import, gpu-bundle, bnn-mlir or index)" >&2; exit 2 ;;
 esac
 
 bnn_build_san "$fuzzer"

@@ -58,7 +58,12 @@ if config.bnn_fuzzers:
     except OSError:
         usable = False
     config.substitutions.append(("%norandomize", " ".join(norandomize) if usable else ""))
-    for fuzzer in ["bnn-onnx-fuzzer", "bnn-gpu-bundle-fuzzer", "bnn-mlir-fuzzer"]:
+    for fuzzer in [
+        "bnn-onnx-fuzzer",
+        "bnn-gpu-bundle-fuzzer",
+        "bnn-mlir-fuzzer",
+        "bnn-index-fuzzer",
+    ]:
         config.substitutions.append(
             ("%" + fuzzer.replace("-", "_"), os.path.join(config.bnn_tools_dir, fuzzer))
         )

@@ -82,8 +82,8 @@ int main(int argc, char **argv) {
     ok = 0;
   }
   /* An error: k = 0 is refused with a message. */
-  if (ok && bnn_index_search_floats(index, queries, 1, 0, 1, dist, idx) !=
-                BNN_STATUS_INVALID_ARGUMENT) {
+  if (ok &&
+      bnn_index_search_floats(index, queries, 1, 0, 1, dist, idx) != BNN_STATUS_INVALID_ARGUMENT) {
     fprintf(stderr, "hamming_index: k = 0 was accepted\n");
     ok = 0;
   }

@@ -37,8 +37,7 @@
 namespace {
 
 double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 template <typename F> double medianSeconds(F &&run, int reps) {
@@ -175,8 +174,8 @@ int main(int argc, char **argv) {
       continue;
     }
     if (parse(a, "--codes", numCodes) || parse(a, "--queries", numQueries) ||
-        parse(a, "--faiss-queries", faissQueries) ||
-        parse(a, "--k", k) || parse(a, "--repeats", repeats))
+        parse(a, "--faiss-queries", faissQueries) || parse(a, "--k", k) ||
+        parse(a, "--repeats", repeats))
       continue;
     std::fprintf(stderr, "bnn-bench-hamming: unknown argument '%s' (see --help)\n", a);
     return 2;
@@ -188,15 +187,14 @@ int main(int argc, char **argv) {
               "median of %d runs (FAISS: %d); bnn path %s; FAISS IndexBinaryFlat (OpenMP "
               "threads)\n",
               (long long)numCodes, (long long)numQueries, (long long)faissQueries, (long long)k,
-              reps, faissReps,
-              bnn::hammingPathName(bnn::selectedHammingPath()));
+              reps, faissReps, bnn::hammingPathName(bnn::selectedHammingPath()));
   std::printf("Gcmp/s = queries x codes / s; peak = xor+popcount roofline (L1, AVX-512) at this "
               "code length; latency = one query, read = database bytes / read bandwidth\n\n");
   std::printf("%5s %3s %9s %9s %7s %7s %7s %6s %7s | %9s %9s %9s %6s | %s\n", "bits", "thr",
               "bnn ms", "faiss ms", "bnn", "faiss", "peak", "xfaiss", "%peak", "bnn1 ms",
               "faiss1 ms", "read ms", "x", "top-k agree");
-  std::printf("%5s %3s %9s %9s %7s %7s %7s %6s %7s | %9s %9s %9s %6s |\n", "", "", "", "",
-              "Gcmp/s", "Gcmp/s", "Gcmp/s", "", "", "latency", "latency", "bound", "faiss");
+  std::printf("%5s %3s %9s %9s %7s %7s %7s %6s %7s | %9s %9s %9s %6s |\n", "", "", "", "", "Gcmp/s",
+              "Gcmp/s", "Gcmp/s", "", "", "latency", "latency", "bound", "faiss");
 
   std::mt19937_64 rng(1);
   bool allAgree = true;
@@ -225,8 +223,8 @@ int main(int argc, char **argv) {
         bnn_index_search(index, queries.data(), numQueries, k, threads, bd.data(), bi.data());
       };
       auto faissBatch = [&] {
-        flat.search(faissQueries, reinterpret_cast<const uint8_t *>(queries.data()), k,
-                    fd.data(), fi.data());
+        flat.search(faissQueries, reinterpret_cast<const uint8_t *>(queries.data()), k, fd.data(),
+                    fi.data());
       };
       bnnBatch(); // warm-up (page faults of the outputs)
       double bnnS = medianSeconds(bnnBatch, reps);
@@ -245,7 +243,8 @@ int main(int argc, char **argv) {
       };
       int q2 = 0;
       auto faissOne = [&] {
-        flat.search(1, reinterpret_cast<const uint8_t *>(queries.data() + (q2 % numQueries) * words),
+        flat.search(1,
+                    reinterpret_cast<const uint8_t *>(queries.data() + (q2 % numQueries) * words),
                     k, fd.data(), fi.data());
         ++q2;
       };

@@ -133,11 +133,10 @@ void scanGeneric(const ScanArgs &a) {
 // AVX2 path: popcount by nibble table (vpshufb), bytes summed by vpsadbw.
 //===----------------------------------------------------------------------===//
 
-__attribute__((target("avx2,popcnt"))) inline int32_t distanceAvx2(const uint64_t *a,
-                                                                  const uint64_t *b,
-                                                                  int64_t words) {
-  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1,
-                                       2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+__attribute__((target("avx2,popcnt"))) inline int32_t
+distanceAvx2(const uint64_t *a, const uint64_t *b, int64_t words) {
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2,
+                                       1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i low = _mm256_set1_epi8(0x0f);
   __m256i acc = _mm256_setzero_si256();
   int64_t w = 0;
@@ -181,8 +180,8 @@ __attribute__((target("avx2,popcnt"))) void scanAvx2(const ScanArgs &a) {
 /// Lanes kernel: G groups of 8 queries, transposed (qT[g][w][lane]), against codes
 /// [begin, end). W is the word count when known at compile time (0: `words`).
 template <int W, int G>
-BNN_AVX512 void lanesKernel(const uint64_t *qT, const uint64_t *codes, int64_t begin,
-                            int64_t end, int64_t words, Selection *sel, int64_t lanesValid) {
+BNN_AVX512 void lanesKernel(const uint64_t *qT, const uint64_t *codes, int64_t begin, int64_t end,
+                            int64_t words, Selection *sel, int64_t lanesValid) {
   const int64_t nw = W ? W : words;
   alignas(64) int64_t th[G][8];
   __m512i thr[G];
@@ -205,17 +204,15 @@ BNN_AVX512 void lanesKernel(const uint64_t *qT, const uint64_t *codes, int64_t b
         __m512i b = _mm512_set1_epi64(static_cast<long long>(code[w]));
 #pragma GCC unroll 4
         for (int g = 0; g < G; ++g)
-          acc[g] = _mm512_add_epi64(
-              acc[g], _mm512_popcnt_epi64(_mm512_xor_si512(
-                          _mm512_load_si512(qT + (g * nw + w) * 8), b)));
+          acc[g] = _mm512_add_epi64(acc[g], _mm512_popcnt_epi64(_mm512_xor_si512(
+                                                _mm512_load_si512(qT + (g * nw + w) * 8), b)));
       }
     } else {
       for (int64_t w = 0; w < nw; ++w) {
         __m512i b = _mm512_set1_epi64(static_cast<long long>(code[w]));
         for (int g = 0; g < G; ++g)
-          acc[g] = _mm512_add_epi64(
-              acc[g], _mm512_popcnt_epi64(_mm512_xor_si512(
-                          _mm512_load_si512(qT + (g * nw + w) * 8), b)));
+          acc[g] = _mm512_add_epi64(acc[g], _mm512_popcnt_epi64(_mm512_xor_si512(
+                                                _mm512_load_si512(qT + (g * nw + w) * 8), b)));
       }
     }
     __mmask8 m[G];
@@ -254,8 +251,7 @@ BNN_AVX512 inline __m512i reduce8(const __m512i *v) {
   __m512i b1 = _mm512_add_epi64(_mm512_shuffle_i64x2(a[2], a[3], 0x88),
                                 _mm512_shuffle_i64x2(a[2], a[3], 0xDD));
   // b0 chunks: (v0, v1) lanes 0-3, (v0, v1) lanes 4-7, (v2, v3) lanes 0-3, (v2, v3) lanes 4-7.
-  return _mm512_add_epi64(_mm512_shuffle_i64x2(b0, b1, 0x88),
-                          _mm512_shuffle_i64x2(b0, b1, 0xDD));
+  return _mm512_add_epi64(_mm512_shuffle_i64x2(b0, b1, 0x88), _mm512_shuffle_i64x2(b0, b1, 0xDD));
 }
 
 /// Hands 8 distances of codes c..c+7 (ascending) to the selection in index order.
@@ -267,8 +263,8 @@ inline void offer8(Selection &s, const int64_t *d, int64_t c, __mmask8 m) {
 
 /// Rows kernel: one query against codes [begin, end), 8 codes per step.
 template <int W>
-BNN_AVX512 void rowsKernel(const uint64_t *query, const uint64_t *codes, int64_t begin,
-                           int64_t end, int64_t words, Selection &s) {
+BNN_AVX512 void rowsKernel(const uint64_t *query, const uint64_t *codes, int64_t begin, int64_t end,
+                           int64_t words, Selection &s) {
   const int64_t nw = W ? W : words;
   int64_t c = begin;
   __m512i thr = _mm512_set1_epi64(s.threshold());
@@ -282,12 +278,12 @@ BNN_AVX512 void rowsKernel(const uint64_t *query, const uint64_t *codes, int64_t
       __m512i x[4];
       for (int i = 0; i < 4; ++i)
         x[i] = _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(p + 8 * i), qq));
-      __m512i a0 = _mm512_add_epi64(_mm512_unpacklo_epi64(x[0], x[1]),
-                                    _mm512_unpackhi_epi64(x[0], x[1]));
-      __m512i a1 = _mm512_add_epi64(_mm512_unpacklo_epi64(x[2], x[3]),
-                                    _mm512_unpackhi_epi64(x[2], x[3]));
-      __m512i d = _mm512_add_epi64(_mm512_shuffle_i64x2(a0, a1, 0x88),
-                                   _mm512_shuffle_i64x2(a0, a1, 0xDD));
+      __m512i a0 =
+          _mm512_add_epi64(_mm512_unpacklo_epi64(x[0], x[1]), _mm512_unpackhi_epi64(x[0], x[1]));
+      __m512i a1 =
+          _mm512_add_epi64(_mm512_unpacklo_epi64(x[2], x[3]), _mm512_unpackhi_epi64(x[2], x[3]));
+      __m512i d =
+          _mm512_add_epi64(_mm512_shuffle_i64x2(a0, a1, 0x88), _mm512_shuffle_i64x2(a0, a1, 0xDD));
       __mmask8 m = _mm512_cmplt_epi64_mask(d, thr);
       if (__builtin_expect(m != 0, 0)) {
         alignas(64) int64_t dd[8];
@@ -327,8 +323,7 @@ BNN_AVX512 void rowsKernel(const uint64_t *query, const uint64_t *codes, int64_t
 }
 
 /// Transposes queries [q0, q0 + n) (n <= 8) into qT[w][lane], lanes past n zero.
-void transposeGroup(const uint64_t *queries, int64_t q0, int64_t n, int64_t words,
-                    uint64_t *qT) {
+void transposeGroup(const uint64_t *queries, int64_t q0, int64_t n, int64_t words, uint64_t *qT) {
   for (int64_t w = 0; w < words; ++w)
     for (int64_t l = 0; l < 8; ++l)
       qT[w * 8 + l] = l < n ? queries[(q0 + l) * words + w] : 0;
@@ -381,12 +376,9 @@ using ScanFn = void (*)(const ScanArgs &);
 
 ScanFn scanFor(HammingPath path) {
   switch (path) {
-  case HammingPath::AVX512:
-    return scanAvx512;
-  case HammingPath::AVX2:
-    return scanAvx2;
-  case HammingPath::Generic:
-    break;
+  case HammingPath::AVX512: return scanAvx512;
+  case HammingPath::AVX2: return scanAvx2;
+  case HammingPath::Generic: break;
   }
   return scanGeneric;
 }
@@ -450,8 +442,8 @@ void run(HammingPath path, const uint64_t *queries, int64_t numQueries, const ui
     work.scratch.resize(static_cast<size_t>(kEff));
     work.sel.resize(static_cast<size_t>(nq));
     for (int64_t q = 0; q < nq; ++q)
-      work.sel[q] = Selection{d + (q0 + q) * stride, i + (q0 + q) * stride, 0, kEff,
-                              work.scratch.data()};
+      work.sel[q] =
+          Selection{d + (q0 + q) * stride, i + (q0 + q) * stride, 0, kEff, work.scratch.data()};
   };
   auto scanAll = [&](Work &work, const uint64_t *qs, int64_t c0, int64_t c1) {
     scanRange(scan, qs, static_cast<int64_t>(work.sel.size()), codes, c0, c1, words,
@@ -477,8 +469,8 @@ void run(HammingPath path, const uint64_t *queries, int64_t numQueries, const ui
     };
     try {
       for (int64_t t = 0; t < threads; ++t)
-        selectionsFor(work[t], range(t).first, range(t).second - range(t).first, distances,
-                      indices, k);
+        selectionsFor(work[t], range(t).first, range(t).second - range(t).first, distances, indices,
+                      k);
     } catch (const std::bad_alloc &) {
       threads = 1;
     }
@@ -498,8 +490,7 @@ void run(HammingPath path, const uint64_t *queries, int64_t numQueries, const ui
       shardDist.resize(static_cast<size_t>(threads * numQueries * kEff));
       shardIdx.resize(shardDist.size());
       for (int64_t t = 0; t < threads; ++t)
-        selectionsFor(work[t], t * numQueries, numQueries, shardDist.data(), shardIdx.data(),
-                      kEff);
+        selectionsFor(work[t], t * numQueries, numQueries, shardDist.data(), shardIdx.data(), kEff);
     } catch (const std::bad_alloc &) {
       threads = 1;
     }
@@ -542,12 +533,9 @@ void run(HammingPath path, const uint64_t *queries, int64_t numQueries, const ui
 
 const char *bnn::hammingPathName(HammingPath path) {
   switch (path) {
-  case HammingPath::AVX512:
-    return "avx512";
-  case HammingPath::AVX2:
-    return "avx2";
-  case HammingPath::Generic:
-    break;
+  case HammingPath::AVX512: return "avx512";
+  case HammingPath::AVX2: return "avx2";
+  case HammingPath::Generic: break;
   }
   return "generic";
 }
@@ -556,10 +544,8 @@ bool bnn::hammingPathSupported(HammingPath path) {
   switch (path) {
   case HammingPath::AVX512:
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq");
-  case HammingPath::AVX2:
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
-  case HammingPath::Generic:
-    break;
+  case HammingPath::AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+  case HammingPath::Generic: break;
   }
   return true;
 }

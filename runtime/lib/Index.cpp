@@ -100,15 +100,14 @@ bool mulOk(int64_t a, int64_t b, int64_t &r) { return !__builtin_mul_overflow(a,
 
 bnn_status checkBits(const char *fn, int64_t bits) {
   if (bits < 1 || bits > BNN_INDEX_MAX_CODE_BITS)
-    return fail(BNN_STATUS_INVALID_ARGUMENT,
-                std::string(fn) + ": code_bits must be 1 to " +
-                    std::to_string(BNN_INDEX_MAX_CODE_BITS) + ", found " + std::to_string(bits));
+    return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) + ": code_bits must be 1 to " +
+                                                 std::to_string(BNN_INDEX_MAX_CODE_BITS) +
+                                                 ", found " + std::to_string(bits));
   return BNN_STATUS_OK;
 }
 
 /// Whether every code's padding bits (past `bits`) are zero; the first bad one in `bad`.
-bool paddingZero(const uint64_t *codes, int64_t count, int64_t words, int64_t bits,
-                 int64_t &bad) {
+bool paddingZero(const uint64_t *codes, int64_t count, int64_t words, int64_t bits, int64_t &bad) {
   if (bits % 64 == 0)
     return true;
   const uint64_t mask = ~((uint64_t(1) << (bits % 64)) - 1);
@@ -125,8 +124,8 @@ bnn_status checkCounts(const char *fn, const char *what, int64_t count, const vo
     return fail(BNN_STATUS_INVALID_ARGUMENT,
                 std::string(fn) + ": " + what + " must be >= 0, found " + std::to_string(count));
   if (count > 0 && !ptr)
-    return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) + ": null pointer for " +
-                                                 std::to_string(count) + " " + what);
+    return fail(BNN_STATUS_INVALID_ARGUMENT,
+                std::string(fn) + ": null pointer for " + std::to_string(count) + " " + what);
   return BNN_STATUS_OK;
 }
 
@@ -135,24 +134,24 @@ bnn_status encode(const char *fn, const bnn_index *index, const float *x, int64_
   if (!index)
     return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) + ": null index");
   if (!index->proj)
-    return fail(BNN_STATUS_INVALID_ARGUMENT,
-                std::string(fn) + ": the index has no projection (create it with "
-                                  "bnn_index_create_projected)");
+    return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) +
+                                                 ": the index has no projection (create it with "
+                                                 "bnn_index_create_projected)");
   if (bnn_status s = checkCounts(fn, "vectors", count, x))
     return s;
   if (count > 0 && !codes)
     return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) + ": null codes");
   int64_t total;
   if (!mulOk(count, index->dim, total) || !mulOk(count, index->words * 8, total))
-    return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) + ": count " +
-                                                 std::to_string(count) + " overflows");
+    return fail(BNN_STATUS_INVALID_ARGUMENT,
+                std::string(fn) + ": count " + std::to_string(count) + " overflows");
   const int64_t dim = index->dim, bits = index->bits, words = index->words;
   for (int64_t v = 0; v < count; ++v)
     for (int64_t i = 0; i < dim; ++i)
       if (!std::isfinite(x[v * dim + i]))
-        return fail(BNN_STATUS_INVALID_ARGUMENT,
-                    std::string(fn) + ": vector " + std::to_string(v) + " element " +
-                        std::to_string(i) + " is not finite");
+        return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) + ": vector " + std::to_string(v) +
+                                                     " element " + std::to_string(i) +
+                                                     " is not finite");
   for (int64_t v = 0; v < count; ++v) {
     const float *xv = x + v * dim;
     uint64_t *code = codes + v * words;
@@ -188,9 +187,9 @@ bnn_status search(const char *fn, const bnn_index *index, const uint64_t *querie
     return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) + ": null distances or indices");
   int64_t bad;
   if (!paddingZero(queries, numQueries, index->words, index->bits, bad))
-    return fail(BNN_STATUS_INVALID_ARGUMENT,
-                std::string(fn) + ": query " + std::to_string(bad) +
-                    " has padding bits set (past bit " + std::to_string(index->bits) + ")");
+    return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) + ": query " + std::to_string(bad) +
+                                                 " has padding bits set (past bit " +
+                                                 std::to_string(index->bits) + ")");
   bnn_ukernel_hamming_topk(queries, numQueries, index->codes, index->count, index->words, k,
                            distances, indices, threads);
   return BNN_STATUS_OK;
@@ -248,8 +247,8 @@ bnn_status parse(const std::string &what, const uint8_t *data, uint64_t size, He
   uint64_t bits = readU64(data + 16), count = readU64(data + 24), dim = readU64(data + 32);
   uint64_t payload = readU64(data + 48), checksum = readU64(data + 56);
   if (bits < 1 || bits > BNN_INDEX_MAX_CODE_BITS)
-    return bad("code_bits must be 1 to " + std::to_string(BNN_INDEX_MAX_CODE_BITS) +
-               ", found " + std::to_string(bits));
+    return bad("code_bits must be 1 to " + std::to_string(BNN_INDEX_MAX_CODE_BITS) + ", found " +
+               std::to_string(bits));
   bool hasProj = flags & kFlagProjection;
   if (hasProj && (dim < 1 || dim > BNN_INDEX_MAX_INPUT_DIM))
     return bad("input_dim must be 1 to " + std::to_string(BNN_INDEX_MAX_INPUT_DIM) +
@@ -271,16 +270,17 @@ bnn_status parse(const std::string &what, const uint8_t *data, uint64_t size, He
   h.codeBytes = h.count * h.words * 8;
   uint64_t expected = static_cast<uint64_t>(h.codeBytes) + static_cast<uint64_t>(h.projBytes);
   if (payload != expected)
-    return bad("payload_bytes is " + std::to_string(payload) + ", expected " +
-               std::to_string(expected) + " for " + std::to_string(count) + " codes of " +
-               std::to_string(bits) + " bits" +
-               (hasProj ? " and a " + std::to_string(bits) + " x " + std::to_string(dim) +
-                              " projection"
-                        : std::string()));
+    return bad(
+        "payload_bytes is " + std::to_string(payload) + ", expected " + std::to_string(expected) +
+        " for " + std::to_string(count) + " codes of " + std::to_string(bits) + " bits" +
+        (hasProj ? " and a " + std::to_string(bits) + " x " + std::to_string(dim) + " projection"
+                 : std::string()));
   if (bodyBytes != expected)
     return bad(std::string(bodyBytes < expected ? "truncated file" : "trailing bytes") +
-               ": expected " + std::to_string(expected) + " payload bytes after the header, "
-               "found " + std::to_string(bodyBytes));
+               ": expected " + std::to_string(expected) +
+               " payload bytes after the header, "
+               "found " +
+               std::to_string(bodyBytes));
   uint64_t sum = fnv1a(fnv1a(kFnvOffset, data, 56), data + kHeaderBytes, bodyBytes);
   if (sum != checksum) {
     char buf[96];
@@ -293,20 +293,19 @@ bnn_status parse(const std::string &what, const uint8_t *data, uint64_t size, He
 
 /// Builds the index from parsed bytes whose codes and projection stay where they are (the
 /// caller keeps `data` alive: a mapping, or the index's own copy).
-bnn_status finish(const std::string &what, const uint8_t *data, const Header &h,
-                  bnn_index *index) {
+bnn_status finish(const std::string &what, const uint8_t *data, const Header &h, bnn_index *index) {
   const uint64_t *codes = reinterpret_cast<const uint64_t *>(data + kHeaderBytes);
   int64_t badCode;
   if (!paddingZero(codes, h.count, h.words, h.bits, badCode))
     return fail(BNN_STATUS_BAD_FORMAT, what + ": code " + std::to_string(badCode) +
                                            " has padding bits set (past bit " +
                                            std::to_string(h.bits) + ")");
-  const float *proj = h.dim ? reinterpret_cast<const float *>(data + kHeaderBytes + h.codeBytes)
-                            : nullptr;
+  const float *proj =
+      h.dim ? reinterpret_cast<const float *>(data + kHeaderBytes + h.codeBytes) : nullptr;
   for (int64_t i = 0; i < h.bits * h.dim; ++i)
     if (!std::isfinite(proj[i]))
-      return fail(BNN_STATUS_BAD_FORMAT, what + ": projection element " + std::to_string(i) +
-                                             " is not finite");
+      return fail(BNN_STATUS_BAD_FORMAT,
+                  what + ": projection element " + std::to_string(i) + " is not finite");
   index->bits = h.bits;
   index->words = h.words;
   index->dim = h.dim;
@@ -341,10 +340,9 @@ bnn_status bnn_index_create_projected(int64_t code_bits, int64_t input_dim, uint
     if (bnn_status s = checkBits(fn, code_bits))
       return s;
     if (input_dim < 1 || input_dim > BNN_INDEX_MAX_INPUT_DIM)
-      return fail(BNN_STATUS_INVALID_ARGUMENT,
-                  std::string(fn) + ": input_dim must be 1 to " +
-                      std::to_string(BNN_INDEX_MAX_INPUT_DIM) + ", found " +
-                      std::to_string(input_dim));
+      return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) + ": input_dim must be 1 to " +
+                                                   std::to_string(BNN_INDEX_MAX_INPUT_DIM) +
+                                                   ", found " + std::to_string(input_dim));
     bnn_index *index = newIndex(code_bits);
     try {
       generateProjection(seed, code_bits * input_dim, index->projOwned);
@@ -381,9 +379,9 @@ bnn_status bnn_index_add(bnn_index *index, const uint64_t *codes, int64_t count)
                                                    " more codes overflow the index");
     int64_t bad;
     if (!paddingZero(codes, count, index->words, index->bits, bad))
-      return fail(BNN_STATUS_INVALID_ARGUMENT,
-                  std::string(fn) + ": code " + std::to_string(bad) +
-                      " has padding bits set (past bit " + std::to_string(index->bits) + ")");
+      return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) + ": code " + std::to_string(bad) +
+                                                   " has padding bits set (past bit " +
+                                                   std::to_string(index->bits) + ")");
     index->own();
     index->owned.insert(index->owned.end(), codes, codes + count * index->words);
     index->codes = index->owned.data();
@@ -404,9 +402,9 @@ bnn_status bnn_index_add_floats(bnn_index *index, const float *vectors, int64_t 
     if (!index)
       return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) + ": null index");
     if (count < 0 || count > INT64_MAX / 8 / index->words)
-      return fail(BNN_STATUS_INVALID_ARGUMENT,
-                  std::string(fn) + ": count must be >= 0 and not overflow, found " +
-                      std::to_string(count));
+      return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) +
+                                                   ": count must be >= 0 and not overflow, found " +
+                                                   std::to_string(count));
     std::vector<uint64_t> codes(static_cast<size_t>(count * index->words));
     if (bnn_status s = encode(fn, index, vectors, count, codes.data()))
       return s;
@@ -414,12 +412,10 @@ bnn_status bnn_index_add_floats(bnn_index *index, const float *vectors, int64_t 
   });
 }
 
-bnn_status bnn_index_search(const bnn_index *index, const uint64_t *queries,
-                            int64_t num_queries, int64_t k, int32_t threads,
-                            int32_t *distances, int64_t *indices) {
+bnn_status bnn_index_search(const bnn_index *index, const uint64_t *queries, int64_t num_queries,
+                            int64_t k, int32_t threads, int32_t *distances, int64_t *indices) {
   return bnn::guardedCall("bnn_index_search", [&] {
-    return search("bnn_index_search", index, queries, num_queries, k, threads, distances,
-                  indices);
+    return search("bnn_index_search", index, queries, num_queries, k, threads, distances, indices);
   });
 }
 
@@ -496,8 +492,10 @@ bnn_status bnn_index_load(const char *path, bnn_index **out) {
     uint64_t size = static_cast<uint64_t>(st.st_size);
     if (size < static_cast<uint64_t>(kHeaderBytes)) {
       ::close(fd);
-      return fail(BNN_STATUS_BAD_FORMAT, what + ": truncated header: expected at least 64 "
-                                                "bytes, found " + std::to_string(size));
+      return fail(BNN_STATUS_BAD_FORMAT, what +
+                                             ": truncated header: expected at least 64 "
+                                             "bytes, found " +
+                                             std::to_string(size));
     }
     void *map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     int mapErrno = errno;

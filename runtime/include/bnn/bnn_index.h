@@ -24,8 +24,8 @@
 extern "C" {
 #endif
 
-#define BNN_INDEX_MAX_CODE_BITS 65536      /* 8 KiB per code */
-#define BNN_INDEX_MAX_INPUT_DIM 1048576    /* projection input dimension */
+#define BNN_INDEX_MAX_CODE_BITS 65536   /* 8 KiB per code */
+#define BNN_INDEX_MAX_INPUT_DIM 1048576 /* projection input dimension */
 
 typedef struct bnn_index bnn_index;
 
@@ -39,7 +39,7 @@ bnn_status bnn_index_create_projected(int64_t code_bits, int64_t input_dim, uint
 
 void bnn_index_destroy(bnn_index *index);
 
-int64_t bnn_index_code_bits(const bnn_index *index); /* 0 for NULL */
+int64_t bnn_index_code_bits(const bnn_index *index);  /* 0 for NULL */
 int64_t bnn_index_code_words(const bnn_index *index); /* uint64 words per code */
 int64_t bnn_index_size(const bnn_index *index);       /* codes held */
 int64_t bnn_index_input_dim(const bnn_index *index);  /* 0 without a projection */
@@ -57,9 +57,8 @@ bnn_status bnn_index_add_floats(bnn_index *index, const float *vectors, int64_t 
 
 /* The k nearest codes of each of num_queries packed queries: distances and indices are
  * num_queries x k. threads <= 0: all hardware threads. Results do not depend on threads. */
-bnn_status bnn_index_search(const bnn_index *index, const uint64_t *queries,
-                            int64_t num_queries, int64_t k, int32_t threads,
-                            int32_t *distances, int64_t *indices);
+bnn_status bnn_index_search(const bnn_index *index, const uint64_t *queries, int64_t num_queries,
+                            int64_t k, int32_t threads, int32_t *distances, int64_t *indices);
 
 /* As bnn_index_search, with float queries encoded through the projection. */
 bnn_status bnn_index_search_floats(const bnn_index *index, const float *queries,

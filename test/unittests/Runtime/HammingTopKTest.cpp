@@ -93,10 +93,10 @@ TEST(HammingTopK, AllPathsAndThreadsMatchBruteForce) {
                 bnn::hammingTopKWithPath(path, queries.data(), nq, codes.data(), n, words, k,
                                          dist.data(), idx.data(), threads);
                 std::string where = std::string(bnn::hammingPathName(path)) + " threads " +
-                                    std::to_string(threads) + " words " +
-                                    std::to_string(words) + " codes " + std::to_string(n) +
-                                    " queries " + std::to_string(nq) + " k " +
-                                    std::to_string(k) + (tiny ? " tied" : "");
+                                    std::to_string(threads) + " words " + std::to_string(words) +
+                                    " codes " + std::to_string(n) + " queries " +
+                                    std::to_string(nq) + " k " + std::to_string(k) +
+                                    (tiny ? " tied" : "");
                 ASSERT_EQ(dist, want.dist) << where;
                 ASSERT_EQ(idx, want.idx) << where;
                 ++cases;
@@ -124,8 +124,8 @@ TEST(HammingTopK, ThreadedShardsAndQueryRangesMatchBruteForce) {
         for (int32_t threads : {1, 2, 3, 0}) {
           std::vector<int32_t> dist(nq * k);
           std::vector<int64_t> idx(nq * k);
-          bnn::hammingTopKWithPath(path, queries.data(), nq, codes.data(), n, words, k,
-                                   dist.data(), idx.data(), threads);
+          bnn::hammingTopKWithPath(path, queries.data(), nq, codes.data(), n, words, k, dist.data(),
+                                   idx.data(), threads);
           EXPECT_EQ(dist, want.dist) << bnn::hammingPathName(path) << " " << threads;
           EXPECT_EQ(idx, want.idx) << bnn::hammingPathName(path) << " " << threads;
         }
@@ -140,8 +140,8 @@ TEST(HammingTopK, PublicEntryPointMatchesBruteForce) {
   TopK want = bruteForce(queries, nq, codes, n, words, k);
   std::vector<int32_t> dist(nq * k);
   std::vector<int64_t> idx(nq * k);
-  bnn_ukernel_hamming_topk(queries.data(), nq, codes.data(), n, words, k, dist.data(),
-                           idx.data(), 2);
+  bnn_ukernel_hamming_topk(queries.data(), nq, codes.data(), n, words, k, dist.data(), idx.data(),
+                           2);
   EXPECT_EQ(dist, want.dist);
   EXPECT_EQ(idx, want.idx);
 }

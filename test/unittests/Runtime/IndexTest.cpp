@@ -36,7 +36,8 @@ std::vector<uint8_t> readFile(const std::string &path) {
 
 void writeFile(const std::string &path, const std::vector<uint8_t> &bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char *>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char *>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 // The format's checksum, written from its specification: FNV-1a 64 over bytes 0..55 and 64..end.
@@ -72,8 +73,7 @@ void expectLoadFails(const std::vector<uint8_t> &bytes, bnn_status status, const
   EXPECT_NE(std::strstr(bnn_last_error(), needle), nullptr)
       << "message: " << bnn_last_error() << "\nexpected to contain: " << needle;
   EXPECT_EQ(out, reinterpret_cast<bnn_index *>(0x1)); // untouched on failure
-  EXPECT_EQ(bnn_index_load_buffer(bytes.data(), static_cast<int64_t>(bytes.size()), &out),
-            status)
+  EXPECT_EQ(bnn_index_load_buffer(bytes.data(), static_cast<int64_t>(bytes.size()), &out), status)
       << needle;
   EXPECT_NE(std::strstr(bnn_last_error(), needle), nullptr) << bnn_last_error();
   std::remove(path.c_str());
@@ -264,7 +264,7 @@ TEST(RuntimeIndex, SaveLoadRoundTripAndByteLayout) {
   std::vector<uint8_t> f = readFile(path);
   ASSERT_EQ(f.size(), 64 + n * words * 8 + bits * 5 * 4);
   EXPECT_EQ(std::memcmp(f.data(), "BNNHIDX\0", 8), 0);
-  EXPECT_EQ(f[8], 1); // version
+  EXPECT_EQ(f[8], 1);  // version
   EXPECT_EQ(f[12], 1); // flags: projection
   EXPECT_EQ(getU64(f, 16), uint64_t(bits));
   EXPECT_EQ(getU64(f, 24), uint64_t(n));
@@ -346,8 +346,8 @@ TEST(RuntimeIndex, LoaderRejectsEveryBadField) {
   expectLoadFails(edit([](auto &f) { f[13] = 1; }), BNN_STATUS_BAD_FORMAT, "flags");
   expectLoadFails(edit([](auto &f) { putU64(f, 16, 0); }), BNN_STATUS_BAD_FORMAT,
                   "code_bits must be 1 to 65536, found 0");
-  expectLoadFails(edit([](auto &f) { putU64(f, 16, uint64_t(1) << 40); }),
-                  BNN_STATUS_BAD_FORMAT, "code_bits");
+  expectLoadFails(edit([](auto &f) { putU64(f, 16, uint64_t(1) << 40); }), BNN_STATUS_BAD_FORMAT,
+                  "code_bits");
   expectLoadFails(edit([](auto &f) { putU64(f, 16, ~uint64_t(0)); }), BNN_STATUS_BAD_FORMAT,
                   "code_bits");
   expectLoadFails(edit([](auto &f) { putU64(f, 32, 0); }), BNN_STATUS_BAD_FORMAT, "input_dim");
@@ -359,16 +359,13 @@ TEST(RuntimeIndex, LoaderRejectsEveryBadField) {
                   BNN_STATUS_BAD_FORMAT, "input_dim must be 0");
   expectLoadFails(edit([](auto &f) { putU64(f, 24, ~uint64_t(0)); }), BNN_STATUS_BAD_FORMAT,
                   "count");
-  expectLoadFails(edit([](auto &f) { putU64(f, 24, 11); }), BNN_STATUS_BAD_FORMAT,
-                  "payload_bytes");
+  expectLoadFails(edit([](auto &f) { putU64(f, 24, 11); }), BNN_STATUS_BAD_FORMAT, "payload_bytes");
   expectLoadFails(edit([](auto &f) { putU64(f, 48, 12345); }), BNN_STATUS_BAD_FORMAT,
                   "payload_bytes is 12345");
   expectLoadFails(std::vector<uint8_t>(good.begin(), good.end() - 4), BNN_STATUS_BAD_FORMAT,
                   "truncated file");
-  expectLoadFails(edit([](auto &f) { f.push_back(0); }), BNN_STATUS_BAD_FORMAT,
-                  "trailing bytes");
-  expectLoadFails(edit([](auto &f) { f[100] ^= 1; }), BNN_STATUS_BAD_FORMAT,
-                  "checksum mismatch");
+  expectLoadFails(edit([](auto &f) { f.push_back(0); }), BNN_STATUS_BAD_FORMAT, "trailing bytes");
+  expectLoadFails(edit([](auto &f) { f[100] ^= 1; }), BNN_STATUS_BAD_FORMAT, "checksum mismatch");
   expectLoadFails(edit([](auto &f) { f[40] ^= 1; }), BNN_STATUS_BAD_FORMAT,
                   "checksum mismatch"); // the header's seed is covered too
   // Consistent sizes and checksum, but bad contents.
@@ -389,8 +386,7 @@ TEST(RuntimeIndex, LoaderRejectsEveryBadField) {
     reseal(f);
   });
   bnn_index *out = nullptr;
-  ASSERT_EQ(bnn_index_load_buffer(ok.data(), static_cast<int64_t>(ok.size()), &out),
-            BNN_STATUS_OK)
+  ASSERT_EQ(bnn_index_load_buffer(ok.data(), static_cast<int64_t>(ok.size()), &out), BNN_STATUS_OK)
       << bnn_last_error();
   bnn_index_destroy(out);
 }

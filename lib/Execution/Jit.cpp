@@ -4,6 +4,7 @@
 #include "bnn/Target/ElementType.h"
 
 #include "bnn/Pipelines/CPUPipeline.h"
+#include "bnn/runtime/HammingTopK.h"
 #include "bnn/runtime/MemRef.h"
 #include "bnn/IR/BNNTypes.h"
 
@@ -181,6 +182,9 @@ llvm::Expected<std::unique_ptr<JitModule>> JitModule::compile(mlir::ModuleOp mod
     llvm::orc::SymbolMap symbols;
     symbols[interner("memrefCopy")] = {llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
                                        llvm::JITSymbolFlags::Exported};
+    symbols[interner("bnn_ukernel_hamming_topk")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&bnn_ukernel_hamming_topk),
+        llvm::JITSymbolFlags::Exported};
     return symbols;
   });
   jit->engine->initialize();

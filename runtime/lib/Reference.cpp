@@ -9,9 +9,12 @@
 
 #include "bnn/runtime/Checked.h"
 
+#include <algorithm>
 #include <bitset>
+#include <climits>
 #include <cassert>
 #include <cmath>
+#include <vector>
 
 namespace bnn::ref {
 
@@ -110,6 +113,30 @@ void xnorPopcount(const uint64_t *a, int64_t m, const uint64_t *b, int64_t n,
       for (int64_t w = 0; w < wpr; ++w)
         differ += std::bitset<64>(a[i * wpr + w] ^ b[j * wpr + w]).count();
       out[i * n + j] = static_cast<int32_t>(k - 2 * differ);
+    }
+  }
+}
+
+void hammingTopK(const uint64_t *a, int64_t m, const uint64_t *b, int64_t n,
+                 int64_t k, int64_t topK, int32_t *distances, int64_t *indices) {
+  const int64_t wpr = wordsPerRow(k);
+  std::vector<int32_t> distance(static_cast<size_t>(n));
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t differ = 0;
+      for (int64_t w = 0; w < wpr; ++w)
+        differ += std::bitset<64>(a[i * wpr + w] ^ b[j * wpr + w]).count();
+      distance[j] = static_cast<int32_t>(differ);
+      order[j] = j;
+    }
+    // Stable: equal distances keep ascending index order.
+    std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
+      return distance[x] < distance[y];
+    });
+    for (int64_t r = 0; r < topK; ++r) {
+      distances[i * topK + r] = r < n ? distance[order[r]] : INT32_MAX;
+      indices[i * topK + r] = r < n ? order[r] : -1;
     }
   }
 }

@@ -822,3 +822,65 @@ LogicalResult XnorLinearOp::getResultTilePosition(OpBuilder &, unsigned,
                                                   SmallVector<OpFoldResult> &resultSizes) {
   return outputTileIsIterationTile(offsets, sizes, resultOffsets, resultSizes);
 }
+
+//===----------------------------------------------------------------------===//
+// HammingTopKOp
+//===----------------------------------------------------------------------===//
+
+/// The result types of a search of `queries` for `k` neighbours: Q x k distances and indices.
+static std::pair<RankedTensorType, RankedTensorType> hammingTopKResultTypes(Builder &b,
+                                                                            PackedType queries,
+                                                                            int64_t k) {
+  SmallVector<int64_t> shape{queries.getShape().front(), k};
+  return {RankedTensorType::get(shape, b.getI32Type()),
+          RankedTensorType::get(shape, b.getI64Type())};
+}
+
+void HammingTopKOp::build(OpBuilder &b, OperationState &state, Value queries, Value database,
+                          int64_t k) {
+  auto [distances, indices] =
+      hammingTopKResultTypes(b, cast<PackedType>(queries.getType()), k);
+  build(b, state, distances, indices, queries, database, b.getI64IntegerAttr(k));
+}
+
+LogicalResult HammingTopKOp::verify() {
+  PackedType queriesType = getQueries().getType();
+  PackedType databaseType = getDatabase().getType();
+  if (queriesType.getRank() != 2)
+    return emitOpError("expected queries to be a Q x K matrix of rank 2, found rank ")
+           << queriesType.getRank() << " (" << queriesType << ")";
+  if (databaseType.getRank() != 2)
+    return emitOpError("expected database to be an N x K matrix of rank 2, found rank ")
+           << databaseType.getRank() << " (" << databaseType << ")";
+  if (queriesType.getK() != databaseType.getK())
+    return emitOpError("K mismatch: queries have K = ")
+           << queriesType.getK() << " bits, database has K = " << databaseType.getK()
+           << " bits";
+  if (queriesType.getK() > kMaxBitLength)
+    return emitOpError("expected K <= ")
+           << kMaxBitLength << " (a distance over whole 64-bit words must fit in i32), found "
+           << queriesType.getK();
+  int64_t k = getK();
+  if (k < 1 || k > kMaxK)
+    return emitOpError("expected k in [1, ") << kMaxK << "], found " << k;
+  int64_t numCodes = databaseType.getShape().front();
+  if (!ShapedType::isDynamic(numCodes) && k > numCodes)
+    return emitOpError("expected k <= N = ")
+           << numCodes << " (the database rows), found k = " << k;
+  int64_t numQueries = queriesType.getShape().front();
+  if (!ShapedType::isDynamic(numQueries)) {
+    std::optional<int64_t> elements = llvm::checkedMul(numQueries, k);
+    if (!elements || !llvm::checkedMul(*elements, int64_t{8}))
+      return emitOpError("expected Q x k x 8 bytes of results to fit in int64_t, found Q = ")
+             << numQueries << ", k = " << k;
+  }
+  Builder b(getContext());
+  auto [distances, indices] = hammingTopKResultTypes(b, queriesType, k);
+  if (getDistances().getType() != distances)
+    return emitOpError("expected distances of type ")
+           << distances << " (Q x k), found " << getDistances().getType();
+  if (getIndices().getType() != indices)
+    return emitOpError("expected indices of type ")
+           << indices << " (Q x k), found " << getIndices().getType();
+  return success();
+}

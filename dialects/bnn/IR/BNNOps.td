@@ -290,4 +290,52 @@ def BNN_XnorLinearOp : BNN_Op<"xnor_linear", [Pure, AttrSizedOperandSegments,
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Search
+//===----------------------------------------------------------------------===//
+
+def BNN_Int64Tensor : RankedTensorOf<[I64]>;
+
+def BNN_HammingTopKOp : BNN_Op<"hamming_topk", [Pure]> {
+  let summary = "the k nearest packed codes of each query by Hamming distance";
+  let description = [{
+    Exact k-nearest-neighbour search over binary codes: for every row `q` of `queries`
+    (`Q x K`), the `k` rows `c` of `database` (`N x K`) with the smallest Hamming distance
+    `popcount(q XOR c)`. Row `q` of `distances` holds those distances in ascending order and row
+    `q` of `indices` the database rows they belong to; ties are broken by the smaller index
+    (the order of FAISS `IndexBinaryFlat`). When `k > N` (possible only when `N` is dynamic:
+    the verifier rejects `k > N` for a static `N`), entries `N` to `k - 1` of a row are
+    `INT32_MAX` with index `-1`.
+
+    The distance is `(K - xnor_popcount(q, c)) / 2`, so the `k` largest `bnn.xnor_popcount`
+    similarities are `K - 2 * distances`, in this order. Indices are `i64`, as in FAISS and
+    ONNX `TopK`. `Q` and `N` may be dynamic; `K` is at most `2^31 - 64` (the kernel counts
+    whole words in `i32`).
+
+    Example:
+
+    ```mlir
+    %d, %i = bnn.hamming_topk %q, %db k(10)
+               : !bnn.packed<8x256>, !bnn.packed<1000x256> -> tensor<8x10xi32>, tensor<8x10xi64>
+    ```
+  }];
+  let arguments = (ins BNN_Packed:$queries, BNN_Packed:$database, I64Attr:$k);
+  let results = (outs BNN_Int32Tensor:$distances, BNN_Int64Tensor:$indices);
+  let assemblyFormat = [{
+    $queries `,` $database `k` `(` $k `)` attr-dict `:` qualified(type($queries)) `,`
+    qualified(type($database)) `->` type($distances) `,` type($indices)
+  }];
+  let hasVerifier = 1;
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$queries, "::mlir::Value":$database, "int64_t":$k)>
+  ];
+  let extraClassDeclaration = [{
+    /// The largest K: the kernel counts a distance over whole words, ceil(K / 64) * 64 bits,
+    /// in int32.
+    static constexpr int64_t kMaxBitLength = (int64_t{1} << 31) - 64;
+    /// The largest k (a row of the results is addressed with 32-bit counts by the GPU kernel).
+    static constexpr int64_t kMaxK = (int64_t{1} << 31) - 1;
+  }];
+}
+
 #endif // BNN_OPS_TD

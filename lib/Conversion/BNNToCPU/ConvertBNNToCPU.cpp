@@ -5,7 +5,8 @@
 // written on buffers between `bufferization.to_buffer` and `bufferization.to_tensor restrict`,
 // so one-shot bufferization of the surrounding tensor program connects them without copies;
 // elementwise ops become `linalg.generic` and follow the upstream path. The patterns live by op
-// family: PackSignToCPU.cpp, MatmulToCPU.cpp (with the kernels in MicroKernel.cpp).
+// family: PackSignToCPU.cpp, MatmulToCPU.cpp (with the kernels in MicroKernel.cpp),
+// HammingTopKToCPU.cpp (a call of the runtime's micro-kernel).
 //
 //===----------------------------------------------------------------------===//
 
@@ -83,4 +84,5 @@ void ::bnn::populateBNNToCPUPatterns(const TypeConverter &converter, RewritePatt
                                    const CPUTargetInfo &target, bool parallel) {
   bnn::cpu::populatePackSignToCPUPatterns(converter, patterns, target, parallel);
   bnn::cpu::populateMatmulToCPUPatterns(converter, patterns, target, parallel);
+  bnn::cpu::populateHammingTopKToCPUPatterns(converter, patterns, target, parallel);
 }

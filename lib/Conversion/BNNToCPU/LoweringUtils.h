@@ -82,6 +82,11 @@ void populateMatmulToCPUPatterns(const mlir::TypeConverter &converter,
                                  mlir::RewritePatternSet &patterns, const CPUTargetInfo &target,
                                  bool parallel);
 
+/// bnn.hamming_topk (a call of the runtime's bnn_ukernel_hamming_topk).
+void populateHammingTopKToCPUPatterns(const mlir::TypeConverter &converter,
+                                      mlir::RewritePatternSet &patterns,
+                                      const CPUTargetInfo &target, bool parallel);
+
 } // namespace bnn::cpu
 
 #endif // BNN_CONVERSION_BNNTOCPU_LOWERINGUTILS_H

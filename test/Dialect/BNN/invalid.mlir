@@ -426,3 +426,91 @@ func.func @linear_f16(%a: !bnn.packed<8x64>, %w: !bnn.packed<16x64>) -> tensor<8
   %0 = bnn.xnor_linear %a, %w : !bnn.packed<8x64>, !bnn.packed<16x64> -> tensor<8x16xf16>
   return %0 : tensor<8x16xf16>
 }
+
+// -----
+
+func.func @topk_queries_rank(%q: !bnn.packed<2x8x64>, %db: !bnn.packed<16x64>) {
+  // expected-error @+1 {{'bnn.hamming_topk' op expected queries to be a Q x K matrix of rank 2, found rank 3 ('!bnn.packed<2x8x64>')}}
+  %d, %i = bnn.hamming_topk %q, %db k(1) : !bnn.packed<2x8x64>, !bnn.packed<16x64> -> tensor<2x1xi32>, tensor<2x1xi64>
+  return
+}
+
+// -----
+
+func.func @topk_database_rank(%q: !bnn.packed<8x64>, %db: !bnn.packed<64>) {
+  // expected-error @+1 {{'bnn.hamming_topk' op expected database to be an N x K matrix of rank 2, found rank 1 ('!bnn.packed<64>')}}
+  %d, %i = bnn.hamming_topk %q, %db k(1) : !bnn.packed<8x64>, !bnn.packed<64> -> tensor<8x1xi32>, tensor<8x1xi64>
+  return
+}
+
+// -----
+
+func.func @topk_k_mismatch(%q: !bnn.packed<8x100>, %db: !bnn.packed<16x99>) {
+  // expected-error @+1 {{'bnn.hamming_topk' op K mismatch: queries have K = 100 bits, database has K = 99 bits}}
+  %d, %i = bnn.hamming_topk %q, %db k(1) : !bnn.packed<8x100>, !bnn.packed<16x99> -> tensor<8x1xi32>, tensor<8x1xi64>
+  return
+}
+
+// -----
+
+func.func @topk_bit_length(%q: !bnn.packed<1x2147483647>, %db: !bnn.packed<1x2147483647>) {
+  // expected-error @+1 {{'bnn.hamming_topk' op expected K <= 2147483584 (a distance over whole 64-bit words must fit in i32), found 2147483647}}
+  %d, %i = bnn.hamming_topk %q, %db k(1) : !bnn.packed<1x2147483647>, !bnn.packed<1x2147483647> -> tensor<1x1xi32>, tensor<1x1xi64>
+  return
+}
+
+// -----
+
+func.func @topk_zero_k(%q: !bnn.packed<8x64>, %db: !bnn.packed<16x64>) {
+  // expected-error @+1 {{'bnn.hamming_topk' op expected k in [1, 2147483647], found 0}}
+  %d, %i = bnn.hamming_topk %q, %db k(0) : !bnn.packed<8x64>, !bnn.packed<16x64> -> tensor<8x0xi32>, tensor<8x0xi64>
+  return
+}
+
+// -----
+
+func.func @topk_huge_k(%q: !bnn.packed<8x64>, %db: !bnn.packed<?x64>) {
+  // expected-error @+1 {{'bnn.hamming_topk' op expected k in [1, 2147483647], found 2147483648}}
+  %d, %i = bnn.hamming_topk %q, %db k(2147483648) : !bnn.packed<8x64>, !bnn.packed<?x64> -> tensor<8x2147483648xi32>, tensor<8x2147483648xi64>
+  return
+}
+
+// -----
+
+func.func @topk_k_past_n(%q: !bnn.packed<8x64>, %db: !bnn.packed<5x64>) {
+  // expected-error @+1 {{'bnn.hamming_topk' op expected k <= N = 5 (the database rows), found k = 6}}
+  %d, %i = bnn.hamming_topk %q, %db k(6) : !bnn.packed<8x64>, !bnn.packed<5x64> -> tensor<8x6xi32>, tensor<8x6xi64>
+  return
+}
+
+// -----
+
+func.func @topk_result_bytes(%q: !bnn.packed<144115188075855871x1>, %db: !bnn.packed<?x1>) {
+  // expected-error @+1 {{'bnn.hamming_topk' op expected Q x k x 8 bytes of results to fit in int64_t, found Q = 144115188075855871, k = 16}}
+  %d, %i = bnn.hamming_topk %q, %db k(16) : !bnn.packed<144115188075855871x1>, !bnn.packed<?x1> -> tensor<144115188075855871x16xi32>, tensor<144115188075855871x16xi64>
+  return
+}
+
+// -----
+
+func.func @topk_distances_type(%q: !bnn.packed<8x64>, %db: !bnn.packed<16x64>) {
+  // expected-error @+1 {{'bnn.hamming_topk' op expected distances of type 'tensor<8x4xi32>' (Q x k), found 'tensor<8x3xi32>'}}
+  %d, %i = bnn.hamming_topk %q, %db k(4) : !bnn.packed<8x64>, !bnn.packed<16x64> -> tensor<8x3xi32>, tensor<8x4xi64>
+  return
+}
+
+// -----
+
+func.func @topk_indices_type(%q: !bnn.packed<?x64>, %db: !bnn.packed<16x64>) {
+  // expected-error @+1 {{'bnn.hamming_topk' op expected indices of type 'tensor<?x4xi64>' (Q x k), found 'tensor<8x4xi64>'}}
+  %d, %i = bnn.hamming_topk %q, %db k(4) : !bnn.packed<?x64>, !bnn.packed<16x64> -> tensor<?x4xi32>, tensor<8x4xi64>
+  return
+}
+
+// -----
+
+func.func @topk_indices_element(%q: !bnn.packed<8x64>, %db: !bnn.packed<16x64>) {
+  // expected-error @+1 {{'bnn.hamming_topk' op result #1 must be ranked tensor of 64-bit signless integer values, but got 'tensor<8x4xi32>'}}
+  %d, %i = bnn.hamming_topk %q, %db k(4) : !bnn.packed<8x64>, !bnn.packed<16x64> -> tensor<8x4xi32>, tensor<8x4xi32>
+  return
+}

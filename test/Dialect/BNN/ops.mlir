@@ -123,3 +123,14 @@ func.func @xnor_linear(%a: !bnn.packed<8x1000>, %w: !bnn.packed<64x1000>, %s: te
   %2 = bnn.xnor_linear %a, %w col_scale(%s : tensor<64xf32>) : !bnn.packed<8x1000>, !bnn.packed<64x1000> -> !bnn.packed<8x64>
   return %0, %1, %2 : tensor<8x64xf32>, tensor<8x64xf32>, !bnn.packed<8x64>
 }
+
+// CHECK-LABEL: func.func @hamming_topk
+// CHECK: %{{.*}}, %{{.*}} = bnn.hamming_topk %{{.*}}, %{{.*}} k(10) : !bnn.packed<8x256>, !bnn.packed<1000x256> -> tensor<8x10xi32>, tensor<8x10xi64>
+// CHECK: bnn.hamming_topk %{{.*}}, %{{.*}} k(3) : !bnn.packed<?x100>, !bnn.packed<?x100> -> tensor<?x3xi32>, tensor<?x3xi64>
+// GENERIC: "bnn.hamming_topk"(%{{.*}}, %{{.*}}) <{k = 10 : i64}> : (!bnn.packed<8x256>, !bnn.packed<1000x256>) -> (tensor<8x10xi32>, tensor<8x10xi64>)
+func.func @hamming_topk(%q: !bnn.packed<8x256>, %db: !bnn.packed<1000x256>, %dq: !bnn.packed<?x100>, %ddb: !bnn.packed<?x100>)
+    -> (tensor<8x10xi32>, tensor<8x10xi64>, tensor<?x3xi32>, tensor<?x3xi64>) {
+  %d, %i = bnn.hamming_topk %q, %db k(10) : !bnn.packed<8x256>, !bnn.packed<1000x256> -> tensor<8x10xi32>, tensor<8x10xi64>
+  %dd, %di = bnn.hamming_topk %dq, %ddb k(3) : !bnn.packed<?x100>, !bnn.packed<?x100> -> tensor<?x3xi32>, tensor<?x3xi64>
+  return %d, %i, %dd, %di : tensor<8x10xi32>, tensor<8x10xi64>, tensor<?x3xi32>, tensor<?x3xi64>
+}

@@ -327,3 +327,29 @@ TEST(ReferenceTest, SteBackwardBoundaries) {
   for (int i = 0; i < 10; ++i)
     EXPECT_EQ(gi[i], expected[i]) << "i=" << i;
 }
+
+// Hand-computed: codes 0b000, 0b001, 0b011, 0b111, 0b001 (K = 3). Query 0b101 is at distance
+// 2, 1, 2, 1, 1 from them: the three 1s in index order, then the two 2s.
+TEST(ReferenceTest, HammingTopKOrdersTiesByIndex) {
+  const uint64_t codes[] = {0, 1, 3, 7, 1};
+  const uint64_t queries[] = {5, 0};
+  int32_t distances[2 * 4];
+  int64_t indices[2 * 4];
+  bnn::ref::hammingTopK(queries, 2, codes, 5, 3, 4, distances, indices);
+  EXPECT_EQ(std::vector<int32_t>(distances, distances + 8),
+            (std::vector<int32_t>{1, 1, 1, 2, 0, 1, 1, 2}));
+  EXPECT_EQ(std::vector<int64_t>(indices, indices + 8),
+            (std::vector<int64_t>{1, 3, 4, 0, 0, 1, 4, 2}));
+}
+
+// k > N: the entries past N are INT32_MAX / -1; with two words the distance sums both.
+TEST(ReferenceTest, HammingTopKPastTheDatabase) {
+  const uint64_t codes[] = {~uint64_t{0}, 1, 0, 0};     // 2 rows of K = 65 (2 words)
+  const uint64_t queries[] = {0, 0};
+  int32_t distances[3];
+  int64_t indices[3];
+  bnn::ref::hammingTopK(queries, 1, codes, 2, 65, 3, distances, indices);
+  EXPECT_EQ(std::vector<int32_t>(distances, distances + 3),
+            (std::vector<int32_t>{0, 65, INT32_MAX}));
+  EXPECT_EQ(std::vector<int64_t>(indices, indices + 3), (std::vector<int64_t>{1, 0, -1}));
+}

@@ -82,6 +82,15 @@ void unpackBitsLSBFirst(const uint64_t *words, int64_t rows, int64_t k,
 void xnorPopcount(const uint64_t *a, int64_t m, const uint64_t *b, int64_t n,
                   int64_t k, int32_t *out);
 
+/// Exact k-nearest-neighbour search by Hamming distance (bnn.hamming_topk,
+/// bnn_ukernel_hamming_topk): for each of the \p m packed query rows of \p a,
+/// the \p topK rows of \p b (\p n rows) with the smallest popcount(a_i XOR b_j),
+/// in ascending distance, ties broken by the smaller row index (FAISS order).
+/// Writes m x topK distances and indices; entries past n are INT32_MAX and -1.
+/// Computed the naive way: all n distances of a query, then a stable sort.
+void hammingTopK(const uint64_t *a, int64_t m, const uint64_t *b, int64_t n,
+                 int64_t k, int64_t topK, int32_t *distances, int64_t *indices);
+
 /// How many scale factors scaledSign uses.
 enum class ScaleGranularity {
   PerTensor,  ///< One alpha for the whole tensor.

@@ -5,7 +5,8 @@
 // written on buffers between `bufferization.to_buffer` and `bufferization.to_tensor restrict`,
 // so one-shot bufferization of the surrounding tensor program connects them without copies;
 // elementwise ops become `linalg.generic` and follow the upstream path. The patterns live by op
-// family: PackSignToCPU.cpp, MatmulToCPU.cpp (with the kernels in MicroKernel.cpp).
+// family: PackSignToCPU.cpp, MatmulToCPU.cpp (with the kernels in MicroKernel.cpp),
+// LowBitMatmulToCPU.cpp (ternary values, quantizers, the low-bit matmuls).
 //
 //===----------------------------------------------------------------------===//
 
@@ -77,10 +78,13 @@ void ::bnn::populateBNNToCPUTypeConversion(TypeConverter &converter) {
   converter.addConversion([](Type type) { return type; });
   converter.addConversion(
       [](bnn::PackedType type) -> Type { return type.getStorageType(); });
+  converter.addConversion(
+      [](bnn::TernaryType type) -> Type { return type.getStorageType(); });
 }
 
 void ::bnn::populateBNNToCPUPatterns(const TypeConverter &converter, RewritePatternSet &patterns,
                                    const CPUTargetInfo &target, bool parallel) {
   bnn::cpu::populatePackSignToCPUPatterns(converter, patterns, target, parallel);
   bnn::cpu::populateMatmulToCPUPatterns(converter, patterns, target, parallel);
+  bnn::cpu::populateLowBitToCPUPatterns(converter, patterns, target, parallel);
 }

@@ -1,7 +1,8 @@
 //===- LowBitMatmulToCPU.cpp - low-bit ops to CPU kernels ------------------===//
 //
 // bnn.lowbit_matmul and bnn.lowbit_linear as register-blocked kernels on the packed storage,
-// exact in i32, plus the ternary constant. Two kernel families:
+// exact in i32, plus the ternary constant and the absmax int8 quantizer of run-time
+// activations (linalg). Two kernel families:
 //
 // * ternary weights x binary activations: bit-serial over the planes, per output
 //   popcount(mask) - 2 * popcount(mask AND (a XOR sign)) (vector<vectorWords x i64> XOR, AND
@@ -27,6 +28,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -480,6 +482,90 @@ struct LowBitMatmulLowering : OpConversionPattern<OpTy> {
   bool parallel;
 };
 
+/// bnn.quantize_absmax as two linalg.generic ops: the row maxima of |x| (maxnumf, which
+/// ignores NaN, from eps up: exact in any order), then per element
+/// clip(roundeven(x * (127 / m)), -127, 127) with NaN to 0, and the scales m / 127, all in f32
+/// as the reference computes them.
+struct QuantizeAbsmaxLowering : OpConversionPattern<bnn::QuantizeAbsmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(bnn::QuantizeAbsmaxOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    int64_t rank = type.getRank();
+    auto f32 = rewriter.getF32Type();
+    SmallVector<Value> rowDynamic, allDynamic;
+    for (int64_t i = 0; i < rank; ++i)
+      if (type.isDynamicDim(i)) {
+        Value dim = tensor::DimOp::create(rewriter, loc, input, i);
+        allDynamic.push_back(dim);
+        if (i < rank - 1)
+          rowDynamic.push_back(dim);
+      }
+    auto rowsType = RankedTensorType::get(type.getShape().drop_back(), f32);
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    SmallVector<AffineExpr> leading;
+    for (int64_t i = 0; i < rank - 1; ++i)
+      leading.push_back(rewriter.getAffineDimExpr(i));
+    AffineMap rowMap = AffineMap::get(rank, 0, leading, rewriter.getContext());
+    SmallVector<utils::IteratorType> reduceLast(rank, utils::IteratorType::parallel);
+    reduceLast.back() = utils::IteratorType::reduction;
+    Value eps = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(
+                                                             op.getEps().convertToFloat()));
+    Value maxInit = linalg::FillOp::create(
+                        rewriter, loc, eps,
+                        tensor::EmptyOp::create(rewriter, loc, rowsType, rowDynamic).getResult())
+                        .getResult(0);
+    Value maxima =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{rowsType}, ValueRange{input}, ValueRange{maxInit},
+            ArrayRef<AffineMap>{identity, rowMap}, reduceLast,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value magnitude = math::AbsFOp::create(b, l, args[0]);
+              linalg::YieldOp::create(
+                  b, l, arith::MaxNumFOp::create(b, l, args[1], magnitude).getResult());
+            })
+            .getResult(0);
+    auto constant = [&](OpBuilder &b, Location l, float value) {
+      return arith::ConstantOp::create(b, l, b.getF32FloatAttr(value));
+    };
+    auto qType = RankedTensorType::get(type.getShape(), rewriter.getI8Type());
+    SmallVector<utils::IteratorType> parallel(rank, utils::IteratorType::parallel);
+    Value quantized =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{qType}, ValueRange{input, maxima},
+            ValueRange{tensor::EmptyOp::create(rewriter, loc, qType, allDynamic).getResult()},
+            ArrayRef<AffineMap>{identity, rowMap, identity}, parallel,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value s = arith::DivFOp::create(b, l, constant(b, l, 127.0f), args[1]);
+              Value v = math::RoundEvenOp::create(b, l, arith::MulFOp::create(b, l, args[0], s));
+              Value isNaN = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, v, v);
+              v = arith::SelectOp::create(b, l, isNaN, constant(b, l, 0.0f), v);
+              v = arith::MinimumFOp::create(
+                  b, l, arith::MaximumFOp::create(b, l, v, constant(b, l, -127.0f)),
+                  constant(b, l, 127.0f));
+              linalg::YieldOp::create(
+                  b, l, arith::FPToSIOp::create(b, l, b.getI8Type(), v).getResult());
+            })
+            .getResult(0);
+    AffineMap rowIdentity = rewriter.getMultiDimIdentityMap(rank - 1);
+    SmallVector<utils::IteratorType> rowParallel(rank - 1, utils::IteratorType::parallel);
+    Value scales =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{rowsType}, ValueRange{maxima},
+            ValueRange{tensor::EmptyOp::create(rewriter, loc, rowsType, rowDynamic).getResult()},
+            ArrayRef<AffineMap>{rowIdentity, rowIdentity}, rowParallel,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              linalg::YieldOp::create(
+                  b, l, arith::DivFOp::create(b, l, args[0], constant(b, l, 127.0f)).getResult());
+            })
+            .getResult(0);
+    rewriter.replaceOp(op, {quantized, scales});
+    return success();
+  }
+};
+
 struct TernaryConstantLowering : OpConversionPattern<bnn::TernaryConstantOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(bnn::TernaryConstantOp op, OpAdaptor,
@@ -494,7 +580,7 @@ struct TernaryConstantLowering : OpConversionPattern<bnn::TernaryConstantOp> {
 void bnn::cpu::populateLowBitToCPUPatterns(const TypeConverter &converter,
                                            RewritePatternSet &patterns,
                                            const CPUTargetInfo &target, bool parallel) {
-  patterns.add<TernaryConstantLowering>(converter, patterns.getContext());
+  patterns.add<TernaryConstantLowering, QuantizeAbsmaxLowering>(converter, patterns.getContext());
   patterns.add<LowBitMatmulLowering<bnn::LowBitMatmulOp>,
                LowBitMatmulLowering<bnn::LowBitLinearOp>>(converter, patterns.getContext(),
                                                           target, parallel);

@@ -83,7 +83,7 @@ void populateMatmulToCPUPatterns(const mlir::TypeConverter &converter,
                                  mlir::RewritePatternSet &patterns, const CPUTargetInfo &target,
                                  bool parallel);
 
-/// bnn.ternary_constant, bnn.lowbit_matmul, bnn.lowbit_linear.
+/// bnn.ternary_constant, bnn.quantize_absmax, bnn.lowbit_matmul, bnn.lowbit_linear.
 void populateLowBitToCPUPatterns(const mlir::TypeConverter &converter,
                                  mlir::RewritePatternSet &patterns, const CPUTargetInfo &target,
                                  bool parallel);

@@ -397,6 +397,73 @@ TEST_P(LowBitCorrectness, LinearMatchesReference) {
   }
 }
 
+/// bnn.quantize_absmax of run-time activations, alone and feeding bnn.lowbit_linear (BitNet's
+/// BitLinear: int8 activations with absmax row scales times ternary weights with one absmean
+/// scale), against quantizeAbsmaxInt8 and the reference product: NaN, a zero row (eps), exact
+/// ties (x * 127 / max = k + 0.5) and a dynamic row count.
+TEST_P(LowBitCorrectness, AbsmaxQuantizerMatchesReference) {
+  const char *source = R"mlir(
+func.func @quantize(%x: tensor<4x130xf32>) -> (tensor<4x130xi8>, tensor<4xf32>) {
+  %xd = tensor.cast %x : tensor<4x130xf32> to tensor<?x130xf32>
+  %q, %s = bnn.quantize_absmax %xd : tensor<?x130xf32> -> tensor<?x130xi8>, tensor<?xf32>
+  %qs = tensor.cast %q : tensor<?x130xi8> to tensor<4x130xi8>
+  %ss = tensor.cast %s : tensor<?xf32> to tensor<4xf32>
+  return %qs, %ss : tensor<4x130xi8>, tensor<4xf32>
+}
+func.func @bitlinear(%x: tensor<4x130xf32>, %w: tensor<9x130xf32>, %g: tensor<1xf32>) -> tensor<4x9xf32> {
+  %q, %s = bnn.quantize_absmax %x : tensor<4x130xf32> -> tensor<4x130xi8>, tensor<4xf32>
+  %t = bnn.pack_ternary %w : tensor<9x130xf32> -> !bnn.ternary<9x130>
+  %y = bnn.lowbit_linear %q, %t weight_scale(%g : tensor<1xf32>) row_scale(%s : tensor<4xf32>) : tensor<4x130xi8>, !bnn.ternary<9x130> -> tensor<4x9xf32>
+  return %y : tensor<4x9xf32>
+}
+)mlir";
+  std::unique_ptr<bnn::JitModule> jit = compile(source);
+  ASSERT_TRUE(jit);
+  std::mt19937 rng(29);
+  std::uniform_real_distribution<float> uniform(-3.0f, 3.0f);
+  std::uniform_int_distribution<int> trit(-1, 1);
+  std::vector<float> x(4 * 130), w(9 * 130);
+  for (float &v : x)
+    v = uniform(rng);
+  for (float &v : w)
+    v = static_cast<float>(trit(rng));
+  x[3] = std::nanf("");
+  for (int64_t e = 0; e < 130; ++e)
+    x[130 + e] = 0.0f; // row 1: all zero
+  // Row 2: max 127, so x * s = x: ties 0.5, 1.5, -2.5 round to 0, 2, -2.
+  x[260] = 127.0f;
+  x[261] = 0.5f;
+  x[262] = 1.5f;
+  x[263] = -2.5f;
+  std::vector<int8_t> q(4 * 130);
+  std::vector<float> scales(4);
+  bnn::ref::quantizeAbsmaxInt8(x.data(), 4, 130, bnn::ref::kAbsmaxEpsilon, q.data(),
+                               scales.data());
+  auto results = jit->run("quantize", {hostTensor(bnn::ElementType::F32, {4, 130}, x)});
+  ASSERT_TRUE(static_cast<bool>(results)) << llvm::toString(results.takeError());
+  EXPECT_EQ(0, std::memcmp((*results)[0].bytes.data(), q.data(), q.size()));
+  EXPECT_EQ(0, std::memcmp((*results)[1].bytes.data(), scales.data(), scales.size() * 4));
+  EXPECT_EQ(q[261], 0);
+  EXPECT_EQ(q[262], 2);
+  EXPECT_EQ(q[263], -2);
+
+  std::vector<float> g = {0.37f};
+  auto linear = jit->run("bitlinear", {hostTensor(bnn::ElementType::F32, {4, 130}, x),
+                                       hostTensor(bnn::ElementType::F32, {9, 130}, w),
+                                       hostTensor(bnn::ElementType::F32, {1}, g)});
+  ASSERT_TRUE(static_cast<bool>(linear)) << llvm::toString(linear.takeError());
+  std::vector<uint64_t> ternary(*bnn::ref::ternaryWordCount(9, 130));
+  bnn::ref::packTernary(w.data(), 9, 130, ternary.data());
+  std::vector<int32_t> dots(4 * 9);
+  bnn::ref::int8TernaryMatmul(q.data(), 4, ternary.data(), 9, 130, dots.data());
+  for (int64_t i = 0; i < 4; ++i)
+    for (int64_t j = 0; j < 9; ++j) {
+      float y = static_cast<float>(dots[i * 9 + j]) * g[0];
+      y = y * scales[i];
+      EXPECT_EQ(0, std::memcmp(&(*linear)[0].data<float>()[i * 9 + j], &y, 4)) << i << "," << j;
+    }
+}
+
 std::vector<Config> configs() {
   std::vector<Config> all;
   for (const char *target : {"avx512", "avx2", "generic"})

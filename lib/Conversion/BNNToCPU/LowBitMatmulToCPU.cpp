@@ -109,7 +109,10 @@ public:
         words(k / kWordBits + (k % kWordBits != 0)), epilogue(std::move(epilogue)) {}
 
   void emit(bool parallel) {
-    int64_t nr = target.lowBitCols;
+    // A GEMV (one activation row) keeps more weight rows live: the activation vector and its
+    // sum are loaded once per block of singleRowCols weight rows instead of lowBitCols.
+    bool singleRow = cast<MemRefType>(lhs.getType()).getDimSize(0) == 1;
+    int64_t nr = singleRow ? target.singleRowCols : target.lowBitCols;
     Value numCols = dimOf(b, loc, rhs, 0);
     Value blocks = arith::CeilDivUIOp::create(b, loc, numCols, index(nr));
     forEachRow(b, loc, blocks, parallel, [&](OpBuilder &nb, Location, Value block) {

@@ -62,6 +62,11 @@ static cl::opt<int64_t> tileRows("tile-rows", cl::desc("bnn-tile rows (0: target
                                  cl::init(0), cl::cat(benchCategory));
 static cl::opt<int64_t> tileCols("tile-cols", cl::desc("bnn-tile columns (0: target default)"),
                                  cl::init(0), cl::cat(benchCategory));
+static cl::opt<bool> lowBitOnly(
+    "lowbit-only",
+    cl::desc("Only the low-bit GEMV section (bnn.lowbit_matmul: ternary x int8, binary x int8, "
+             "ternary x binary at 1 x 16384 x 16384)"),
+    cl::init(false), cl::cat(benchCategory));
 static cl::opt<uint64_t> maxMemoryMB(
     "max-memory-mb",
     cl::desc("Largest size, in MiB, of the operands a --shape may allocate (packed and float)"),
@@ -75,7 +80,8 @@ static const char *const overview =
     "  bnn-bench-cpu                       (the default shapes, about ten minutes)\n"
     "  bnn-bench-cpu --quick               (smoke test)\n"
     "  bnn-bench-cpu --shape=64x4096x4096 --shape=1x16384x16384 --target=avx2\n"
-    "  bnn-bench-cpu --shape=2048x2048x2048 --tile-rows=32 --tile-cols=128\n";
+    "  bnn-bench-cpu --shape=2048x2048x2048 --tile-rows=32 --tile-cols=128\n"
+    "  bnn-bench-cpu --lowbit-only --target=avx2   (low-bit GEMVs on the avx2 path)\n";
 
 namespace {
 
@@ -267,6 +273,76 @@ double timeEntry(bnn::JitModule &jit, StringRef name, ArrayRef<bnn::HostTensor> 
       reps);
 }
 
+/// The low-bit GEMV section: 1 x N x K bnn.lowbit_matmul for each operand kind, on 1 and
+/// `cores` threads, the weight bytes streamed per second against the read bandwidth of a buffer
+/// of the same size (the roofline of a GEMV whose weights are far beyond L2).
+void lowBitGemvRows(mlir::MLIRContext &context, int cores, int reps, std::mt19937_64 &rng,
+                    int64_t n);
+
+void lowBitGemvSection(mlir::MLIRContext &context, int cores, int reps, std::mt19937_64 &rng) {
+  outs() << "\nLow-bit GEMV (bnn.lowbit_matmul, M = 1): weight bytes streamed vs read bandwidth "
+            "over a buffer of the same size\n";
+  outs() << format("%-16s %-18s %-7s %12s %10s %14s %14s %10s\n", "kind", "M x N x K", "threads",
+                   "weights MiB", "bnn ms", "bnn GB/s", "read GB/s", "fraction");
+  // Weights far beyond L2, then 256 rows (1 or 0.5 MiB, L2-resident): when even those do not
+  // reach the read bandwidth of their level, the kernel is bound by its instructions.
+  for (int64_t n : {int64_t(16384), int64_t(256)})
+    lowBitGemvRows(context, cores, reps, rng, n);
+}
+
+void lowBitGemvRows(mlir::MLIRContext &context, int cores, int reps, std::mt19937_64 &rng,
+                    int64_t n) {
+  const int64_t k = 16384, words = k / 64;
+  struct Kind {
+    const char *name, *lhs, *rhs;
+    bool int8, ternary;
+  };
+  std::string N = std::to_string(n), K = std::to_string(k);
+  std::string ternary = "!bnn.ternary<" + N + "x" + K + ">";
+  std::string binary = "!bnn.packed<" + N + "x" + K + ">";
+  const Kind kinds[] = {
+      {"ternary x int8", "tensor<1x16384xi8>", ternary.c_str(), true, true},
+      {"binary x int8", "tensor<1x16384xi8>", binary.c_str(), true, false},
+      {"ternary x binary", "!bnn.packed<1x16384>", ternary.c_str(), false, true}};
+  for (const Kind &kind : kinds) {
+    std::string out = "tensor<1x" + N + "xi32>";
+    std::string source = std::string("func.func @gemv(%x: ") + kind.lhs + ", %w: " + kind.rhs +
+                         ") -> " + out + " {\n  %y = bnn.lowbit_matmul %x, %w : " + kind.lhs +
+                         ", " + kind.rhs + " -> " + out + "\n  return %y : " + out + "\n}\n";
+    bnn::HostTensor x = kind.int8 ? bnn::HostTensor(bnn::ElementType::I8, {1, k})
+                                  : bnn::HostTensor(bnn::ElementType::I64, {1, words});
+    for (uint8_t &byte : x.bytes)
+      byte = uint8_t(rng());
+    // Ternary weights: random sign bits under a random mask (sign only where the mask is set).
+    int64_t planes = kind.ternary ? 2 : 1;
+    bnn::HostTensor w = kind.ternary ? bnn::HostTensor(bnn::ElementType::I64, {n, 2, words})
+                                     : bnn::HostTensor(bnn::ElementType::I64, {n, words});
+    uint64_t *wd = w.data<uint64_t>();
+    for (int64_t row = 0; row < n; ++row)
+      for (int64_t i = 0; i < words; ++i) {
+        uint64_t sign = rng(), mask = rng();
+        if (kind.ternary) {
+          wd[(row * 2) * words + i] = sign & mask;
+          wd[(row * 2 + 1) * words + i] = mask;
+        } else {
+          wd[row * words + i] = sign;
+        }
+      }
+    double bytes = double(n) * words * planes * 8;
+    for (int threads : {1, cores}) {
+      std::unique_ptr<bnn::JitModule> jit = compileOrExit(context, source, threads);
+      std::vector<bnn::HostTensor> result = {bnn::HostTensor(bnn::ElementType::I32, {1, n})};
+      std::vector<bnn::HostTensor> in = {x, w};
+      double seconds = timeEntry(*jit, "gemv", in, result, reps);
+      double bandwidth = readBandwidth(threads, int64_t(bytes));
+      double rate = bytes / seconds;
+      outs() << format("%-16s %-18s %-7d %12.1f %10.3f %14.1f %14.1f %9.1f%%\n", kind.name,
+                       ("1x" + N + "x" + K).c_str(), threads, bytes / (1 << 20), seconds * 1e3,
+                       rate * 1e-9, bandwidth * 1e-9, 100.0 * rate / bandwidth);
+    }
+  }
+}
+
 } // namespace
 
 /// OpenBLAS 0.3.21 does not recognise recent Xeons (reported as a generic "Intel Xeon
@@ -330,6 +406,13 @@ int main(int argc, char **argv) {
   bnn::registerAllDialectsWithBNN(registry);
   mlir::MLIRContext context(registry);
 
+  std::mt19937_64 rng(1);
+  if (lowBitOnly) {
+    outs() << "bnn CPU benchmark: target " << info->name << ", " << cores << " cores; best of "
+           << reps << " runs after a warm-up\n";
+    lowBitGemvSection(context, cores, reps, rng);
+    return 0;
+  }
   outs() << "bnn CPU benchmark: target " << info->name << ", " << cores
          << " cores; best of " << reps << " runs after a warm-up; bnn = XNOR-popcount GEMM on "
             "packed operands, sgemm = OpenBLAS cblas_sgemm ("
@@ -343,7 +426,6 @@ int main(int argc, char **argv) {
   outs() << format("%-18s %-7s %10s %12s %10s %12s %9s %10s %9s\n", "M x N x K", "threads",
                    "bnn ms", "T bitMAC/s", "sgemm ms", "GFLOP/s", "speedup", "%roofline", "roofline");
 
-  std::mt19937_64 rng(1);
   struct GemvRow {
     Shape shape;
     int threads;
@@ -444,5 +526,6 @@ int main(int argc, char **argv) {
                        bytes / (1 << 20), rate * 1e-9, bandwidth * 1e-9, 100.0 * rate / bandwidth);
     }
   }
+  lowBitGemvSection(context, cores, reps, rng);
   return 0;
 }

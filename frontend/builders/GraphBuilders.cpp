@@ -125,8 +125,8 @@ Value emitRMSNorm(TensorEmitter &e, Value x, ArrayRef<float> gain, double epsilo
 }
 
 /// BitLinear: absmax 8-bit activations per row of x [M, K] times quantized weights (N x K),
-/// computed exactly in integers with the bit-serial XNOR-popcount, then
-/// y = dot * (s / factor) * (1 / a_m), a_m = 127 / max(max_k |x[m, k]|, 1e-5).
+/// computed exactly in integers by the native int8 x ternary (or binary) bnn.lowbit_matmul, then
+/// y = dot * s * (1 / a_m), a_m = 127 / max(max_k |x[m, k]|, 1e-5).
 Value emitBitLinear(TensorEmitter &e, Value x, const std::vector<float> &latent, int64_t outputs,
                     LowBitKind kind) {
   ArrayRef<int64_t> shape = TensorEmitter::getShape(x);
@@ -155,13 +155,12 @@ Value emitBitLinear(TensorEmitter &e, Value x, const std::vector<float> &latent,
     Value low = arith::MaximumFOp::create(b, l, rounded, scalarConstant(b, l, f32, -128.0));
     return Value(arith::MinimumFOp::create(b, l, low, scalarConstant(b, l, f32, 127.0)));
   });
-  int64_t factor = 1;
-  Value product = emitBitSerialMatmul(e, q, weights, &factor);
+  Value product = emitLowBitMatmul(e, q, weights);
   Value rowScale = e.map({rows, 1}, f32, quantScale, [&](OpBuilder &b, Location l, ValueRange a) {
     return Value(arith::DivFOp::create(b, l, scalarConstant(b, l, f32, 1.0), a[0]));
   });
   BinaryEpilogue epilogue;
-  epilogue.columnScale = e.splat({outputs}, f32, scale / static_cast<double>(factor));
+  epilogue.columnScale = e.splat({outputs}, f32, scale);
   epilogue.rowScale = e.reshape(rowScale, {rows});
   return emitBinaryEpilogue(e, product, floatType, epilogue);
 }

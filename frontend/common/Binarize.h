@@ -7,10 +7,8 @@
 //  * `bnn.xnor_popcount` followed by the canonical float epilogue (one elementwise linalg.generic
 //    taking the i32 result first: arith.sitofp, arith.mulf by per-column and/or per-row scales,
 //    arith.addf bias, optional arith.maximumf with 0), the form `bnn-fuse` absorbs;
-//  * the exact bit-serial product of 8-bit integer activations with binary or ternary weights
-//    (BitLinear): q = sum_j 2^(j-1) s_j - 1/2 with s_j = +-1 the bit planes of q + 128, and a
-//    ternary t = (b1 + b2) / 2 with b1 = [t >= 0], b2 = [t > 0] as +-1 planes, so every partial
-//    product is an XNOR-popcount and the integer result is exact.
+//  * the exact product of 8-bit integer activations with binary or ternary weights (BitLinear):
+//    int8 activations times a packed ternary or binary constant in one `bnn.lowbit_matmul`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -58,12 +56,12 @@ struct LowBitWeights {
 };
 
 /// Exact integer product `q @ t^T` of integer-valued activations `q` (a float tensor [M, K] whose
-/// values are integers in [-128, 127]) and the weights `t` (N x K), computed with bit planes and
-/// `bnn.xnor_popcount`. Returns an i32 tensor [M, N] holding `factor * (q @ t^T)`, where
-/// `factor` (2 for binary, 4 for ternary weights) is written to `*factor`; the caller folds
-/// 1/factor into its epilogue scale, which is exact for a power of two.
-mlir::Value emitBitSerialMatmul(TensorEmitter &e, mlir::Value q, const LowBitWeights &weights,
-                                int64_t *factor);
+/// values are integers in [-128, 127]) and the weights `t` (N x K) with the native low-bit op: `q`
+/// converted to i8, the weights as a
+/// `bnn.ternary_constant` (ternary) or a `bnn.constant` (binary), one `bnn.lowbit_matmul`
+/// (int8 x ternary or int8 x binary). Returns the i32 tensor [M, N] of `q @ t^T` itself (no
+/// factor). Needs K <= bnn::LowBitMatmulOp::kMaxInt8K.
+mlir::Value emitLowBitMatmul(TensorEmitter &e, mlir::Value q, const LowBitWeights &weights);
 
 } // namespace bnn::frontend
 

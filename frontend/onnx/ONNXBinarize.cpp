@@ -458,10 +458,10 @@ bool tryBinarizeMatMul(NodeImporter &n) {
     return true;
   }
 
-  // BitLinear: 8-bit absmax activations times absmean binary/ternary weights, bit-serial. The
-  // i32 accumulator holds sum_j 2^j R_j with |R_j| <= 2K, i.e. up to 2^9 K: K <= 2^21 keeps it
-  // exact.
-  if (!weights || k > (int64_t{1} << 21))
+  // BitLinear: 8-bit absmax activations times absmean binary/ternary weights, as the native
+  // int8 x ternary (or int8 x binary) bnn.lowbit_matmul: |q . t| <= 128 K, so K <=
+  // LowBitMatmulOp::kMaxInt8K keeps the i32 result exact.
+  if (!weights || k > bnn::LowBitMatmulOp::kMaxInt8K)
     return false;
   std::optional<QuantizedActivation> act = matchQuantizedActivation(n, n.node.input(0));
   if (!act)
@@ -471,11 +471,10 @@ bool tryBinarizeMatMul(NodeImporter &n) {
   for (int64_t d : aShape.drop_back())
     rows *= d;
   Value q2d = n.e.reshape(act->q, {rows, k});
-  int64_t factor = 1;
-  Value product = emitBitSerialMatmul(n.e, q2d, weights->weights, &factor);
+  Value product = emitLowBitMatmul(n.e, q2d, weights->weights);
   std::vector<double> columnScale;
   for (double s : weights->scale)
-    columnScale.push_back(s * alpha / static_cast<double>(factor));
+    columnScale.push_back(s * alpha);
   epilogue.columnScale = vectorConstant(n, columnScale, floatType);
   // Per-row factor 1/a (Div) or r (Mul), broadcast over the leading dims and flattened.
   SmallVector<int64_t> rowShape(aShape.drop_back());

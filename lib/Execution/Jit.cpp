@@ -86,6 +86,8 @@ namespace {
 llvm::Expected<HostTensor> hostTensorFor(mlir::Type type) {
   if (auto packed = llvm::dyn_cast<bnn::PackedType>(type))
     type = packed.getStorageType();
+  if (auto ternary = llvm::dyn_cast<bnn::TernaryType>(type))
+    type = ternary.getStorageType();
   auto tensor = llvm::dyn_cast<mlir::RankedTensorType>(type);
   std::string name;
   llvm::raw_string_ostream os(name);

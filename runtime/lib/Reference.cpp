@@ -178,4 +178,162 @@ void steBackward(const float *x, const float *gradOut, int64_t n, float clip,
     gradIn[i] = std::fabs(x[i]) <= clip ? gradOut[i] * gradScale : 0.0f;
 }
 
+//===----------------------------------------------------------------------===//
+// Low-bit values
+//===----------------------------------------------------------------------===//
+
+std::optional<int64_t> ternaryWordCount(int64_t rows, int64_t k) {
+  std::optional<int64_t> words = packedWordCount(rows, k);
+  if (!words)
+    return std::nullopt;
+  return checked::mul<int64_t>(*words, kTernaryPlanes);
+}
+
+float ternaryValue(float x) {
+  if (x == 0.0f)
+    return 0.0f;
+  return x < 0.0f ? -1.0f : 1.0f;
+}
+
+namespace {
+// The value of element e of ternary row r: the mask plane says whether it is
+// non-zero, the sign plane which sign it has.
+int ternaryAt(const uint64_t *storage, int64_t r, int64_t k, int64_t e) {
+  const int64_t wpr = wordsPerRow(k);
+  const uint64_t *sign = storage + (r * kTernaryPlanes + 0) * wpr;
+  const uint64_t *mask = storage + (r * kTernaryPlanes + 1) * wpr;
+  if (!getBit(mask, e))
+    return 0;
+  return getBit(sign, e) ? 1 : -1;
+}
+
+// Round to the nearest integer, ties to even (torch.round, what BitNet's
+// quantizers use): nearbyint in the default floating-point environment.
+float roundHalfToEven(float x) { return std::nearbyint(x); }
+
+// The scopes a quantizer computes a scale over: the whole tensor, or each row.
+template <typename ScopeFn>
+void forEachScope(int64_t channels, int64_t elemsPerChannel, ScaleGranularity g,
+                  ScopeFn scope) {
+  if (g == ScaleGranularity::PerTensor) {
+    scope(int64_t{0}, channels * elemsPerChannel);
+    return;
+  }
+  for (int64_t c = 0; c < channels; ++c)
+    scope(c * elemsPerChannel, elemsPerChannel);
+}
+} // namespace
+
+void packTernary(const float *x, int64_t rows, int64_t k, uint64_t *storage) {
+  const int64_t wpr = wordsPerRow(k);
+  for (int64_t r = 0; r < rows; ++r) {
+    // Packed one row at a time as two binary rows (the planes).
+    uint64_t *sign = storage + (r * kTernaryPlanes + 0) * wpr;
+    uint64_t *mask = storage + (r * kTernaryPlanes + 1) * wpr;
+    packRows(1, k, sign, [&](int64_t, int64_t e) {
+      return ternaryValue(x[r * k + e]) > 0.0f;
+    });
+    packRows(1, k, mask, [&](int64_t, int64_t e) {
+      return ternaryValue(x[r * k + e]) != 0.0f;
+    });
+  }
+}
+
+void unpackTernary(const uint64_t *storage, int64_t rows, int64_t k, float *x) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t e = 0; e < k; ++e)
+      x[r * k + e] = static_cast<float>(ternaryAt(storage, r, k, e));
+}
+
+void quantizeAbsmeanTernary(const float *w, int64_t channels,
+                            int64_t elemsPerChannel, ScaleGranularity g,
+                            float eps, float *q, float *scales) {
+  int64_t index = 0;
+  forEachScope(channels, elemsPerChannel, g, [&](int64_t first, int64_t count) {
+    float gamma = meanAbs(w + first, count);
+    float divisor = gamma + eps;
+    for (int64_t i = first; i < first + count; ++i) {
+      float r = roundHalfToEven(w[i] / divisor);
+      // clip(r, -1, 1) of an integer; NaN compares false both ways -> 0.
+      q[i] = r > 0.0f ? 1.0f : (r < 0.0f ? -1.0f : 0.0f);
+    }
+    scales[index++] = gamma;
+  });
+}
+
+void quantizeThresholdTernary(const float *w, int64_t channels,
+                              int64_t elemsPerChannel, ScaleGranularity g,
+                              float ratio, float *q, float *scales) {
+  int64_t index = 0;
+  forEachScope(channels, elemsPerChannel, g, [&](int64_t first, int64_t count) {
+    float delta = ratio * meanAbs(w + first, count);
+    double keptSum = 0.0;
+    int64_t kept = 0;
+    for (int64_t i = first; i < first + count; ++i) {
+      bool zero = std::fabs(w[i]) < delta || w[i] == 0.0f;
+      q[i] = zero ? 0.0f : sign(w[i]);
+      if (!zero) {
+        keptSum += std::fabs(static_cast<double>(w[i]));
+        ++kept;
+      }
+    }
+    scales[index++] =
+        kept == 0 ? 0.0f : static_cast<float>(keptSum / static_cast<double>(kept));
+  });
+}
+
+void quantizeAbsmaxInt8(const float *x, int64_t rows, int64_t k, float eps,
+                        int8_t *q, float *scales) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *row = x + r * k;
+    float m = eps;
+    for (int64_t e = 0; e < k; ++e)
+      m = std::fmax(m, std::fabs(row[e])); // fmax ignores NaN
+    float s = 127.0f / m;
+    for (int64_t e = 0; e < k; ++e) {
+      float v = roundHalfToEven(row[e] * s);
+      if (std::isnan(v))
+        v = 0.0f;
+      v = std::fmin(std::fmax(v, -127.0f), 127.0f);
+      q[r * k + e] = static_cast<int8_t>(v);
+    }
+    scales[r] = m / 127.0f;
+  }
+}
+
+void ternaryBinaryMatmul(const uint64_t *a, int64_t m, const uint64_t *w,
+                         int64_t n, int64_t k, int32_t *out) {
+  const int64_t wpr = wordsPerRow(k);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t sum = 0;
+      for (int64_t e = 0; e < k; ++e)
+        sum += (getBit(a + i * wpr, e) ? 1 : -1) * ternaryAt(w, j, k, e);
+      out[i * n + j] = static_cast<int32_t>(sum);
+    }
+}
+
+void int8TernaryMatmul(const int8_t *x, int64_t m, const uint64_t *w,
+                       int64_t n, int64_t k, int32_t *out) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t sum = 0;
+      for (int64_t e = 0; e < k; ++e)
+        sum += int64_t{x[i * k + e]} * ternaryAt(w, j, k, e);
+      out[i * n + j] = static_cast<int32_t>(sum);
+    }
+}
+
+void int8BinaryMatmul(const int8_t *x, int64_t m, const uint64_t *w, int64_t n,
+                      int64_t k, int32_t *out) {
+  const int64_t wpr = wordsPerRow(k);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t sum = 0;
+      for (int64_t e = 0; e < k; ++e)
+        sum += int64_t{x[i * k + e]} * (getBit(w + j * wpr, e) ? 1 : -1);
+      out[i * n + j] = static_cast<int32_t>(sum);
+    }
+}
+
 } // namespace bnn::ref

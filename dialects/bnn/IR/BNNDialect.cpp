@@ -28,6 +28,11 @@ Operation *BNNDialect::materializeConstant(OpBuilder &builder, Attribute value, 
       return ConstantOp::create(builder, loc, packedType, words);
     return nullptr;
   }
+  if (auto ternaryType = dyn_cast<TernaryType>(type)) {
+    if (auto words = dyn_cast<DenseIntElementsAttr>(value))
+      return TernaryConstantOp::create(builder, loc, ternaryType, words);
+    return nullptr;
+  }
   // Folds that produce ordinary tensors (sign, unpack of constants).
   if (arith::ConstantOp::isBuildableWith(value, type))
     return arith::ConstantOp::create(builder, loc, type, cast<TypedAttr>(value));

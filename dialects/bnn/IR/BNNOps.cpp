@@ -80,10 +80,6 @@ DenseElementsAttr makeSignSplat(ShapedType type, bool positive) {
   return DenseElementsAttr::get(type, positive ? one : -one);
 }
 
-/// The most elements a fold reads from or writes to a constant that is not a splat. Splats fold
-/// to splats whatever their declared size; beyond this the op is left in place (it is evaluated
-/// at run time), so folding costs bounded time and memory whatever shape the IR declares.
-constexpr int64_t kMaxFoldedElements = int64_t{1} << 22;
 
 /// The number of elements of a static shape, or none when the product overflows int64_t.
 std::optional<int64_t> checkedNumElements(ArrayRef<int64_t> shape) {

@@ -25,6 +25,11 @@
 
 namespace bnn {
 
+/// The most elements a fold reads from or writes to a constant that is not a splat. Splats fold
+/// to splats whatever their declared size; beyond this the op is left in place (it is evaluated
+/// at run time), so folding costs bounded time and memory whatever shape the IR declares.
+constexpr int64_t kMaxFoldedElements = int64_t{1} << 22;
+
 /// The storage words of a packed constant: one word repeated over the whole storage (a splat),
 /// or every word, row-major.
 struct PackedWords {

@@ -22,6 +22,9 @@ def BNN_FloatTensor : RankedTensorOf<[AnyFloat]>;
 def BNN_FloatOrBoolTensor : RankedTensorOf<[AnyFloat, I1]>;
 def BNN_Packed : Type<CPred<"::llvm::isa<::bnn::PackedType>($_self)">,
                       "bnn packed binary tensor", "::bnn::PackedType">;
+def BNN_Ternary : Type<CPred<"::llvm::isa<::bnn::TernaryType>($_self)">,
+                       "bnn packed ternary tensor", "::bnn::TernaryType">;
+def BNN_Int8Tensor : RankedTensorOf<[I8]>;
 def BNN_Int32Tensor : RankedTensorOf<[I32]>;
 def BNN_F32Tensor : RankedTensorOf<[F32]>;
 
@@ -336,6 +339,254 @@ def BNN_HammingTopKOp : BNN_Op<"hamming_topk", [Pure]> {
     /// The largest k (a row of the results is addressed with 32-bit counts by the GPU kernel).
     static constexpr int64_t kMaxK = (int64_t{1} << 31) - 1;
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Low-bit values: ternary planes, quantizers, low-bit matrix products
+//===----------------------------------------------------------------------===//
+
+def BNN_PackTernaryOp : BNN_Op<"pack_ternary", [Pure]> {
+  let summary = "pack float -1/0/+1 values into ternary sign and mask planes";
+  let description = [{
+    Packs `input` into a `!bnn.ternary` value of the same logical shape along the last axis:
+    element `k` of a row sets bit `k % 64` of word `k / 64` of the mask plane when it is not
+    zero, and of the sign plane when it is `+1`. Any float is accepted and read as its ternary
+    value: `+0.0` and `-0.0` are `0`, negative values `-1`, everything else (NaN included) `+1`,
+    so quantized weights (`-1.0`, `0.0`, `+1.0`) pack exactly. Padding bits are zero in both
+    planes.
+
+    Example:
+
+    ```mlir
+    %t = bnn.pack_ternary %w : tensor<64x100xf32> -> !bnn.ternary<64x100>
+    ```
+  }];
+  let arguments = (ins BNN_FloatTensor:$input);
+  let results = (outs BNN_Ternary:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` qualified(type($result))";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def BNN_UnpackTernaryOp : BNN_Op<"unpack_ternary", [Pure]> {
+  let summary = "unpack ternary planes into -1/0/+1 floats";
+  let description = [{
+    The inverse of `bnn.pack_ternary`: a clear mask bit becomes `0.0`, a set one `+1.0` or
+    `-1.0` by the sign bit. The result has the logical shape of the ternary type.
+
+    Example:
+
+    ```mlir
+    %w = bnn.unpack_ternary %t : !bnn.ternary<64x100> -> tensor<64x100xf32>
+    ```
+  }];
+  let arguments = (ins BNN_Ternary:$input);
+  let results = (outs BNN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` qualified(type($input)) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def BNN_TernaryConstantOp : BNN_Op<"ternary_constant", [ConstantLike, Pure]> {
+  let summary = "packed ternary constant";
+  let description = [{
+    A `!bnn.ternary` constant given by its storage words: `value` has the storage type of the
+    result (leading dimensions, `2` planes, `ceil(K / 64)` words of `i64`: sign plane, then mask
+    plane). The verifier checks that padding bits past `K` are zero in both planes and that no
+    sign bit is set where the mask bit is clear, so every ternary value has one encoding.
+    Folding `bnn.pack_ternary` or a ternary quantizer of a constant produces this op.
+
+    Example:
+
+    ```mlir
+    // One row of K = 3: [+1, 0, -1] (sign 0b001, mask 0b101).
+    %c = bnn.ternary_constant dense<[[[1], [5]]]> : tensor<1x2x1xi64> -> !bnn.ternary<1x3>
+    ```
+  }];
+  let arguments = (ins I64ElementsAttr:$value);
+  let results = (outs BNN_Ternary:$result);
+  let assemblyFormat = "$value attr-dict `->` qualified(type($result))";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def BNN_QuantizeAbsmeanOp : BNN_Op<"quantize_absmean", [Pure]> {
+  let summary = "absmean ternary quantization (BitNet b1.58) with its scales";
+  let description = [{
+    Quantizes `input` to ternary values as BitNet b1.58 does: per scope (the whole tensor for
+    `per_tensor`, each index of dimension 0 for `per_channel`)
+
+    ```
+    gamma = mean(|w|)                         (summed in f64, rounded to f32)
+    q     = clip(round(w / (gamma + eps)), -1, 1)
+    ```
+
+    with the division in `f32` and `round` to nearest, ties to even (`torch.round`); a NaN
+    weight quantizes to `0`. `eps` defaults to `1e-5`. Results: the packed ternary `q` (the
+    input's shape) and the dequantization scales `gamma` (`w ~ gamma * q`): shape `[1]` for
+    `per_tensor`, `[D0]` for `per_channel`, ready to be a weight scale of `bnn.lowbit_linear`.
+    Constant weights fold to a `bnn.ternary_constant` and an `arith.constant`.
+
+    Example:
+
+    ```mlir
+    %q, %gamma = bnn.quantize_absmean per_tensor %w : tensor<64x256xf32>
+                   -> !bnn.ternary<64x256>, tensor<1xf32>
+    ```
+  }];
+  let arguments = (ins BNN_ScaleGranularity:$granularity, BNN_F32Tensor:$input,
+                       DefaultValuedAttr<F32Attr, "1.0e-5f">:$eps);
+  let results = (outs BNN_Ternary:$result, BNN_F32Tensor:$scales);
+  let assemblyFormat = [{
+    $granularity $input attr-dict `:` type($input) `->` qualified(type($result)) `,`
+    type($scales)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def BNN_QuantizeThresholdOp : BNN_Op<"quantize_threshold", [Pure]> {
+  let summary = "dynamic-threshold ternary quantization (TWN / OneBit-LLM) with its scales";
+  let description = [{
+    Quantizes `input` to ternary values with a threshold relative to the mean magnitude, per
+    scope (whole tensor or each index of dimension 0, as `bnn.quantize_absmean`):
+
+    ```
+    delta = ratio * mean(|w|)                 (mean summed in f64, rounded to f32; f32 product)
+    q     = 0 where |w| < delta or w == 0, sign(w) elsewhere
+    alpha = mean(|w|) over the elements with q != 0 (f64 sum), 0 if there are none
+    ```
+
+    `ratio` defaults to `0.7`. Results: the packed ternary `q` and the scales `alpha`
+    (`w ~ alpha * q`), shaped as for `bnn.quantize_absmean`. Constant weights fold.
+
+    Example:
+
+    ```mlir
+    %q, %alpha = bnn.quantize_threshold per_channel %w : tensor<64x256xf32>
+                   -> !bnn.ternary<64x256>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins BNN_ScaleGranularity:$granularity, BNN_F32Tensor:$input,
+                       DefaultValuedAttr<F32Attr, "0.7f">:$ratio);
+  let results = (outs BNN_Ternary:$result, BNN_F32Tensor:$scales);
+  let assemblyFormat = [{
+    $granularity $input attr-dict `:` type($input) `->` qualified(type($result)) `,`
+    type($scales)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def BNN_QuantizeAbsmaxOp : BNN_Op<"quantize_absmax", [Pure]> {
+  let summary = "absmax int8 quantization per row (per token) with its scales";
+  let description = [{
+    Quantizes each row (last axis) of `input` to int8 as BitNet's activation quantizer:
+
+    ```
+    m     = max(max_k |x[..., k]|, eps)       (NaN elements ignored)
+    q     = clip(round(x * (127 / m)), -127, 127)
+    scale = m / 127
+    ```
+
+    in `f32`, `round` to nearest with ties to even; a NaN element quantizes to `0`, and `-128`
+    is never produced (the range is symmetric). `eps` defaults to `1e-5`. Results: `q`
+    (`i8`, the input's shape) and the per-row dequantization scales (`x ~ q * scale`), shaped
+    as the input's leading dimensions: the `row_scale` of `bnn.lowbit_linear`. Constant inputs
+    fold.
+
+    Example:
+
+    ```mlir
+    %q, %s = bnn.quantize_absmax %x : tensor<8x2560xf32> -> tensor<8x2560xi8>, tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins BNN_F32Tensor:$input, DefaultValuedAttr<F32Attr, "1.0e-5f">:$eps);
+  let results = (outs BNN_Int8Tensor:$result, BNN_F32Tensor:$scales);
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input) `->` type($result) `,` type($scales)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def BNN_LowBitMatmulOp : BNN_Op<"lowbit_matmul", [Pure]> {
+  let summary = "exact low-bit matrix product: ternary or binary weights, binary or int8 activations";
+  let description = [{
+    Computes `result[..., m, n] = sum_k lhs[..., m, k] * rhs[n, k]` exactly in `i32` for these
+    operand kinds (activations `lhs`, weights `rhs` given as `N x K` rows):
+
+    | lhs | rhs | evaluated as |
+    |---|---|---|
+    | `!bnn.packed` (binary) | `!bnn.ternary` | `popcount(mask) - 2 * popcount(mask AND (a XOR sign))` |
+    | `tensor<... x K x i8>` | `!bnn.ternary` | int8 dot product with the weights unpacked to `-1/0/+1` |
+    | `tensor<... x K x i8>` | `!bnn.packed` (binary) | int8 dot product with the weights unpacked to `-1/+1` |
+
+    Binary x binary is `bnn.xnor_popcount`. Both operands have the same `K`; with int8
+    activations `|dot| <= 128 * K`, so `K` is at most `(2^31 - 1) / 128 = 16777215`. The result
+    has shape `lhs.shape[:-1] + [N]`.
+
+    Example:
+
+    ```mlir
+    %y = bnn.lowbit_matmul %x, %w : tensor<8x2560xi8>, !bnn.ternary<6912x2560> -> tensor<8x6912xi32>
+    %z = bnn.lowbit_matmul %a, %w : !bnn.packed<8x2560>, !bnn.ternary<6912x2560> -> tensor<8x6912xi32>
+    ```
+  }];
+  let arguments = (ins AnyTypeOf<[BNN_Packed, BNN_Int8Tensor]>:$lhs,
+                       AnyTypeOf<[BNN_Packed, BNN_Ternary]>:$rhs);
+  let results = (outs BNN_Int32Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs)) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The largest K with int8 activations: |dot| <= 128 * K must fit in i32.
+    static constexpr int64_t kMaxInt8K = ((int64_t{1} << 31) - 1) / 128;
+    /// The result shape implied by the operand types: lhs leading dimensions, then N.
+    static ::llvm::SmallVector<int64_t> inferResultShape(::mlir::Type lhs, ::mlir::Type rhs);
+  }];
+}
+
+def BNN_LowBitLinearOp : BNN_Op<"lowbit_linear", [Pure, AttrSizedOperandSegments]> {
+  let summary = "low-bit linear layer: lowbit_matmul with its fused scale epilogue";
+  let description = [{
+    `bnn.lowbit_matmul` followed by the epilogue of a quantized linear layer (BitNet's
+    BitLinear), in one pass so that the `i32` dot products are never materialised:
+
+    ```
+    y = activation(((float(dot[..., m, n]) * weight_scale[n]) * row_scale[..., m]) + bias[n])
+    ```
+
+    in exactly this order (the order of `bnn.xnor_linear`), so the result is bit-identical to
+    the unfused `f32` computation. `weight_scale` has shape `[N]` (per output channel) or `[1]`
+    (per tensor, as `bnn.quantize_absmean per_tensor` returns); `row_scale` (the activation
+    scales of `bnn.quantize_absmax`) has the leading dimensions of `lhs`; `bias` has shape
+    `[N]`. Each is optional. `activation` is `none` or `relu` (`arith.maximumf(y, +0.0)`). The
+    operand kinds are those of `bnn.lowbit_matmul`.
+
+    Example:
+
+    ```mlir
+    %y = bnn.lowbit_linear %x, %w weight_scale(%g : tensor<1xf32>) row_scale(%s : tensor<8xf32>)
+           : tensor<8x2560xi8>, !bnn.ternary<6912x2560> -> tensor<8x6912xf32>
+    ```
+  }];
+  let arguments = (ins AnyTypeOf<[BNN_Packed, BNN_Int8Tensor]>:$lhs,
+                       AnyTypeOf<[BNN_Packed, BNN_Ternary]>:$rhs,
+                       Optional<BNN_F32Tensor>:$weight_scale,
+                       Optional<BNN_F32Tensor>:$row_scale,
+                       Optional<BNN_F32Tensor>:$bias,
+                       DefaultValuedAttr<BNN_Activation, "::bnn::Activation::None">:$activation);
+  let results = (outs BNN_F32Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`weight_scale` `(` $weight_scale^ `:` type($weight_scale) `)`)?
+    (`row_scale` `(` $row_scale^ `:` type($row_scale) `)`)?
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`activation` `(` $activation^ `)`)?
+    attr-dict `:` qualified(type($lhs)) `,` qualified(type($rhs)) `->` type($result)
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // BNN_OPS_TD

@@ -57,4 +57,59 @@ def BNN_PackedType : TypeDef<BNN_Dialect, "Packed"> {
   }];
 }
 
+def BNN_TernaryType : TypeDef<BNN_Dialect, "Ternary"> {
+  let mnemonic = "ternary";
+  let summary = "ternary tensor packed as two bit planes (sign, non-zero mask) along its last axis";
+  let description = [{
+    `!bnn.ternary<D0 x ... x K>` is a tensor of logical ternary values (`-1`, `0`, `+1`) whose
+    last (reduction) axis has `K` elements. Each row is stored as two bit planes, LSB first in
+    64-bit words as for `!bnn.packed` (element `64 * w + j` is bit `j` of word `w`):
+
+    * the **sign plane** has bit 1 exactly where the value is `+1`;
+    * the **mask plane** has bit 1 where the value is non-zero (`-1` or `+1`).
+
+    So `+1` is (sign 1, mask 1), `-1` is (sign 0, mask 1) and `0` is (sign 0, mask 0); a sign bit
+    is never set where the mask bit is clear, and the padding bits past `K` are zero in both
+    planes. The storage is `tensor<D0 x ... x 2 x ceil(K / 64) x i64>`: per row, the
+    `ceil(K / 64)` sign words, then the `ceil(K / 64)` mask words. Each plane of a row is
+    contiguous, so a kernel loads a vector of sign words and the vector of mask words of the
+    same elements with two plain loads (no deinterleaving shuffles), and a row is still one
+    contiguous block of `2 * ceil(K / 64)` words that a matrix-vector product streams once.
+
+    The dot product with a binary row `a` (bit contract) is
+    `popcount(mask) - 2 * popcount(mask AND (a XOR sign))`.
+
+    Example:
+
+    ```mlir
+    // 64 rows of 100 ternary weights, stored as tensor<64x2x2xi64>.
+    !bnn.ternary<64x100>
+    ```
+
+    The bounds are those of `!bnn.packed`: `K` static, `1 <= K <= 2^31 - 1`; leading dimensions
+    static or dynamic; the storage of the static leading dimensions,
+    `rows x 2 x ceil(K / 64)` words, at most `2^57 - 1` words.
+  }];
+  let parameters = (ins ArrayRefParameter<"int64_t", "logical shape; the last entry is K">:$shape);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Bit planes per row: sign, then mask.
+    static constexpr int64_t kNumPlanes = 2;
+    static constexpr int64_t kSignPlane = 0;
+    static constexpr int64_t kMaskPlane = 1;
+
+    /// Number of logical elements per row (the last dimension).
+    int64_t getK() const { return getShape().back(); }
+    /// Number of 64-bit words of one plane of a row: ceil(K / 64).
+    int64_t getNumWords() const;
+    /// Number of rows: the product of all dimensions but the last (kDynamic if any is).
+    int64_t getNumRows() const;
+    bool hasStaticShape() const;
+    int64_t getRank() const { return getShape().size(); }
+    /// The storage tensor: leading dimensions, then 2 planes, then getNumWords() words of i64.
+    ::mlir::RankedTensorType getStorageType() const;
+  }];
+}
+
 #endif // BNN_TYPES_TD

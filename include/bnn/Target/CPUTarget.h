@@ -49,6 +49,15 @@ struct CPUTargetInfo {
   /// Least work (64-bit word operations) for which a kernel runs on several threads: below
   /// it, forking and joining threads costs more than the work itself.
   int64_t minParallelWork = int64_t(1) << 16;
+  /// How the low-bit kernels (bnn.lowbit_matmul, bnn.lowbit_linear) multiply int8 activations
+  /// by weights unpacked from bits to bytes in registers: `vpdpbusd` (AVX-512 VNNI, 64 byte
+  /// products per instruction), `vpmaddubsw` + `vpmaddwd` (AVX2, 32 per pair), or plain vector
+  /// arithmetic (widening multiplies and a reduction) on other targets.
+  enum class Int8Dot { Vnni, MaddUbs, Plain };
+  Int8Dot int8Dot = Int8Dot::Plain;
+  /// Register block of the low-bit kernels: activation rows x weight rows accumulated at once.
+  int64_t lowBitRows = 1;
+  int64_t lowBitCols = 1;
   /// What LLVM compiles for: a CPU name and a feature string (`+avx2,+popcnt,...`).
   std::string llvmCPU;
   std::string llvmFeatures;

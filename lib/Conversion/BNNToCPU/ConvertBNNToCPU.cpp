@@ -7,6 +7,7 @@
 // elementwise ops become `linalg.generic` and follow the upstream path. The patterns live by op
 // family: PackSignToCPU.cpp, MatmulToCPU.cpp (with the kernels in MicroKernel.cpp),
 // HammingTopKToCPU.cpp (a call of the runtime's micro-kernel).
+// LowBitMatmulToCPU.cpp (ternary values, quantizers, the low-bit matmuls).
 //
 //===----------------------------------------------------------------------===//
 
@@ -78,6 +79,8 @@ void ::bnn::populateBNNToCPUTypeConversion(TypeConverter &converter) {
   converter.addConversion([](Type type) { return type; });
   converter.addConversion(
       [](bnn::PackedType type) -> Type { return type.getStorageType(); });
+  converter.addConversion(
+      [](bnn::TernaryType type) -> Type { return type.getStorageType(); });
 }
 
 void ::bnn::populateBNNToCPUPatterns(const TypeConverter &converter, RewritePatternSet &patterns,
@@ -85,4 +88,5 @@ void ::bnn::populateBNNToCPUPatterns(const TypeConverter &converter, RewritePatt
   bnn::cpu::populatePackSignToCPUPatterns(converter, patterns, target, parallel);
   bnn::cpu::populateMatmulToCPUPatterns(converter, patterns, target, parallel);
   bnn::cpu::populateHammingTopKToCPUPatterns(converter, patterns, target, parallel);
+  bnn::cpu::populateLowBitToCPUPatterns(converter, patterns, target, parallel);
 }

@@ -72,7 +72,8 @@ void forLoop(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lb, mlir::Value
 /// +1. `uge` is "unordered or greater-equal": exactly !(x < 0).
 mlir::Value isPlusOne(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 
-/// bnn.constant, bnn.slice, bnn.pack, bnn.unpack, bnn.sign, bnn.ste, bnn.scaled_sign.
+/// bnn.constant, bnn.slice, bnn.pack, bnn.unpack, bnn.pack_ternary, bnn.unpack_ternary,
+/// bnn.sign, bnn.ste, bnn.scaled_sign.
 void populatePackSignToCPUPatterns(const mlir::TypeConverter &converter,
                                    mlir::RewritePatternSet &patterns,
                                    const CPUTargetInfo &target, bool parallel);
@@ -86,6 +87,10 @@ void populateMatmulToCPUPatterns(const mlir::TypeConverter &converter,
 void populateHammingTopKToCPUPatterns(const mlir::TypeConverter &converter,
                                       mlir::RewritePatternSet &patterns,
                                       const CPUTargetInfo &target, bool parallel);
+/// bnn.ternary_constant, bnn.quantize_absmax, bnn.lowbit_matmul, bnn.lowbit_linear.
+void populateLowBitToCPUPatterns(const mlir::TypeConverter &converter,
+                                 mlir::RewritePatternSet &patterns, const CPUTargetInfo &target,
+                                 bool parallel);
 
 } // namespace bnn::cpu
 

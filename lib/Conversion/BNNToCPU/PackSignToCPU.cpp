@@ -3,7 +3,8 @@
 // The ops that move between floats and packed bits: bnn.pack / bnn.unpack become explicit
 // vector loops (64 elements <-> one word per step, via an i1-vector bitcast), bnn.sign,
 // bnn.ste (forward) and bnn.scaled_sign become elementwise linalg ops, bnn.constant and
-// bnn.slice constants and slices of the storage tensor.
+// bnn.slice constants and slices of the storage tensor. bnn.pack_ternary / bnn.unpack_ternary
+// are bnn.pack / bnn.unpack on two planes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -181,6 +182,140 @@ struct UnpackLowering : OpConversionPattern<bnn::UnpackOp> {
 };
 
 //===----------------------------------------------------------------------===//
+// bnn.pack_ternary, bnn.unpack_ternary: 64 elements <-> one sign and one mask word per step
+//===----------------------------------------------------------------------===//
+
+/// The reassociation between ternary storage (leading dimensions, 2 planes, W words) and its
+/// rows x 2W view: the leading dimensions collapse into the rows, the planes into one row.
+SmallVector<ReassociationIndices> ternaryRowsReassociation(int64_t storageRank) {
+  ReassociationIndices leading, planes{storageRank - 2, storageRank - 1};
+  for (int64_t i = 0; i < storageRank - 2; ++i)
+    leading.push_back(i);
+  return {leading, planes};
+}
+
+struct PackTernaryLowering : OpConversionPattern<bnn::PackTernaryOp> {
+  PackTernaryLowering(const TypeConverter &converter, MLIRContext *context,
+                      const CPUTargetInfo &target, bool parallel)
+      : OpConversionPattern(converter, context), target(target), parallel(parallel) {}
+
+  LogicalResult matchAndRewrite(bnn::PackTernaryOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    bnn::TernaryType ternaryType = op.getType();
+    int64_t k = ternaryType.getK(), words = ternaryType.getNumWords();
+    Value rows = collapseToRows(rewriter, loc, adaptor.getInput());
+    Value input = readBuffer(rewriter, loc, rows);
+    Value numRows = dimOf(rewriter, loc, input, 0);
+    auto storageRows = RankedTensorType::get(
+        {cast<RankedTensorType>(rows.getType()).getDimSize(0), 2 * words}, rewriter.getI64Type());
+    SmallVector<Value> dynamicSizes;
+    if (storageRows.isDynamicDim(0))
+      dynamicSizes.push_back(numRows);
+    Value output = allocBuffer(rewriter, loc, storageRows, dynamicSizes);
+
+    Type elementType = op.getInput().getType().getElementType();
+    auto chunkType = VectorType::get({kWordBits}, elementType);
+    // Elements past K read as 0, which keeps the padding bits of both planes zero.
+    Value padding = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(elementType, 0.0));
+    auto wordType = VectorType::get({1}, rewriter.getI64Type());
+    auto emitWord = [&](OpBuilder &b, Location l, Value row, Value word, bool inBounds) {
+      Value first = arith::MulIOp::create(b, l, word, indexConst(b, l, kWordBits));
+      Value chunk = vector::TransferReadOp::create(b, l, chunkType, input, ValueRange{row, first},
+                                                   padding, ArrayRef<bool>{inBounds});
+      Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(chunkType));
+      // +1: greater than 0 or NaN (ugt); non-zero: not equal to +-0 or NaN (une).
+      Value plus = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UGT, chunk, zero);
+      Value nonZero = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNE, chunk, zero);
+      auto store = [&](Value bits, Value column) {
+        Value packed = vector::BitCastOp::create(b, l, wordType, bits);
+        Value scalar = vector::ExtractOp::create(b, l, packed, ArrayRef<int64_t>{0});
+        memref::StoreOp::create(b, l, scalar, output, ValueRange{row, column});
+      };
+      store(plus, word);
+      store(nonZero, arith::AddIOp::create(b, l, word, indexConst(b, l, words)));
+    };
+    bool parallelRows =
+        runInParallel(op, parallel, target, workOf(ternaryType.getNumRows(), 2 * words));
+    forEachWordOfRows(rewriter, loc, numRows, k, parallelRows, emitWord);
+    Value storage = toTensor(rewriter, loc, output);
+    // rows x 2W -> leading dimensions x 2 x W (dynamic leading sizes read from the input).
+    RankedTensorType storageType = ternaryType.getStorageType();
+    SmallVector<OpFoldResult> outputShape;
+    for (int64_t i = 0; i < storageType.getRank(); ++i) {
+      if (!storageType.isDynamicDim(i))
+        outputShape.push_back(rewriter.getIndexAttr(storageType.getDimSize(i)));
+      else
+        outputShape.push_back(
+            tensor::DimOp::create(rewriter, loc, adaptor.getInput(), i).getResult());
+    }
+    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(
+        op, storageType, storage, ternaryRowsReassociation(storageType.getRank()), outputShape);
+    return success();
+  }
+
+  CPUTargetInfo target;
+  bool parallel;
+};
+
+struct UnpackTernaryLowering : OpConversionPattern<bnn::UnpackTernaryOp> {
+  UnpackTernaryLowering(const TypeConverter &converter, MLIRContext *context,
+                        const CPUTargetInfo &target, bool parallel)
+      : OpConversionPattern(converter, context), target(target), parallel(parallel) {}
+
+  LogicalResult matchAndRewrite(bnn::UnpackTernaryOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    bnn::TernaryType ternaryType = op.getInput().getType();
+    int64_t k = ternaryType.getK(), words = ternaryType.getNumWords();
+    RankedTensorType resultType = op.getType();
+    Type elementType = resultType.getElementType();
+    int64_t storageRank = ternaryType.getStorageType().getRank();
+    Value rows = tensor::CollapseShapeOp::create(rewriter, loc, adaptor.getInput(),
+                                                 ternaryRowsReassociation(storageRank));
+    Value input = readBuffer(rewriter, loc, rows);
+    Value numRows = dimOf(rewriter, loc, input, 0);
+    auto resultRows = RankedTensorType::get(
+        {cast<RankedTensorType>(rows.getType()).getDimSize(0), k}, elementType);
+    SmallVector<Value> dynamicSizes;
+    if (resultRows.isDynamicDim(0))
+      dynamicSizes.push_back(numRows);
+    Value output = allocBuffer(rewriter, loc, resultRows, dynamicSizes);
+
+    auto bitsType = VectorType::get({kWordBits}, rewriter.getI1Type());
+    auto chunkType = VectorType::get({kWordBits}, elementType);
+    auto wordType = VectorType::get({1}, rewriter.getI64Type());
+    auto emitWord = [&](OpBuilder &b, Location l, Value row, Value word, bool inBounds) {
+      auto bitsAt = [&](Value column) {
+        Value scalar = memref::LoadOp::create(b, l, input, ValueRange{row, column});
+        Value packed = vector::BroadcastOp::create(b, l, wordType, scalar);
+        return vector::BitCastOp::create(b, l, bitsType, packed);
+      };
+      auto splat = [&](double value) {
+        return arith::ConstantOp::create(
+            b, l, DenseElementsAttr::get(chunkType, b.getFloatAttr(elementType, value)));
+      };
+      Value sign = bitsAt(word);
+      Value mask = bitsAt(arith::AddIOp::create(b, l, word, indexConst(b, l, words)));
+      Value nonZero = arith::SelectOp::create(b, l, sign, splat(1.0), splat(-1.0));
+      Value chunk = arith::SelectOp::create(b, l, mask, nonZero, splat(0.0));
+      Value first = arith::MulIOp::create(b, l, word, indexConst(b, l, kWordBits));
+      vector::TransferWriteOp::create(b, l, chunk, output, ValueRange{row, first},
+                                      ArrayRef<bool>{inBounds});
+    };
+    bool parallelRows =
+        runInParallel(op, parallel, target, workOf(ternaryType.getNumRows(), 2 * words));
+    forEachWordOfRows(rewriter, loc, numRows, k, parallelRows, emitWord);
+    Value result = toTensor(rewriter, loc, output);
+    rewriter.replaceOp(op, expandFromRows(rewriter, loc, result, resultType, adaptor.getInput()));
+    return success();
+  }
+
+  CPUTargetInfo target;
+  bool parallel;
+};
+
+//===----------------------------------------------------------------------===//
 // bnn.sign, bnn.ste, bnn.scaled_sign: elementwise linalg
 //===----------------------------------------------------------------------===//
 
@@ -339,5 +474,6 @@ void bnn::cpu::populatePackSignToCPUPatterns(const TypeConverter &converter,
   MLIRContext *context = patterns.getContext();
   patterns.add<ConstantLowering, SliceLowering, PlainSignLowering<bnn::SignOp>,
                PlainSignLowering<bnn::SteOp>, ScaledSignLowering>(converter, context);
-  patterns.add<PackLowering, UnpackLowering>(converter, context, target, parallel);
+  patterns.add<PackLowering, UnpackLowering, PackTernaryLowering, UnpackTernaryLowering>(
+      converter, context, target, parallel);
 }

@@ -17,26 +17,34 @@ struct TargetRow {
   const char *name;
   int64_t vectorWords, registerRows, registerCols, singleRowCols, outerRows, outerPanels,
       tileRows, tileCols;
+  CPUTargetInfo::Int8Dot int8Dot;
+  int64_t lowBitRows, lowBitCols;
   const char *llvmCPU, *llvmFeatures;
 };
+
+using Int8Dot = CPUTargetInfo::Int8Dot;
 
 const TargetRow kTargets[] = {
     // AVX-512 VPOPCNTDQ (32 zmm registers). Dot-product block: 4 x 4 zmm accumulators + 4 + 4
     // operands. Outer-product block: 4 x 4 zmm accumulators (128 outputs) + 4 panel vectors + a
-    // broadcast lhs word. Ice Lake server is the first x86-64-v4 core with VPOPCNTDQ.
+    // broadcast lhs word. Ice Lake server is the first x86-64-v4 core with VPOPCNTDQ; it has
+    // VNNI too, so int8 x low-bit products use vpdpbusd (4 x 4 zmm accumulators).
     {"avx512", /*vectorWords=*/8, /*registerRows=*/4, /*registerCols=*/4, /*singleRowCols=*/8,
-     /*outerRows=*/4, /*outerPanels=*/4, /*tileRows=*/64, /*tileCols=*/256, "icelake-server",
-     "+avx512f,+avx512bw,+avx512dq,+avx512vl,+avx512vpopcntdq,+avx2,+popcnt"},
+     /*outerRows=*/4, /*outerPanels=*/4, /*tileRows=*/64, /*tileCols=*/256, Int8Dot::Vnni,
+     /*lowBitRows=*/4, /*lowBitCols=*/4, "icelake-server",
+     "+avx512f,+avx512bw,+avx512dq,+avx512vl,+avx512vpopcntdq,+avx512vnni,+avx2,+popcnt"},
     // AVX2 (16 ymm registers); its popcount sequence (vpshufb nibble table) keeps three constants
     // live. Dot-product block: 2 x 3 accumulators + 2 + 3 operands fit without spills.
     // Outer-product block: 2 x 3 accumulators + 3 panel vectors + a broadcast word.
     {"avx2", /*vectorWords=*/4, /*registerRows=*/2, /*registerCols=*/3, /*singleRowCols=*/4,
-     /*outerRows=*/2, /*outerPanels=*/3, /*tileRows=*/64, /*tileCols=*/192, "haswell",
+     /*outerRows=*/2, /*outerPanels=*/3, /*tileRows=*/64, /*tileCols=*/192, Int8Dot::MaddUbs,
+     /*lowBitRows=*/2, /*lowBitCols=*/2, "haswell",
      "+avx2,+popcnt,-avx512f"},
     // Baseline x86-64, scalar words: no popcnt instruction, so LLVM expands ctpop into bit
     // arithmetic; no outer-product form.
     {"generic", /*vectorWords=*/1, /*registerRows=*/2, /*registerCols=*/2, /*singleRowCols=*/4,
-     /*outerRows=*/0, /*outerPanels=*/1, /*tileRows=*/64, /*tileCols=*/256, "x86-64", ""},
+     /*outerRows=*/0, /*outerPanels=*/1, /*tileRows=*/64, /*tileCols=*/256, Int8Dot::Plain,
+     /*lowBitRows=*/1, /*lowBitCols=*/2, "x86-64", ""},
 };
 
 CPUTargetInfo makeTarget(llvm::StringRef name) {
@@ -53,6 +61,9 @@ CPUTargetInfo makeTarget(llvm::StringRef name) {
     info.outerPanels = row.outerPanels;
     info.tileRows = row.tileRows;
     info.tileCols = row.tileCols;
+    info.int8Dot = row.int8Dot;
+    info.lowBitRows = row.lowBitRows;
+    info.lowBitCols = row.lowBitCols;
     info.llvmCPU = row.llvmCPU;
     info.llvmFeatures = row.llvmFeatures;
     return info;
@@ -72,7 +83,8 @@ llvm::StringRef bnn::getCPUTargetNames() { return "native, avx512, avx2, generic
 
 llvm::Expected<CPUTargetInfo> bnn::getCPUTargetInfo(llvm::StringRef name) {
   if (name == "native") {
-    if (hostHas("avx512vpopcntdq") && hostHas("avx512f") && hostHas("avx512bw"))
+    if (hostHas("avx512vpopcntdq") && hostHas("avx512f") && hostHas("avx512bw") &&
+        hostHas("avx512vnni"))
       return makeTarget("avx512");
     return makeTarget(hostHas("avx2") ? "avx2" : "generic");
   }
@@ -95,7 +107,8 @@ std::optional<CPUTargetInfo> bnn::resolveCPUTargetOption(mlir::Operation *op,
 
 bool bnn::hostSupports(const CPUTargetInfo &info) {
   if (info.name == "avx512")
-    return hostHas("avx512vpopcntdq") && hostHas("avx512f") && hostHas("avx512bw");
+    return hostHas("avx512vpopcntdq") && hostHas("avx512f") && hostHas("avx512bw") &&
+           hostHas("avx512vnni");
   if (info.name == "avx2")
     return hostHas("avx2");
   return true;

@@ -5,7 +5,7 @@
 //
 //  * a binary embedding (random hyperplane hashing): Gaussian projection -> sign -> pack;
 //  * a BitNet-style decoder block: BitLinear projections (binary or ternary absmean weights,
-//    absmax 8-bit activations, computed exactly with bit-serial XNOR-popcount), RMSNorm,
+//    absmax 8-bit activations, computed exactly by bnn.lowbit_matmul), RMSNorm,
 //    causal attention with RoPE, a SwiGLU or ReLU^2 MLP, residual connections;
 //  * a partially-binarized linear layer (PB-LLM style: a fraction of salient weights kept in
 //    8-bit, the rest binary);

@@ -55,7 +55,7 @@ struct ONNXImportOptions {
   /// Where(x >= 0, 1, -1) and friends -> bnn.sign, Sign(W) * mean(|W|) on constant weights ->
   /// packed constant + bnn.scaled_sign, MatMul/Gemm of +-1 operands -> bnn.xnor_popcount with
   /// its epilogue, BitLinear (absmax 8-bit activations times absmean binary/ternary weights) ->
-  /// bit-serial bnn.xnor_popcount.
+  /// the native int8 x ternary (or int8 x binary) bnn.lowbit_matmul.
   bool binarize = true;
   /// Also apply the inexact rewrite ONNX Sign(x) -> bnn.sign(x) on non-constant x, which maps
   /// x == 0 to +1 where ONNX gives 0.

@@ -12,6 +12,8 @@
 //     words with zero bits.
 //   * xnor_popcount(a, b)[m, n] = sum_k a[m,k]*b[n,k]
 //                               = K - 2*popcount(a_m XOR b_n).
+//   * Ternary rows are two planes of such words, sign then mask: +1 is
+//     (sign 1, mask 1), -1 is (sign 0, mask 1), 0 is (sign 0, mask 0).
 //
 //===----------------------------------------------------------------------===//
 
@@ -118,6 +120,81 @@ void steForward(const float *x, int64_t n, float *y);
 /// exactly to +-clip keeps learning). NaN inputs get zero gradient.
 void steBackward(const float *x, const float *gradOut, int64_t n, float clip,
                  float gradScale, float *gradIn);
+
+//===----------------------------------------------------------------------===//
+// Low-bit values: ternary planes, quantizers, low-bit matrix products
+//===----------------------------------------------------------------------===//
+
+/// Bit planes of a packed ternary row (sign, then mask) and their order in the
+/// storage: row r, plane p, word w is word (r * 2 + p) * wordsPerRow(k) + w.
+constexpr int64_t kTernaryPlanes = 2;
+
+/// rows * 2 * wordsPerRow(k) storage words of a packed ternary rows x k tensor,
+/// or std::nullopt if rows or k is negative or the count overflows int64_t.
+std::optional<int64_t> ternaryWordCount(int64_t rows, int64_t k);
+
+/// The ternary value of \p x: 0 for +0 and -0, -1 for x < 0, +1 otherwise (so
+/// NaN is +1, as under the sign rule).
+float ternaryValue(float x);
+
+/// Packs a row-major rows x k float tensor into ternary planes by ternaryValue:
+/// writes ternaryWordCount(rows, k) words (sign bit where the value is +1, mask
+/// bit where it is not 0; padding zero in both planes).
+void packTernary(const float *x, int64_t rows, int64_t k, uint64_t *storage);
+
+/// Inverse of packTernary: -1.0f, 0.0f or +1.0f per element; padding ignored,
+/// and a sign bit under a clear mask bit reads as 0.
+void unpackTernary(const uint64_t *storage, int64_t rows, int64_t k, float *x);
+
+/// The epsilon of the absmean quantizer's divisor (BitNet b1.58).
+constexpr float kAbsmeanEpsilon = 1e-5f;
+/// The threshold ratio of the dynamic-threshold ternary quantizer (TWN,
+/// OneBit-LLM): zero where |w| < 0.7 * mean|w|.
+constexpr float kThresholdRatio = 0.7f;
+/// The floor of the absmax int8 quantizer's row maximum (BitNet's clamp).
+constexpr float kAbsmaxEpsilon = 1e-5f;
+
+/// Absmean ternary quantization (BitNet b1.58) of a row-major channels x
+/// elemsPerChannel tensor: per scope (the whole tensor for PerTensor, each row
+/// for PerChannel) gamma = meanAbs(scope) and
+///   q = clip(roundHalfToEven(w / (gamma + eps)), -1, 1)
+/// with the division in f32. Writes q (-1.0f, 0.0f or +1.0f; NaN weights
+/// quantize to 0) and the dequantization scales gamma (1 for PerTensor,
+/// channels for PerChannel): w ~ gamma * q.
+void quantizeAbsmeanTernary(const float *w, int64_t channels,
+                            int64_t elemsPerChannel, ScaleGranularity g,
+                            float eps, float *q, float *scales);
+
+/// Dynamic-threshold ternary quantization (TWN, as OneBit-LLM uses it): per
+/// scope delta = ratio * meanAbs(scope) (in f32), q = 0 where |w| < delta or
+/// w == 0, else sign(w) (NaN: +1). The scale is the mean |w| (summed in
+/// double) over the elements with q != 0 of the scope, 0 when there are none.
+void quantizeThresholdTernary(const float *w, int64_t channels,
+                              int64_t elemsPerChannel, ScaleGranularity g,
+                              float ratio, float *q, float *scales);
+
+/// Absmax int8 quantization per row (per token, BitNet): with
+/// m = max(max_k |x[r,k]|, eps) (NaN elements ignored) and s = 127 / m (f32),
+///   q = clip(roundHalfToEven(x * s), -127, 127)
+/// (symmetric, -128 is never produced; NaN quantizes to 0), and the row's
+/// dequantization scale m / 127 (f32): x ~ q * scale.
+void quantizeAbsmaxInt8(const float *x, int64_t rows, int64_t k, float eps,
+                        int8_t *q, float *scales);
+
+/// out[i*n + j] = sum_e a[i,e] * w[j,e] for binary activations \p a (m packed
+/// rows of k bits) and ternary weights \p w (n packed ternary rows).
+void ternaryBinaryMatmul(const uint64_t *a, int64_t m, const uint64_t *w,
+                         int64_t n, int64_t k, int32_t *out);
+
+/// out[i*n + j] = sum_e x[i*k + e] * w[j,e] for int8 activations and ternary
+/// weights; every |dot| <= 128 * k, so k <= (2^31 - 1) / 128 keeps it in int32.
+void int8TernaryMatmul(const int8_t *x, int64_t m, const uint64_t *w,
+                       int64_t n, int64_t k, int32_t *out);
+
+/// out[i*n + j] = sum_e x[i*k + e] * w[j,e] for int8 activations and binary
+/// (+1/-1) weights (n packed rows); the same bound on k.
+void int8BinaryMatmul(const int8_t *x, int64_t m, const uint64_t *w, int64_t n,
+                      int64_t k, int32_t *out);
 
 } // namespace bnn::ref
 

@@ -311,11 +311,12 @@ TEST_P(DecoderBlockTest, MatchesTheScalarReference) {
   config.seed = 5;
   DecoderBlockWeights weights = randomDecoderBlockWeights(config);
   ASSERT_TRUE(mlir::succeeded(buildDecoderBlock(*module, config, weights)));
-  // Every projection is a bit-serial xnor_popcount; no float matmul against weights remains
-  // (the two float matmuls are attention's Q K^T and P V).
+  // Every projection is a native int8 x low-bit product (BitLinear); no float matmul against
+  // weights remains (the two float matmuls are attention's Q K^T and P V).
   int projections = config.mlp == MLPKind::SwiGLU ? 7 : 6;
-  EXPECT_EQ(countOps(*module, "bnn.xnor_popcount"), projections);
-  EXPECT_EQ(countOps(*module, "bnn.pack"), projections);
+  EXPECT_EQ(countOps(*module, "bnn.lowbit_matmul") + countOps(*module, "bnn.lowbit_linear"),
+            projections);
+  EXPECT_EQ(countOps(*module, "bnn.xnor_popcount"), 0);
   std::vector<float> x = randomInput(config.seqLen * config.hidden, 99);
   std::vector<bnn::HostTensor> results = run(config.name, {config.seqLen, config.hidden}, x);
   ASSERT_EQ(results.size(), 1u);

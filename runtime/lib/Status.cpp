@@ -36,6 +36,8 @@ extern "C" const char *bnn_status_name(bnn_status status) {
     return "not found";
   case BNN_STATUS_INTERNAL:
     return "internal error";
+  case BNN_STATUS_FORCE_INT32_:
+    break;
   }
   return "unknown status";
 }

@@ -36,7 +36,10 @@ typedef enum bnn_status {
   BNN_STATUS_CAPACITY = 6,         /* a fixed pool (pages, slots) is full */
   BNN_STATUS_UNSUPPORTED = 7,      /* valid, but not implemented for this kind or target */
   BNN_STATUS_NOT_FOUND = 8,        /* a named function, tensor or entry does not exist */
-  BNN_STATUS_INTERNAL = 9          /* a bug in bnn: please report it */
+  BNN_STATUS_INTERNAL = 9,         /* a bug in bnn: please report it */
+  /* Not a status: makes the enum int-sized with the whole int range valid, so a value from a
+   * newer library (or any int a caller casts) is a valid bnn_status, not undefined behaviour. */
+  BNN_STATUS_FORCE_INT32_ = 0x7fffffff
 } bnn_status;
 
 /* The ABI version the library was built with (compare with BNN_ABI_VERSION). */

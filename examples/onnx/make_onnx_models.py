@@ -17,6 +17,9 @@ Models (all deterministic, fixed seeds):
                      Hamming similarity to a database of 32 binary codes (codes @ DB).
   hamming_runtime    two inputs binarized at run time (Where(a >= 0, 1, -1), Where(b < 0, -1, 1))
                      and their product: an XNOR-popcount with a runtime right-hand side.
+  binary_search      binary_embedding's hashing, then TopK(k = 10) of the similarity to a
+                     database of 500 codes: the k nearest codes by Hamming distance (many ties,
+                     broken by the smaller index), values and int64 indices.
 
 The references are computed with numpy from the same weights, independently of ONNX and bnn.
 Needs Debian's python3-onnx and python3-numpy (run with /usr/bin/python3). `examples/onnx/*.onnx`
@@ -153,8 +156,39 @@ def hamming_runtime():
     return model, [a, b], [reference.astype(np.float32)], (0.0, 0.0)
 
 
+def binary_search():
+    """Hash, then the 10 most similar of 500 database codes (ONNX TopK, ties by smaller index)."""
+    rng = np.random.default_rng(2024)
+    dim, bits, entries, k = 48, 256, 500, 10
+    r = rng.standard_normal((dim, bits)).astype(np.float32)
+    database = np.where(rng.standard_normal((bits, entries)) >= 0, 1.0, -1.0).astype(np.float32)
+    nodes = [
+        helper.make_node("MatMul", ["x", "hyperplanes"], ["projected"], name="project"),
+        helper.make_node("GreaterOrEqual", ["projected", "zero"], ["positive"], name="test"),
+        helper.make_node("Where", ["positive", "one", "minus_one"], ["codes"], name="sign"),
+        helper.make_node("MatMul", ["codes", "database"], ["similarity"], name="hamming"),
+        helper.make_node("TopK", ["similarity", "k"], ["values", "indices"], name="search"),
+    ]
+    model = finish(nodes, [helper.make_tensor_value_info("x", FLOAT, [6, dim])],
+                   [helper.make_tensor_value_info("values", FLOAT, [6, k]),
+                    helper.make_tensor_value_info("indices", TensorProto.INT64, [6, k])],
+                   [const("hyperplanes", r), const("database", database),
+                    const("zero", np.float32(0)), const("one", np.float32(1)),
+                    const("minus_one", np.float32(-1)), const("k", np.array([k], np.int64))],
+                   "binary_search")
+    x = rng.standard_normal((6, dim)).astype(np.float32)
+    codes = np.where(x.astype(np.float64) @ r >= 0, 1.0, -1.0)
+    similarity = codes @ database
+    # A stable sort of -similarity: equal similarities keep the smaller index first.
+    order = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
+    values = np.take_along_axis(similarity, order, axis=1).astype(np.float32)
+    assert (np.diff(np.sort(similarity, axis=1)) == 0).any(), "the test wants ties"
+    return model, [x], [values, order.astype(np.int64)], (0.0, 0.0)
+
+
 MODELS = {"bitnet_mlp": bitnet_mlp, "bitlinear_binary": bitlinear_binary,
-          "binary_embedding": binary_embedding, "hamming_runtime": hamming_runtime}
+          "binary_embedding": binary_embedding, "hamming_runtime": hamming_runtime,
+          "binary_search": binary_search}
 
 
 def write(name, outdir):
@@ -164,19 +198,22 @@ def write(name, outdir):
         f.write(model.SerializeToString())
     for i, x in enumerate(inputs):
         x.tofile(os.path.join(outdir, "input%d.bin" % i))
+    dtypes = []
     for i, y in enumerate(expected):
-        y.astype(np.float32).tofile(os.path.join(outdir, "expected%d.bin" % i))
+        y = y if y.dtype == np.int64 else y.astype(np.float32)
+        dtypes.append(y.dtype.name)
+        y.tofile(os.path.join(outdir, "expected%d.bin" % i))
     with open(os.path.join(outdir, "tolerance.txt"), "w") as f:
-        f.write("%r %r %d\n" % (tolerance[0], tolerance[1], len(expected)))
+        f.write("%r %r %d %s\n" % (tolerance[0], tolerance[1], len(expected), ",".join(dtypes)))
 
 
 def compare(outdir, resultdir):
     with open(os.path.join(outdir, "tolerance.txt")) as f:
-        rtol, atol, count = f.read().split()
+        rtol, atol, count, dtypes = f.read().split()
     ok = True
-    for i in range(int(count)):
-        expected = np.fromfile(os.path.join(outdir, "expected%d.bin" % i), dtype=np.float32)
-        actual = np.fromfile(os.path.join(resultdir, "result%d.bin" % i), dtype=np.float32)
+    for i, dtype in zip(range(int(count)), dtypes.split(",")):
+        expected = np.fromfile(os.path.join(outdir, "expected%d.bin" % i), dtype=dtype)
+        actual = np.fromfile(os.path.join(resultdir, "result%d.bin" % i), dtype=dtype)
         if actual.shape != expected.shape:
             print("output %d: %d elements, expected %d" % (i, actual.size, expected.size))
             ok = False

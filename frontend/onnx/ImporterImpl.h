@@ -187,6 +187,10 @@ public:
   std::vector<bool> absorbed;
   /// ONNX values known to equal bnn.sign(x): the value name -> x.
   std::unordered_map<std::string, mlir::Value> signOf;
+  /// ONNX matrices known to equal the plain XNOR-popcount similarity of two packed operands
+  /// (bnn.xnor_popcount converted to the float type, no scale, bias or activation): the value
+  /// name -> (queries, database). TopK over one of them becomes bnn.hamming_topk.
+  std::unordered_map<std::string, std::pair<mlir::Value, mlir::Value>> xnorProductOf;
 
   mlir::Location fileLoc() const;
   mlir::Location nodeLoc(const onnx::NodeProto &node, int index) const;
@@ -225,6 +229,9 @@ bool tryBinarizeWhere(NodeImporter &node);
 bool tryBinarizeSign(NodeImporter &node);
 bool tryBinarizeMatMul(NodeImporter &node);
 bool tryBinarizeScaledSign(NodeImporter &node);
+/// TopK (k, axis already checked) over an XNOR-popcount similarity (xnorProductOf) along its
+/// last axis, largest first: bnn.hamming_topk, values K - 2 * distance.
+bool tryFuseHammingTopK(NodeImporter &node, int64_t axis, int64_t k);
 
 } // namespace bnn::frontend::onnximpl
 

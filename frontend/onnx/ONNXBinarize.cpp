@@ -455,6 +455,11 @@ bool tryBinarizeMatMul(NodeImporter &n) {
     Absorbed absorbed = absorbIntoEpilogue();
     Value y = gemmBias(emitXnorMatmul(n.e, lhsPacked, rhsPacked, floatType, epilogue));
     finishMatMul(n, y, absorbed, dt);
+    // The plain similarity of two code matrices: a TopK over it can search instead.
+    bool plain = !epilogue.columnScale && !epilogue.rowScale && !epilogue.bias && !epilogue.relu &&
+                 !(gemm && n.hasInput(2));
+    if (plain && TensorEmitter::getShape(x).size() == 2)
+      n.graph.xnorProductOf[absorbed.finalName] = {lhsPacked, rhsPacked};
     return true;
   }
 
@@ -491,6 +496,30 @@ bool tryBinarizeMatMul(NodeImporter &n) {
   outShape.push_back(columns);
   y = gemmBias(n.e.reshape(y, outShape));
   finishMatMul(n, y, absorbed, dt);
+  return true;
+}
+
+bool tryFuseHammingTopK(NodeImporter &n, int64_t axis, int64_t k) {
+  auto product = n.graph.xnorProductOf.find(n.node.input(0));
+  if (product == n.graph.xnorProductOf.end() || axis != 1 || n.getInt("largest", 1) == 0)
+    return false;
+  auto [queries, database] = product->second;
+  int64_t bits = cast<bnn::PackedType>(database.getType()).getShape().back();
+  int64_t rows = cast<bnn::PackedType>(queries.getType()).getShape().front();
+  auto search = bnn::HammingTopKOp::create(n.b, n.loc, queries, database, k);
+  // The k largest similarities are K - 2 * distance, in the search's order (ties by the smaller
+  // index, as TopK's); both are exact integers in the float type.
+  Type floatType = n.elementType(0);
+  Value values = n.e.map({rows, k}, floatType, search.getDistances(),
+                         [&](OpBuilder &b, Location l, ValueRange a) {
+                           Value twice = arith::ShLIOp::create(
+                               b, l, a[0], arith::ConstantIntOp::create(b, l, b.getI32Type(), 1));
+                           Value similarity = arith::SubIOp::create(
+                               b, l, arith::ConstantIntOp::create(b, l, b.getI32Type(), bits), twice);
+                           return Value(arith::SIToFPOp::create(b, l, floatType, similarity));
+                         });
+  n.setOutput(0, values, n.dataType(0));
+  n.setOutput(1, search.getIndices(), onnx::TensorProto::INT64);
   return true;
 }
 

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -800,7 +801,7 @@ using namespace onnximpl;
 
 void registerONNXImporterDialects(DialectRegistry &registry) {
   registry.insert<arith::ArithDialect, func::FuncDialect, linalg::LinalgDialect,
-                  math::MathDialect, tensor::TensorDialect, bnn::BNNDialect>();
+                  math::MathDialect, scf::SCFDialect, tensor::TensorDialect, bnn::BNNDialect>();
 }
 
 std::vector<std::string> getSupportedONNXOperators() {

@@ -1,7 +1,8 @@
 //===- ONNXMathOps.cpp - elementwise, reduction and linear algebra operators ---===//
 //
 // Converters for the ONNX operators that compute: elementwise arithmetic and activations,
-// comparisons and logic, reductions, MatMul/Gemm, Softmax and LayerNormalization. Semantics are
+// comparisons and logic, reductions, MatMul/Gemm, Softmax, LayerNormalization, and selection
+// (ArgMax, ArgMin, TopK). Semantics are
 // ONNX's (numpy's for broadcasting, comparisons and NaN propagation); where ONNX leaves a case
 // undefined the choice is documented at the converter.
 //
@@ -12,6 +13,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
 
 #include <cmath>
@@ -804,6 +807,203 @@ LogicalResult convertLayerNormalization(NodeImporter &n) {
   return success();
 }
 
+
+//===----------------------------------------------------------------------===//
+// Selection: ArgMax, ArgMin, TopK
+//===----------------------------------------------------------------------===//
+
+/// The order ArgMax/ArgMin/TopK select in: `largest` ranks larger values first (smaller ones
+/// otherwise), equal values by the smaller index (the larger one with `lastIndex`). NaN ranks
+/// before every number, as numpy.argmax and numpy.argmin pick it; among NaNs the index decides.
+struct SelectionOrder {
+  int32_t dt;
+  bool largest;
+  bool lastIndex;
+
+  /// True when (x, i) comes strictly before (y, j) in this order.
+  Value before(OpBuilder &b, Location l, Value x, Value i, Value y, Value j) const {
+    Value tie = arith::CmpIOp::create(b, l, lastIndex ? arith::CmpIPredicate::sgt
+                                                      : arith::CmpIPredicate::slt, i, j);
+    Value better = compareOf(b, l, dt, largest ? Cmp::GT : Cmp::LT, x, y);
+    Value equal = compareOf(b, l, dt, Cmp::EQ, x, y);
+    if (isFloatDataType(dt)) {
+      Value xNaN = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, x, x);
+      Value yNaN = arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, y, y);
+      Value yNumber = arith::XOrIOp::create(b, l, yNaN, boolConstant(b, l, true));
+      better = arith::OrIOp::create(b, l, better, arith::AndIOp::create(b, l, xNaN, yNumber));
+      equal = arith::OrIOp::create(b, l, equal, arith::AndIOp::create(b, l, xNaN, yNaN));
+    }
+    return arith::OrIOp::create(b, l, better, arith::AndIOp::create(b, l, equal, tie));
+  }
+  static Value boolConstant(OpBuilder &b, Location l, bool value) {
+    return arith::ConstantOp::create(b, l, b.getBoolAttr(value));
+  }
+};
+
+/// The first element along `axis` of every row of `input` in `order` (value and i64 index, the
+/// axis dropped from the shape). With `after` = (values, indices, active), only elements that
+/// come strictly after (values, indices) in the order compete, while the i1 `active` is true:
+/// TopK's k-th pick is the first element after its (k-1)-th.
+std::pair<Value, Value> selectFirst(NodeImporter &n, Value input, int64_t axis,
+                                    const SelectionOrder &order,
+                                    std::optional<std::tuple<Value, Value, Value>> after) {
+  MLIRContext *ctx = n.b.getContext();
+  ArrayRef<int64_t> shape = TensorEmitter::getShape(input);
+  int64_t rank = shape.size();
+  Type type = TensorEmitter::getElementType(input);
+  Type i64 = n.b.getI64Type();
+  SmallVector<int64_t> outShape;
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t d = 0; d < rank; ++d) {
+    iterators.push_back(d == axis ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+    if (d != axis) {
+      outShape.push_back(shape[d]);
+      outExprs.push_back(getAffineDimExpr(d, ctx));
+    }
+  }
+  AffineMap inMap = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap outMap = AffineMap::get(rank, 0, outExprs, ctx);
+  // The accumulator starts at the last element of the order (ties to any real index).
+  Value initValue = n.e.filled(outShape, extremeAttr(type, order.dt, /*lowest=*/order.largest));
+  Value initIndex =
+      n.e.filled(outShape, IntegerAttr::get(i64, order.lastIndex ? -1 : INT64_MAX));
+  SmallVector<Value> inputs = {input};
+  SmallVector<AffineMap> maps = {inMap};
+  Value active;
+  if (after) {
+    inputs.push_back(std::get<0>(*after));
+    inputs.push_back(std::get<1>(*after));
+    maps.append({outMap, outMap});
+    active = std::get<2>(*after);
+  }
+  maps.append({outMap, outMap});
+  auto generic = linalg::GenericOp::create(
+      n.b, n.loc, TypeRange{initValue.getType(), initIndex.getType()}, inputs,
+      ValueRange{initValue, initIndex}, maps, iterators,
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        Value x = args[0];
+        Value index = arith::IndexCastOp::create(b, l, i64, linalg::IndexOp::create(b, l, axis));
+        Value accValue = args[args.size() - 2], accIndex = args[args.size() - 1];
+        Value take = order.before(b, l, x, index, accValue, accIndex);
+        if (after) {
+          Value later = order.before(b, l, args[1], args[2], x, index);
+          Value inactive = arith::XOrIOp::create(b, l, active, SelectionOrder::boolConstant(b, l, true));
+          take = arith::AndIOp::create(b, l, take, arith::OrIOp::create(b, l, later, inactive));
+        }
+        linalg::YieldOp::create(b, l, ValueRange{arith::SelectOp::create(b, l, take, x, accValue),
+                                                 arith::SelectOp::create(b, l, take, index, accIndex)});
+      });
+  return {generic.getResult(0), generic.getResult(1)};
+}
+
+/// ArgMax / ArgMin: the index (i64) of the first (or, with select_last_index, the last) extreme
+/// element along `axis`.
+template <bool max>
+LogicalResult convertArgExtreme(NodeImporter &n) {
+  int32_t dt = n.dataType(0);
+  if (isBoolDataType(dt))
+    return n.fail("bool inputs are not supported");
+  if (n.rank(0) == 0)
+    return n.fail("the input must have rank >= 1");
+  FailureOr<int64_t> axis = n.normalizeAxis(n.getInt("axis", 0), n.rank(0));
+  if (failed(axis))
+    return failure();
+  if (n.shape(0)[*axis] == 0)
+    return n.fail("the reduced dimension is empty");
+  SelectionOrder order{dt, max, n.getInt("select_last_index", 0) != 0};
+  Value indices = selectFirst(n, n.value(0), *axis, order, std::nullopt).second;
+  if (n.getInt("keepdims", 1) != 0) {
+    SmallVector<int64_t> kept(n.shape(0));
+    kept[*axis] = 1;
+    indices = n.e.reshape(indices, kept);
+  }
+  n.setOutput(0, indices, onnx::TensorProto::INT64);
+  return success();
+}
+
+/// TopK: the k first elements along `axis` in the order above, sorted (also when sorted = 0,
+/// which leaves the order to the implementation), values and i64 indices. A TopK over an
+/// XNOR-popcount similarity becomes bnn.hamming_topk (tryFuseHammingTopK). Otherwise k passes
+/// over the input in an scf.for: pass j keeps the first element after pass j-1's, O(k N).
+LogicalResult convertTopK(NodeImporter &n) {
+  int32_t dt = n.dataType(0);
+  if (isBoolDataType(dt))
+    return n.fail("bool inputs are not supported");
+  if (n.rank(0) == 0)
+    return n.fail("the input must have rank >= 1");
+  FailureOr<int64_t> axis = n.normalizeAxis(n.getInt("axis", -1), n.rank(0));
+  if (failed(axis))
+    return failure();
+  int64_t k;
+  if (n.version < 10) {
+    k = n.getInt("k", -1);
+  } else {
+    FailureOr<std::vector<int64_t>> given = n.intsInput(1, "K");
+    if (failed(given))
+      return failure();
+    if (given->size() != 1)
+      return n.fail(Twine("K must hold one value, found ") + Twine(given->size()));
+    k = given->front();
+  }
+  int64_t extent = n.shape(0)[*axis];
+  if (k < 1 || k > extent)
+    return n.fail(Twine("K must be in [1, ") + Twine(extent) + "] (the size of axis " +
+                  Twine(*axis) + "), found " + Twine(k));
+  if (n.graph.options.binarize && tryFuseHammingTopK(n, *axis, k))
+    return success();
+  SelectionOrder order{dt, n.getInt("largest", 1) != 0, /*lastIndex=*/false};
+  Type type = n.elementType(0);
+  Type i64 = n.b.getI64Type();
+  SmallVector<int64_t> outShape(n.shape(0));
+  outShape[*axis] = k;
+  SmallVector<int64_t> rowShape(n.shape(0));
+  rowShape.erase(rowShape.begin() + *axis);
+  Value input = n.value(0);
+  Value zero = arith::ConstantIndexOp::create(n.b, n.loc, 0);
+  Value one = arith::ConstantIndexOp::create(n.b, n.loc, 1);
+  Value count = arith::ConstantIndexOp::create(n.b, n.loc, k);
+  int64_t rank = outShape.size();
+  // Pass j reads pick j-1 back from the results and writes pick j: only slices of the carried
+  // tensors, so that the loop bufferizes in place.
+  SmallVector<Value> inits = {n.e.empty(outShape, type), n.e.empty(outShape, i64)};
+  auto loop = scf::ForOp::create(
+      n.b, n.loc, zero, count, one, inits,
+      [&](OpBuilder &b, Location l, Value j, ValueRange carried) {
+        OpBuilder::InsertionGuard guard(n.b);
+        n.b.setInsertionPoint(b.getInsertionBlock(), b.getInsertionPoint());
+        auto slice = [&](Value at) {
+          SmallVector<OpFoldResult> offsets(rank, n.b.getIndexAttr(0)), sizes,
+              strides(rank, n.b.getIndexAttr(1));
+          offsets[*axis] = at;
+          for (int64_t d = 0; d < rank; ++d)
+            sizes.push_back(n.b.getIndexAttr(d == *axis ? 1 : outShape[d]));
+          return std::make_tuple(offsets, sizes, strides);
+        };
+        // Pass 0 has no previous pick: it reads slot 0 (not yet written) and ignores it.
+        Value active = arith::CmpIOp::create(n.b, l, arith::CmpIPredicate::ne, j, zero);
+        Value previous = arith::MaxSIOp::create(n.b, l, arith::SubIOp::create(n.b, l, j, one), zero);
+        auto [prevOffsets, prevSizes, prevStrides] = slice(previous);
+        Value prevValues = tensor::ExtractSliceOp::create(
+            n.b, l, RankedTensorType::get(rowShape, type), carried[0], prevOffsets, prevSizes,
+            prevStrides);
+        Value prevIndices = tensor::ExtractSliceOp::create(
+            n.b, l, RankedTensorType::get(rowShape, i64), carried[1], prevOffsets, prevSizes,
+            prevStrides);
+        auto [values, indices] =
+            selectFirst(n, input, *axis, order, std::make_tuple(prevValues, prevIndices, active));
+        auto [offsets, sizes, strides] = slice(j);
+        Value allValues =
+            tensor::InsertSliceOp::create(n.b, l, values, carried[0], offsets, sizes, strides);
+        Value allIndices =
+            tensor::InsertSliceOp::create(n.b, l, indices, carried[1], offsets, sizes, strides);
+        scf::YieldOp::create(n.b, l, ValueRange{allValues, allIndices});
+      });
+  n.setOutput(0, loop.getResult(0), dt);
+  n.setOutput(1, loop.getResult(1), onnx::TensorProto::INT64);
+  return success();
+}
+
 } // namespace
 
 void appendMathOperators(std::vector<OperatorInfo> &table) {
@@ -811,6 +1011,8 @@ void appendMathOperators(std::vector<OperatorInfo> &table) {
       {"Abs", {6, 13}, convertAbs},
       {"Add", {7, 13, 14}, convertAdd},
       {"And", {7}, convertLogical<arith::AndIOp>},
+      {"ArgMax", {11, 12, 13}, convertArgExtreme<true>},
+      {"ArgMin", {11, 12, 13}, convertArgExtreme<false>},
       {"Ceil", {6, 13}, convertMathUnary<math::CeilOp>},
       {"Celu", {12}, convertCelu},
       {"Clip", {11, 12, 13}, convertClip},
@@ -868,6 +1070,7 @@ void appendMathOperators(std::vector<OperatorInfo> &table) {
       {"Sub", {7, 13, 14}, convertSub},
       {"Sum", {8, 13}, convertVariadic<Variadic::Sum>},
       {"Tanh", {6, 13}, convertMathUnary<math::TanhOp>},
+      {"TopK", {1, 10, 11}, convertTopK, {1}},
       {"ThresholdedRelu", {10}, convertThresholdedRelu},
       {"Where", {9, 16}, convertWhere},
       {"Xor", {7}, convertLogical<arith::XOrIOp>},

@@ -4,6 +4,8 @@
   fp16  torch.matmul of f16 (M x K) @ (K x N)   (cuBLAS FP16 GEMM, f32 accumulation)
   int8  torch._int_mm of s8 (M x K) @ (K x N)   (cuBLAS INT8 GEMM, s32 result)
   copy  device-to-device copy of 1 GiB         (bytes read + written per second)
+  topk  Hamming top-k the way a PyTorch user writes it: +-1 f16 codes, Q x N similarity by
+        torch.matmul (exact: |similarity| <= K <= 2048), then torch.topk(k) per query
 
 Prints one JSON object per measurement. Same method as bnn-gpu-bench: random inputs rotated
 over enough copies to defeat L2, warm-up, CUDA-event timing, median of the timed runs.
@@ -64,6 +66,17 @@ def gemm(kind, m, n, k):
             "input_copies": copies, "note": note}
 
 
+TOPKS = [(1000, 1000000, 256, 10), (1000, 1000000, 1024, 10), (1, 1000000, 256, 10)]
+
+
+def topk(q, n, k, t):
+    queries = torch.randint(0, 2, (q, k), device="cuda", dtype=torch.int8).to(torch.float16) * 2 - 1
+    database = torch.randint(0, 2, (n, k), device="cuda", dtype=torch.int8).to(torch.float16) * 2 - 1
+    op = lambda i: torch.topk(torch.matmul(queries, database.t()), t, dim=1)
+    ms = timed(op, 1)
+    return {"kind": "topk", "m": q, "n": n, "k": k, "top_k": t, "ms": ms}
+
+
 def copy_bandwidth():
     size = 1 << 30
     src = torch.empty(size, dtype=torch.uint8, device="cuda").random_()
@@ -89,6 +102,13 @@ def main():
                 print(json.dumps({"kind": kind, "m": m, "n": n, "k": k,
                                   "error": str(error).splitlines()[0]}), flush=True)
             torch.cuda.empty_cache()
+    for q, n, k, t in TOPKS:
+        try:
+            print(json.dumps(topk(q, n, k, t)), flush=True)
+        except RuntimeError as error:
+            print(json.dumps({"kind": "topk", "m": q, "n": n, "k": k, "top_k": t,
+                              "error": str(error).splitlines()[0]}), flush=True)
+        torch.cuda.empty_cache()
     return 0
 
 

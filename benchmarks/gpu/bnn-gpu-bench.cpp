@@ -7,6 +7,8 @@
 //                        for M = 1, GEMV) kernel alone, "call_ms" the whole call including the
 //                        row-popcount kernels of the packed arguments.
 //   pack_r{R}_k{K}       bnn.pack of an R x K f32 tensor.
+//   topk_q{Q}_n{N}_k{K}_t{T}  bnn.hamming_topk: "comparisons" is Q * N; a few queries of the
+//                        result (distances and indices) are checked against the reference.
 //
 // Method (benchmarks/gpu/README in docs/GPU.md): random inputs, rotated over enough copies
 // that they do not stay in L2; warm-up runs first; per-kernel times from CUDA events around
@@ -80,10 +82,19 @@ bool benchmark(Device &device, Module &module, const std::string &bundleName,
     return false;
   };
   int64_t m = 0, n = 0, k = 0, rows = 0;
-  bool isGemm = parseShape(fn.name, "gemm_m%lld_n%lld_k%lld", &m, &n, &k);
-  bool isPack = !isGemm && parseShape(fn.name, "pack_r%lld_k%lld", &rows, &k, nullptr);
-  if (!isGemm && !isPack)
-    return fail("unknown benchmark function (expected gemm_m*_n*_k* or pack_r*_k*)");
+  long long tq = 0, tn = 0, tk = 0, tt = 0;
+  bool isTopK = std::sscanf(fn.name.c_str(), "topk_q%lld_n%lld_k%lld_t%lld", &tq, &tn, &tk, &tt) == 4;
+  int64_t topK = tt;
+  if (isTopK) {
+    m = tq; // queries
+    n = tn; // database codes
+    k = tk; // bits
+  }
+  bool isGemm = !isTopK && parseShape(fn.name, "gemm_m%lld_n%lld_k%lld", &m, &n, &k);
+  bool isPack = !isGemm && !isTopK && parseShape(fn.name, "pack_r%lld_k%lld", &rows, &k, nullptr);
+  if (!isGemm && !isPack && !isTopK)
+    return fail("unknown benchmark function (expected gemm_m*_n*_k*, pack_r*_k* or "
+                "topk_q*_n*_k*_t*)");
 
   // Host inputs.
   std::vector<std::vector<uint8_t>> hostInputs;
@@ -92,7 +103,7 @@ bool benchmark(Device &device, Module &module, const std::string &bundleName,
     if (arg.isOutput)
       continue;
     std::vector<uint8_t> bytes(arg.buffer.bytes());
-    if (isGemm) {
+    if (isGemm || isTopK) {
       int64_t r = hostInputs.empty() ? m : n;
       std::vector<uint64_t> words = randomPacked(rng, r, k);
       if (words.size() * 8 != bytes.size())
@@ -199,7 +210,24 @@ bool benchmark(Device &device, Module &module, const std::string &bundleName,
   if (Status s = outputs.back().download(result.data(), result.size()); !s)
     return fail(s.message());
   bool checked = true;
-  if (isGemm) {
+  if (isTopK) {
+    // A few queries, both outputs (distances are output 0, indices output 1).
+    std::vector<uint8_t> distances(fn.args[fn.args.size() - 2].buffer.bytes());
+    if (Status s = outputs[0].download(distances.data(), distances.size()); !s)
+      return fail(s.message());
+    int64_t words = bnn::ref::wordsPerRow(k);
+    std::uniform_int_distribution<int64_t> pickQuery(0, m - 1);
+    std::vector<int32_t> wantD(topK);
+    std::vector<int64_t> wantI(topK);
+    for (int s = 0; s < 4; ++s) {
+      int64_t q = pickQuery(rng);
+      bnn::ref::hammingTopK(reinterpret_cast<const uint64_t *>(hostInputs[0].data()) + q * words,
+                            1, reinterpret_cast<const uint64_t *>(hostInputs[1].data()), n, k,
+                            topK, wantD.data(), wantI.data());
+      checked &= std::memcmp(distances.data() + q * topK * 4, wantD.data(), topK * 4) == 0;
+      checked &= std::memcmp(result.data() + q * topK * 8, wantI.data(), topK * 8) == 0;
+    }
+  } else if (isGemm) {
     const auto &a = hostInputs[0], &b = hostInputs[1];
     int64_t words = bnn::ref::wordsPerRow(k);
     std::uniform_int_distribution<int64_t> pickM(0, m - 1), pickN(0, n - 1);
@@ -239,14 +267,15 @@ bool benchmark(Device &device, Module &module, const std::string &bundleName,
   double bytes = 0;
   if (isPack)
     bytes = double(rows) * k * 4 + double(rows) * bnn::ref::wordsPerRow(k) * 8 + rows * 4.0;
-  else if (m == 1)
+  else if (isGemm && m == 1)
     bytes = double(n) * bnn::ref::wordsPerRow(k) * 8 + bnn::ref::wordsPerRow(k) * 8.0 + n * 4.0;
+  const char *kind = isTopK ? "topk" : isGemm ? (m == 1 ? "gemv" : "gemm") : "pack";
   std::printf("{\"bundle\": \"%s\", \"name\": \"%s\", \"kind\": \"%s\", \"m\": %lld, \"n\": %lld, "
-              "\"k\": %lld, \"rows\": %lld, \"kernel_ms\": %.6f, \"kernel_busy_ms\": %.6f, "
-              "\"call_ms\": %.6f, "
+              "\"k\": %lld, \"rows\": %lld, \"top_k\": %lld, \"kernel_ms\": %.6f, "
+              "\"kernel_busy_ms\": %.6f, \"call_ms\": %.6f, "
               "\"bytes\": %.0f, \"input_copies\": %d, \"checked\": %s, \"steps\": [%s]}\n",
-              bundleName.c_str(), fn.name.c_str(), isGemm ? (m == 1 ? "gemv" : "gemm") : "pack",
-              (long long)m, (long long)n, (long long)k, (long long)rows, kernelMs,
+              bundleName.c_str(), fn.name.c_str(), kind,
+              (long long)m, (long long)n, (long long)k, (long long)rows, (long long)topK, kernelMs,
               busyKernelMs, batchMs / options.iterations, bytes, copies, checked ? "true" : "false",
               steps.c_str());
   std::fflush(stdout);

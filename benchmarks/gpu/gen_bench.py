@@ -3,6 +3,8 @@
 
   gemm_m{M}_n{N}_k{K}   bnn.xnor_popcount of packed operands (M = 1 is the GEMV)
   pack_r{R}_k{K}        bnn.pack of an R x K f32 tensor (bandwidth)
+  topk_q{Q}_n{N}_k{K}_t{T}  bnn.hamming_topk k(T) of Q packed queries over N packed codes
+                        (issue 13's shapes: 1000 queries and 1 query, 1M codes, d = 256, 1024)
 
 Usage: gen_bench.py > bench.mlir
 """
@@ -11,6 +13,7 @@ GEMMS = [(1, 8192, 8192), (16, 8192, 8192), (4096, 4096, 4096), (8192, 8192, 819
          # A decode GEMV whose weights (64 MiB packed) do not fit in L2: streaming bandwidth.
          (1, 65536, 8192)]
 PACKS = [(8192, 8192), (1, 8192)]
+TOPKS = [(1000, 1000000, 256, 10), (1000, 1000000, 1024, 10), (1, 1000000, 256, 10)]
 
 
 def main():
@@ -28,6 +31,14 @@ func.func @gemm_m{m}_n{n}_k{k}(%a: {lhs}, %b: {rhs}) -> tensor<{m}x{n}xi32> {{
 func.func @pack_r{r}_k{k}(%x: tensor<{r}x{k}xf32>) -> !bnn.packed<{r}x{k}> {{
   %p = bnn.pack %x : tensor<{r}x{k}xf32> -> !bnn.packed<{r}x{k}>
   return %p : !bnn.packed<{r}x{k}>
+}}""")
+
+    for q, n, k, t in TOPKS:
+        d, i = f"tensor<{q}x{t}xi32>", f"tensor<{q}x{t}xi64>"
+        print(f"""
+func.func @topk_q{q}_n{n}_k{k}_t{t}(%q: !bnn.packed<{q}x{k}>, %db: !bnn.packed<{n}x{k}>) -> ({d}, {i}) {{
+  %d, %i = bnn.hamming_topk %q, %db k({t}) : !bnn.packed<{q}x{k}>, !bnn.packed<{n}x{k}> -> {d}, {i}
+  return %d, %i : {d}, {i}
 }}""")
 
 

@@ -127,6 +127,29 @@ def main():
                                 f" (busy: {100 * busy_frac:.0f}%)" if busy else "")))
 
     out.append("")
+    out.append("## Hamming top-k (bnn.hamming_topk)")
+    out.append("")
+    out.append("Comparisons are query-code pairs (Q * N) per second; the PyTorch baseline is "
+               "a +-1 f16 similarity GEMM followed by torch.topk.")
+    out.append("")
+    out.append("| (Q, N, K bits, k) | bundle | bnn ms | comparisons/s | busy ms | PyTorch ms | "
+               "vs PyTorch |")
+    out.append("|---|---|---|---|---|---|---|")
+    for r in bnn:
+        if r.get("kind") != "topk":
+            continue
+        shape = (r["m"], r["n"], r["k"], r["top_k"])
+        torch_row = next((b for b in base if b["kind"] == "topk" and
+                          (b["m"], b["n"], b["k"], b["top_k"]) == shape), {})
+        rate = r["m"] * r["n"] / (r["kernel_ms"] * 1e-3)
+        torch_ms = f"{torch_row['ms']:.4f}" if "ms" in torch_row else torch_row.get("error", "n/a")[:40]
+        ratio = f"{torch_row['ms'] / r['kernel_ms']:.2f}x" if "ms" in torch_row else "n/a"
+        busy = r.get("kernel_busy_ms")
+        out.append(f"| {shape} | {r['bundle']} | {r['kernel_ms']:.4f} | {fmt_rate(rate)} | "
+                   f"{busy:.4f} | {torch_ms} | {ratio} |" +
+                   ("" if r.get("checked") else " WRONG RESULT |"))
+
+    out.append("")
     out.append("## Targets")
     out.append("")
     if args.xor_popc is not None:

@@ -10,6 +10,8 @@ function name (xnor_*, linear_*, pack_*) and the shapes from the bundle's manife
   linear_m{M}_n{N}_k{K}_{cs,rs,b,relu}_{f32,bits}
                            bnn.xnor_linear with the named epilogue pieces
   pack_{dtype}_r{R}_k{K}   bnn.pack of an f32/f16/bf16/i1 tensor
+  topk_q{Q}_n{N}_k{K}_t{T} bnn.hamming_topk(queries, database) k(T) of packed arguments
+                           (distances and indices, ties by the smaller index)
 
 Usage: gen_sweep.py [--small] > sweep.mlir
   --small   a handful of shapes (what CI compiles and the ctest runs where there is a GPU)
@@ -73,6 +75,15 @@ func.func @pack_{dtype}_r{rows}_k{k}(%x: tensor<{rows}x{k}x{dtype}>) -> {packed(
 }}"""
 
 
+def topk(q, n, k, t):
+    d, i = f"tensor<{q}x{t}xi32>", f"tensor<{q}x{t}xi64>"
+    return f"""
+func.func @topk_q{q}_n{n}_k{k}_t{t}(%q: {packed(q, k)}, %db: {packed(n, k)}) -> ({d}, {i}) {{
+  %d, %i = bnn.hamming_topk %q, %db k({t}) : {packed(q, k)}, {packed(n, k)} -> {d}, {i}
+  return %d, %i : {d}, {i}
+}}"""
+
+
 def main():
     small = "--small" in sys.argv[1:]
     funcs = []
@@ -84,6 +95,11 @@ def main():
         funcs.append(linear(257, 100, 65, ["cs"], "bits"))
         funcs.append(linear(1, 100, 65, ["b"], "bits"))
         funcs.append(pack("f16", 3, 65))
+        # Few bits (K = 7): many equal distances, so the tie order is exercised.
+        # The last two split the database into shards (scan + merge kernels).
+        for q, n, k, t in [(3, 257, 256, 10), (1, 64, 7, 32), (5, 1000, 4096, 1),
+                           (1, 40000, 64, 10), (2, 70000, 7, 32)]:
+            funcs.append(topk(q, n, k, t))
     else:
         for k in FULL_K:
             for m in FULL_MN:
@@ -99,6 +115,14 @@ def main():
                     funcs.append(linear(m, n, k, [], "f32"))
                     funcs.append(linear(m, n, k, ["cs"], "bits"))
                     funcs.append(linear(m, n, k, ["b", "relu"], "bits"))
+        for k in [7, 64, 65, 256, 1024, 4096]:
+            for q, n in [(1, 32), (3, 257), (64, 1000), (257, 5000)]:
+                for t in [1, 10, 32]:
+                    funcs.append(topk(q, n, k, t))
+        # Sharded databases (few queries): 2 to 64 shards, and ties across shards (K = 7).
+        for q, n, k, t in [(1, 40000, 64, 10), (2, 70000, 7, 32), (1, 1000000, 256, 10),
+                           (16, 300000, 1024, 32)]:
+            funcs.append(topk(q, n, k, t))
         for dtype in ["f32", "f16", "bf16", "i1"]:
             for rows in [1, 3, 257]:
                 for k in [1, 63, 64, 65, 257, 4096]:

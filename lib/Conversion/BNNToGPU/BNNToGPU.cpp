@@ -78,6 +78,7 @@ struct XnorPlan {
 struct LoweringState {
   DenseMap<Operation *, KernelInfo> packKernels;
   DenseMap<Operation *, XnorPlan> xnorPlans;
+  DenseMap<Operation *, HammingTopKPlan> hammingPlans;
   DenseMap<Type, KernelInfo> popcountKernels; // keyed by the words' memref type
   DenseMap<Value, Value> rowPopcounts;        // original packed value -> i32 memref
   unsigned numConstants = 0;
@@ -199,12 +200,26 @@ LogicalResult planFunction(func::FuncOp func, KernelLibrary &library, const Chip
               return planXnor(linear, linear.getLhs(), linear.getRhs(), epilogue,
                               linear.getColScale(), linear.getRowScale(), linear.getBias());
             })
+            .Case([&](bnn::HammingTopKOp search) -> LogicalResult {
+              int64_t k = search.getK();
+              if (k > kMaxHammingTopKOnGPU)
+                return search.emitOpError("k = ")
+                       << k << " exceeds the GPU kernel's limit of " << kMaxHammingTopKOnGPU;
+              auto queries = cast<bnn::PackedType>(search.getQueries().getType());
+              auto database = cast<bnn::PackedType>(search.getDatabase().getType());
+              state.hammingPlans[search] = library.getHammingTopKKernels(
+                  toMemRef(queries), toMemRef(database),
+                  toMemRef(cast<RankedTensorType>(search.getDistances().getType())),
+                  toMemRef(cast<RankedTensorType>(search.getIndices().getType())), k);
+              return success();
+            })
             .Case([&](func::ReturnOp) { return success(); })
             .Default([&](Operation *other) {
               return other->emitOpError(
                   "has no GPU lowering; a function lowered by convert-bnn-to-gpu may contain "
-                  "only bnn.pack, bnn.constant, bnn.xnor_popcount, bnn.xnor_linear and "
-                  "func.return (run --bnn-lower-ste --canonicalize first)");
+                  "only bnn.pack, bnn.constant, bnn.xnor_popcount, bnn.xnor_linear, "
+                  "bnn.hamming_topk and func.return (run --bnn-lower-ste --canonicalize "
+                  "first)");
             });
     if (failed(result))
       return failure();
@@ -428,6 +443,37 @@ private:
   }
 };
 
+class HammingTopKPattern : public StatefulPattern<bnn::HammingTopKOp> {
+public:
+  using StatefulPattern::StatefulPattern;
+
+  LogicalResult matchAndRewrite(bnn::HammingTopKOp search, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = search.getLoc();
+    Value distances = destinationFor(
+        search.getDistances(),
+        toMemRef(cast<RankedTensorType>(search.getDistances().getType())), rewriter, loc);
+    Value indices = destinationFor(
+        search.getIndices(), toMemRef(cast<RankedTensorType>(search.getIndices().getType())),
+        rewriter, loc);
+    const HammingTopKPlan &plan = state.hammingPlans.find(search)->second;
+    if (plan.shards == 1) {
+      launch(rewriter, loc, plan.scan,
+             {adaptor.getQueries(), adaptor.getDatabase(), distances, indices});
+    } else {
+      // The shards' lists go to scratch, then one merge per query (freed with the other
+      // intermediates at the end of the function).
+      Value scratchD = memref::AllocOp::create(rewriter, loc, plan.scratchDistances);
+      Value scratchI = memref::AllocOp::create(rewriter, loc, plan.scratchIndices);
+      launch(rewriter, loc, plan.scan,
+             {adaptor.getQueries(), adaptor.getDatabase(), scratchD, scratchI});
+      launch(rewriter, loc, plan.merge, {scratchD, scratchI, distances, indices});
+    }
+    rewriter.replaceOp(search, ValueRange{distances, indices});
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // The pass
 //===----------------------------------------------------------------------===//
@@ -513,7 +559,7 @@ struct ConvertBNNToGPUPass : ::bnn::impl::ConvertBNNToGPUBase<ConvertBNNToGPUPas
     RewritePatternSet patterns(ctx);
     patterns.add<HostFuncPattern, HostReturnPattern>(converter, ctx);
     patterns.add<PackPattern, ConstantPattern, XnorPattern<bnn::XnorPopcountOp>,
-                 XnorPattern<bnn::XnorLinearOp>>(converter, ctx, state);
+                 XnorPattern<bnn::XnorLinearOp>, HammingTopKPattern>(converter, ctx, state);
     if (failed(applyFullConversion(module, target, std::move(patterns))))
       return signalPassFailure();
 

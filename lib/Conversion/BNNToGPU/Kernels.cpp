@@ -12,6 +12,14 @@
 //  - gemv: a group of G lanes per rhs row, 16-byte loads, 8 rows per group in flight, the K
 //    steps unrolled with every load issued first when there are few (selectGemvGeometry);
 //    the lhs words stay in L1. popc(a XOR b) on the CUDA cores needs no row popcounts.
+//  - hamming top-k: one block per (query, database shard); thread t scans the shard's rows
+//    t, t + T, ... and keeps its k best (distance, index) in a sorted list in shared memory
+//    (rows arrive in index order, so a row enters only when strictly closer than the list's
+//    last); then log2(T) rounds merge pairs of lists by (distance, index) between two shared
+//    buffers, and the first k threads write the block's list. With several shards (few
+//    queries: fill the chip), the shards' lists go to scratch and a merge kernel (one block
+//    per query, one thread per shard) merges them the same way. Exact for every tie: the
+//    order is total.
 //
 //===----------------------------------------------------------------------===//
 
@@ -541,6 +549,281 @@ KernelInfo KernelLibrary::getXnorKernel(const GemmTiling &tiling, int64_t m, int
   }
   cache[name] = info;
   return info;
+}
+
+
+//===----------------------------------------------------------------------===//
+// hamming top-k
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Threads per block of the scan kernel: two shared buffers of T lists of k (i32, i64)
+/// entries stay within 24 KiB.
+int64_t hammingTopKThreads(int64_t k) {
+  int64_t threads = 128;
+  while (threads > 32 && 2 * threads * k * 12 > 24 * 1024)
+    threads /= 2;
+  return threads;
+}
+
+constexpr int64_t kNoDistance = INT32_MAX;
+constexpr int64_t kNoIndex = INT64_MAX;
+
+/// Two shared buffers of `lists` sorted lists of k (distance, index) entries; entry j of list
+/// t at j * lists + t (consecutive threads, consecutive banks).
+struct TopKLists {
+  struct Buffer {
+    Value d, i;
+  };
+  Buffer buffers[2];
+  int64_t lists = 0, k = 0;
+
+  TopKLists(KernelEmitter &e, gpu::GPUFuncOp func, int64_t lists, int64_t k)
+      : lists(lists), k(k) {
+    auto workgroup = gpu::AddressSpaceAttr::get(e.b.getContext(), gpu::AddressSpace::Workgroup);
+    auto type = [&](Type element) {
+      return MemRefType::get({k * lists}, element, MemRefLayoutAttrInterface(), workgroup);
+    };
+    for (Buffer &buffer : buffers) {
+      buffer.d = func.addWorkgroupAttribution(type(e.i32Ty()), e.b.getLoc());
+      buffer.i = func.addWorkgroupAttribution(type(e.i64Ty()), e.b.getLoc());
+    }
+  }
+
+  Value slot(KernelEmitter &e, Value entry, Value list) const {
+    return e.add(e.mulc(entry, lists), list);
+  }
+
+  /// log2(lists) rounds: thread t < s merges lists t and t + s of one buffer by (distance,
+  /// index) into list t of the other. Returns the buffer holding the result in list 0. Every
+  /// thread of the block must call it (barriers).
+  const Buffer &mergeRounds(KernelEmitter &e, Value tid) const {
+    int source = 0;
+    for (int64_t s = lists / 2; s >= 1; s /= 2) {
+      const Buffer &from = buffers[source], &to = buffers[1 - source];
+      e.barrier();
+      e.ifThen(e.ult(tid, e.idx(s)), [&] {
+        Value other = e.addc(tid, s);
+        e.forLoop(e.idx(0), e.idx(k), e.idx(1), {e.idx(0), e.idx(0)},
+                  [&](Value i, ValueRange at) -> SmallVector<Value> {
+                    // at[0] + at[1] = i < k: both positions are inside their lists.
+                    Value da = e.load(from.d, slot(e, at[0], tid));
+                    Value xa = e.load(from.i, slot(e, at[0], tid));
+                    Value db = e.load(from.d, slot(e, at[1], other));
+                    Value xb = e.load(from.i, slot(e, at[1], other));
+                    Value takeA = e.ori(e.cmp(arith::CmpIPredicate::slt, da, db),
+                                        e.land(e.eq(da, db),
+                                               e.cmp(arith::CmpIPredicate::slt, xa, xb)));
+                    e.store(e.select(takeA, da, db), to.d, slot(e, i, tid));
+                    e.store(e.select(takeA, xa, xb), to.i, slot(e, i, tid));
+                    Value one = e.idx(1), zero = e.idx(0);
+                    return {e.add(at[0], e.select(takeA, one, zero)),
+                            e.add(at[1], e.select(takeA, zero, one))};
+                  });
+      });
+      source = 1 - source;
+    }
+    e.barrier();
+    return buffers[source];
+  }
+
+  /// Threads 0..k-1 write entry tid of list 0 of `result` at `base + tid`; with `final`, an
+  /// empty entry's index becomes -1 (bnn.hamming_topk's convention).
+  void write(KernelEmitter &e, const Buffer &result, Value tid, Value distances, Value indices,
+             Value base, bool final) const {
+    e.ifThen(e.ult(tid, e.idx(k)), [&] {
+      Value d = e.load(result.d, slot(e, tid, e.idx(0)));
+      Value index = e.load(result.i, slot(e, tid, e.idx(0)));
+      if (final)
+        index = e.select(e.eq(index, e.i64(kNoIndex)), e.i64(-1), index);
+      Value out = e.add(base, tid);
+      e.store(d, distances, out);
+      e.store(index, indices, out);
+    });
+  }
+};
+
+/// Database shards per query: enough blocks to fill the chip when there are few queries
+/// (each shard at least 256 rows per thread), a power of two, at most 128 (the merge kernel's
+/// block).
+int64_t hammingTopKShards(const ChipInfo &chip, int64_t queries, int64_t rows, int64_t threads) {
+  int64_t wanted = ceilDiv(std::max<int64_t>(chip.multiprocessors, 1) * 4, std::max<int64_t>(queries, 1));
+  int64_t useful = ceilDiv(rows, threads * 256);
+  int64_t shards = 1;
+  while (shards * 2 <= std::min<int64_t>({wanted, useful, 128}))
+    shards *= 2;
+  return shards;
+}
+} // namespace
+
+KernelInfo KernelLibrary::getHammingScanKernel(MemRefType queriesType, MemRefType databaseType,
+                                               MemRefType distancesType, MemRefType indicesType,
+                                               int64_t k, int64_t shards) {
+  const int64_t q = numRows(queriesType);
+  const int64_t n = numRows(databaseType);
+  const int64_t words = databaseType.getShape().back();
+  std::string name =
+      llvm::formatv("bnn_hamming_topk_q{0}_n{1}_w{2}_k{3}_s{4}", q, n, words, k, shards).str();
+  if (auto it = cache.find(name); it != cache.end())
+    return it->second;
+
+  const int64_t threads = hammingTopKThreads(k);
+  const int64_t chunk = ceilDiv(n, shards); // rows per shard
+  KernelInfo info;
+  info.geometry.grid = {std::max<int64_t>(1, q), shards, 1};
+  info.geometry.block = {threads, 1, 1};
+  info.func = createKernel(name, {queriesType, databaseType, distancesType, indicesType}, threads);
+
+  ImplicitLocOpBuilder b(module.getLoc(), &info.func.getBody().front(),
+                         info.func.getBody().front().begin());
+  KernelEmitter e(b);
+  Value queries = e.flatten(info.func.getArgument(0));
+  Value database = e.flatten(info.func.getArgument(1));
+  Value distances = e.flatten(info.func.getArgument(2));
+  Value indices = e.flatten(info.func.getArgument(3));
+  TopKLists lists(e, info.func, threads, k);
+  const TopKLists::Buffer &own = lists.buffers[0];
+  Value tid = e.threadIdX();
+  Value query = e.blockIdX();
+  Value shard = e.blockIdY();
+  for (int64_t j = 0; j < k; ++j) {
+    e.store(e.i32(kNoDistance), own.d, lists.slot(e, e.idx(j), tid));
+    e.store(e.i64(kNoIndex), own.i, lists.slot(e, e.idx(j), tid));
+  }
+
+  // The query's words: in registers when there are few, else re-read (L1-resident).
+  Value queryBase = e.mulc(query, words);
+  constexpr int64_t kQueryWordsInRegisters = 16;
+  SmallVector<Value> queryWords;
+  if (words <= kQueryWordsInRegisters)
+    for (int64_t w = 0; w < words; ++w)
+      queryWords.push_back(e.load(queries, e.addc(queryBase, w)));
+  auto distanceTo = [&](Value row) -> Value {
+    Value rowBase = e.mulc(row, words);
+    if (!queryWords.empty()) {
+      Value total = e.i32(0);
+      for (int64_t w = 0; w < words; ++w)
+        total = e.add(total, e.trunc32(e.popcount(
+                                 e.xori(queryWords[w], e.load(database, e.addc(rowBase, w))))));
+      return total;
+    }
+    return e.forLoop(e.idx(0), e.idx(words), e.idx(1), {e.i32(0)},
+                     [&](Value w, ValueRange acc) -> SmallVector<Value> {
+                       Value x = e.xori(e.load(queries, e.add(queryBase, w)),
+                                        e.load(database, e.add(rowBase, w)));
+                       return {e.add(acc[0], e.trunc32(e.popcount(x)))};
+                     })[0];
+  };
+
+  // Scan: the shard's rows first + tid, first + tid + T, ... in increasing index order, so a
+  // row enters a list only when strictly closer than its last entry.
+  Value first = e.mulc(shard, chunk);
+  Value last = e.minu(e.addc(first, chunk), e.idx(n));
+  e.forLoop(e.add(first, tid), last, e.idx(threads), {},
+            [&](Value row, ValueRange) -> SmallVector<Value> {
+    Value d = distanceTo(row);
+    Value index = e.indexToI64(row);
+    Value worst = e.load(own.d, lists.slot(e, e.idx(k - 1), tid));
+    e.ifThen(e.cmp(arith::CmpIPredicate::slt, d, worst), [&] {
+      // Insertion from the back: entries farther than d move one place down.
+      Value placed = e.forLoop(
+          e.idx(0), e.idx(k - 1), e.idx(1), {e.boolean(false)},
+          [&](Value i, ValueRange carried) -> SmallVector<Value> {
+            Value j = e.sub(e.idx(k - 1), i);
+            Value before = e.sub(j, e.idx(1));
+            Value beforeD = e.load(own.d, lists.slot(e, before, tid));
+            Value notPlaced = e.xori(carried[0], e.boolean(true));
+            Value move = e.land(notPlaced, e.cmp(arith::CmpIPredicate::sgt, beforeD, d));
+            e.ifThen(move, [&] {
+              e.store(beforeD, own.d, lists.slot(e, j, tid));
+              e.store(e.load(own.i, lists.slot(e, before, tid)), own.i, lists.slot(e, j, tid));
+            });
+            Value here = e.land(notPlaced, e.xori(move, e.boolean(true)));
+            e.ifThen(here, [&] {
+              e.store(d, own.d, lists.slot(e, j, tid));
+              e.store(index, own.i, lists.slot(e, j, tid));
+            });
+            return {e.ori(carried[0], here)};
+          })[0];
+      e.ifThen(e.xori(placed, e.boolean(true)), [&] {
+        e.store(d, own.d, lists.slot(e, e.idx(0), tid));
+        e.store(index, own.i, lists.slot(e, e.idx(0), tid));
+      });
+    });
+    return {};
+  });
+
+  const TopKLists::Buffer &result = lists.mergeRounds(e, tid);
+  // One shard writes the results; several write their lists to scratch, (query, shard)-major.
+  Value base = e.mulc(e.add(e.mulc(query, shards), shard), k);
+  lists.write(e, result, tid, distances, indices, base, /*final=*/shards == 1);
+  gpu::ReturnOp::create(b);
+
+  cache[name] = info;
+  return info;
+}
+
+KernelInfo KernelLibrary::getHammingMergeKernel(MemRefType scratchDistancesType,
+                                                MemRefType scratchIndicesType,
+                                                MemRefType distancesType,
+                                                MemRefType indicesType, int64_t k,
+                                                int64_t shards) {
+  const int64_t q = numRows(distancesType);
+  std::string name = llvm::formatv("bnn_hamming_topk_merge_q{0}_k{1}_s{2}", q, k, shards).str();
+  if (auto it = cache.find(name); it != cache.end())
+    return it->second;
+  // Thread t loads shard t's list; k <= 32 <= the block when shards < 32 is not guaranteed,
+  // so the block has max(shards, 32) threads and the extra ones hold empty lists.
+  const int64_t threads = std::max<int64_t>(shards, 32);
+  KernelInfo info;
+  info.geometry.grid = {std::max<int64_t>(1, q), 1, 1};
+  info.geometry.block = {threads, 1, 1};
+  info.func = createKernel(
+      name, {scratchDistancesType, scratchIndicesType, distancesType, indicesType}, threads);
+  ImplicitLocOpBuilder b(module.getLoc(), &info.func.getBody().front(),
+                         info.func.getBody().front().begin());
+  KernelEmitter e(b);
+  Value scratchD = e.flatten(info.func.getArgument(0));
+  Value scratchI = e.flatten(info.func.getArgument(1));
+  Value distances = e.flatten(info.func.getArgument(2));
+  Value indices = e.flatten(info.func.getArgument(3));
+  TopKLists lists(e, info.func, threads, k);
+  const TopKLists::Buffer &own = lists.buffers[0];
+  Value tid = e.threadIdX();
+  Value query = e.blockIdX();
+  Value isShard = e.ult(tid, e.idx(shards));
+  Value base = e.mulc(e.add(e.mulc(query, shards), e.select(isShard, tid, e.idx(0))), k);
+  for (int64_t j = 0; j < k; ++j) {
+    Value d = e.load(scratchD, e.addc(base, j));
+    Value index = e.load(scratchI, e.addc(base, j));
+    e.store(e.select(isShard, d, e.i32(kNoDistance)), own.d, lists.slot(e, e.idx(j), tid));
+    e.store(e.select(isShard, index, e.i64(kNoIndex)), own.i, lists.slot(e, e.idx(j), tid));
+  }
+  const TopKLists::Buffer &result = lists.mergeRounds(e, tid);
+  lists.write(e, result, tid, distances, indices, e.mulc(query, k), /*final=*/true);
+  gpu::ReturnOp::create(b);
+  cache[name] = info;
+  return info;
+}
+
+HammingTopKPlan KernelLibrary::getHammingTopKKernels(MemRefType queries, MemRefType database,
+                                                     MemRefType distances, MemRefType indices,
+                                                     int64_t k) {
+  HammingTopKPlan plan;
+  const int64_t q = numRows(queries);
+  plan.shards = hammingTopKShards(chip, q, numRows(database), hammingTopKThreads(k));
+  if (plan.shards == 1) {
+    plan.scan = getHammingScanKernel(queries, database, distances, indices, k, 1);
+    return plan;
+  }
+  MLIRContext *ctx = module.getContext();
+  plan.scratchDistances = MemRefType::get({q * plan.shards * k}, IntegerType::get(ctx, 32));
+  plan.scratchIndices = MemRefType::get({q * plan.shards * k}, IntegerType::get(ctx, 64));
+  plan.scan = getHammingScanKernel(queries, database, plan.scratchDistances, plan.scratchIndices,
+                                   k, plan.shards);
+  plan.merge = getHammingMergeKernel(plan.scratchDistances, plan.scratchIndices, distances,
+                                     indices, k, plan.shards);
+  return plan;
 }
 
 } // namespace bnn::gpugen

@@ -57,6 +57,16 @@ struct XnorKernelTypes {
   llvm::SmallVector<mlir::Type> inLaunchOrder() const;
 };
 
+/// How bnn.hamming_topk runs: one scan kernel over (query, database shard) blocks, and with
+/// more than one shard a merge kernel of the shards' lists, which the scan writes to scratch
+/// buffers (shards * k entries per query) the host allocates.
+struct HammingTopKPlan {
+  KernelInfo scan;
+  KernelInfo merge; ///< null func when shards == 1 (the scan writes the results)
+  int64_t shards = 1;
+  mlir::MemRefType scratchDistances, scratchIndices;
+};
+
 class KernelLibrary {
 public:
   /// Finds or creates `gpu.module @bnn_kernels` in `module` (and marks `module` as a GPU
@@ -75,17 +85,33 @@ public:
   KernelInfo getXnorKernel(const GemmTiling &tiling, int64_t m, int64_t n, int64_t k,
                            const XnorKernelTypes &types, const EpilogueSpec &epilogue);
 
+  /// The k nearest rows of `database` (N x W words) to every row of `queries` (Q x W words) by
+  /// Hamming distance, ties by the smaller index: `distances` (Q x k i32) and `indices`
+  /// (Q x k i64), as bnn.hamming_topk. k <= kMaxHammingTopKOnGPU.
+  HammingTopKPlan getHammingTopKKernels(mlir::MemRefType queries, mlir::MemRefType database,
+                                        mlir::MemRefType distances, mlir::MemRefType indices,
+                                        int64_t k);
+
   mlir::gpu::GPUModuleOp getGPUModule() { return gpuModule; }
 
 private:
   mlir::gpu::GPUFuncOp createKernel(llvm::StringRef name, mlir::TypeRange argTypes,
                                     int64_t blockSize);
+  KernelInfo getHammingScanKernel(mlir::MemRefType queries, mlir::MemRefType database,
+                                  mlir::MemRefType distances, mlir::MemRefType indices, int64_t k,
+                                  int64_t shards);
+  KernelInfo getHammingMergeKernel(mlir::MemRefType scratchDistances,
+                                   mlir::MemRefType scratchIndices, mlir::MemRefType distances,
+                                   mlir::MemRefType indices, int64_t k, int64_t shards);
 
   mlir::ModuleOp module;
   mlir::gpu::GPUModuleOp gpuModule;
   ChipInfo chip;
   llvm::StringMap<KernelInfo> cache;
 };
+
+/// The largest k of the GPU Hamming top-k kernel (its per-thread lists live in shared memory).
+constexpr int64_t kMaxHammingTopKOnGPU = 32;
 
 /// Name of the gpu.module that holds bnn's kernels.
 constexpr llvm::StringLiteral kKernelModuleName = "bnn_kernels";

@@ -9,6 +9,8 @@
 //   linear_*  (a, b, [col_scale], [row_scale], [bias]) -> f32 tensor or !bnn.packed:
 //             bnn.xnor_linear; the name's tokens cs, rs, b and relu say which are present
 //   pack_*    (x) -> !bnn.packed: bnn.pack of a f32/f16/bf16/i1 tensor
+//   topk_*    (queries, database) -> (tensor<QxTxi32>, tensor<QxTxi64>): bnn.hamming_topk,
+//             both outputs against bnn::ref::hammingTopK (ties by the smaller index)
 //
 // Outputs are poisoned before each run, so an unwritten element fails. f32 results must have
 // identical bits (except that +0 and -0 compare equal); i32 results and packed words (padding
@@ -227,11 +229,44 @@ Check compare(const std::string &kind, const std::vector<uint8_t> &got,
   return c;
 }
 
-/// Computes the expected output bytes of `fn` for `inputs`; empty string on success.
+/// The expected bytes of one output and how to compare them.
+struct Expected {
+  std::vector<uint8_t> bytes;
+  std::string kind; // i32, i64 or f32
+  int64_t columns = 1;
+};
+
+/// Computes the expected outputs of `fn` for `inputs` (one per output, in order); empty string
+/// on success.
 std::string expected(const BundleFunction &fn, const std::vector<HostArg> &inputs,
-                     const Logical &out, std::vector<uint8_t> &result, std::string &kind,
-                     int64_t &columns) {
+                     const std::vector<Logical> &outs, std::vector<Expected> &results) {
   const std::string &name = fn.name;
+  results.assign(outs.size(), Expected());
+  if (name.rfind("topk_", 0) == 0) {
+    // topk_q{Q}_n{N}_k{K}_t{T}: distances and indices.
+    if (outs.size() != 2)
+      return "a top-k function has two outputs";
+    const Logical &a = inputs[0].logical, &b = inputs[1].logical;
+    int64_t m = a.rows(), n = b.rows(), k = a.last(), t = outs[0].last();
+    std::vector<int32_t> distances(m * t);
+    std::vector<int64_t> indices(m * t);
+    bnn::ref::hammingTopK(packArg(inputs[0]).data(), m, packArg(inputs[1]).data(), n, k, t,
+                          distances.data(), indices.data());
+    for (int32_t v : distances)
+      append(results[0].bytes, v);
+    for (int64_t v : indices)
+      append(results[1].bytes, v);
+    results[0].kind = "i32";
+    results[1].kind = "i64";
+    results[0].columns = results[1].columns = t;
+    return "";
+  }
+  if (outs.size() != 1)
+    return "expected one output";
+  const Logical &out = outs[0];
+  std::vector<uint8_t> &result = results[0].bytes;
+  std::string &kind = results[0].kind;
+  int64_t &columns = results[0].columns;
   if (name.rfind("pack_", 0) == 0) {
     for (uint64_t w : packArg(inputs[0]))
       append(result, w);
@@ -241,7 +276,8 @@ std::string expected(const BundleFunction &fn, const std::vector<HostArg> &input
   }
   bool isXnor = name.rfind("xnor_", 0) == 0, isLinear = name.rfind("linear_", 0) == 0;
   if (!isXnor && !isLinear)
-    return "unknown function kind (expected a name starting with xnor_, linear_ or pack_)";
+    return "unknown function kind (expected a name starting with xnor_, linear_, pack_ or "
+           "topk_)";
   const Logical &a = inputs[0].logical, &b = inputs[1].logical;
   int64_t m = a.rows(), n = b.rows(), k = a.last();
   std::vector<uint64_t> pa = packArg(inputs[0]), pb = packArg(inputs[1]);
@@ -348,8 +384,8 @@ int main(int argc, char **argv) {
         std::vector<HostArg> inputs;
         std::vector<DeviceBuffer> buffers(fn.args.size());
         std::vector<DeviceBuffer *> pointers;
-        Logical outLogical;
-        std::size_t outIndex = 0;
+        std::vector<Logical> outLogicals;
+        std::vector<std::size_t> outIndices;
         for (std::size_t i = 0; i < fn.args.size() && failure.empty(); ++i) {
           const FunctionArg &arg = fn.args[i];
           Logical logical;
@@ -363,8 +399,8 @@ int main(int argc, char **argv) {
           }
           pointers.push_back(&buffers[i]);
           if (arg.isOutput) {
-            outLogical = logical;
-            outIndex = i;
+            outLogicals.push_back(logical);
+            outIndices.push_back(i);
             if (Status f = buffers[i].fill(0xAB); !f)
               failure = f.message();
             continue;
@@ -386,25 +422,24 @@ int main(int argc, char **argv) {
           failure = r.message();
           break;
         }
-        std::vector<uint8_t> got(fn.args[outIndex].buffer.bytes());
-        if (Status d = buffers[outIndex].download(got.data(), got.size()); !d) {
-          failure = d.message();
-          break;
+        std::vector<Expected> want;
+        failure = expected(fn, inputs, outLogicals, want);
+        for (std::size_t o = 0; o < outIndices.size() && failure.empty(); ++o) {
+          std::vector<uint8_t> got(fn.args[outIndices[o]].buffer.bytes());
+          if (Status d = buffers[outIndices[o]].download(got.data(), got.size()); !d) {
+            failure = d.message();
+            break;
+          }
+          std::string which = outIndices.size() > 1 ? "output " + std::to_string(o) + ": " : "";
+          if (want[o].bytes.size() != got.size()) {
+            failure = which + "has " + std::to_string(got.size()) + " bytes, reference " +
+                      std::to_string(want[o].bytes.size());
+            break;
+          }
+          Check c = compare(want[o].kind, got, want[o].bytes, want[o].columns);
+          if (!c.ok)
+            failure = "trial " + std::to_string(trial) + ": " + which + c.detail;
         }
-        std::vector<uint8_t> want;
-        std::string kind;
-        int64_t columns = 1;
-        failure = expected(fn, inputs, outLogical, want, kind, columns);
-        if (!failure.empty())
-          break;
-        if (want.size() != got.size()) {
-          failure = "output has " + std::to_string(got.size()) + " bytes, reference " +
-                    std::to_string(want.size());
-          break;
-        }
-        Check c = compare(kind, got, want, columns);
-        if (!c.ok)
-          failure = "trial " + std::to_string(trial) + ": " + c.detail;
       }
       if (failure.empty()) {
         ++passed;

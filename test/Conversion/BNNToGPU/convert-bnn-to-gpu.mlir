@@ -201,3 +201,42 @@ func.func @two_layers(%a: !bnn.packed<128x100>, %w: !bnn.packed<100x100>) -> ten
 func.func @unrelated(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %x : tensor<4xf32>
 }
+
+// -----
+
+// Hamming top-k: one block per query, both results written into their out-parameters; the
+// per-thread lists and the merge buffers are workgroup attributions (2 x 64 lists of 10).
+// CHECK-LABEL: func.func @search
+// CHECK-SAME: (%[[Q:.*]]: memref<5x4xi64> {bnn.logical_type = !bnn.packed<5x256>},
+// CHECK-SAME: %[[DB:.*]]: memref<300x4xi64> {bnn.logical_type = !bnn.packed<300x256>},
+// CHECK-SAME: %[[D:.*]]: memref<5x10xi32> {bnn.logical_type = tensor<5x10xi32>, bnn.result = 0 : i64},
+// CHECK-SAME: %[[I:.*]]: memref<5x10xi64> {bnn.logical_type = tensor<5x10xi64>, bnn.result = 1 : i64})
+// CHECK-DAG: %[[C5:.*]] = arith.constant 5 : index
+// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+// CHECK: gpu.launch_func @bnn_kernels::@bnn_hamming_topk_q5_n300_w4_k10_s1 blocks in (%[[C5]], %{{.*}}, %{{.*}}) threads in (%[[C64]], %{{.*}}, %{{.*}}) {{.*}} args(%[[Q]] : memref<5x4xi64>, %[[DB]] : memref<300x4xi64>, %[[D]] : memref<5x10xi32>, %[[I]] : memref<5x10xi64>)
+// CHECK-NEXT: return
+// CHECK: gpu.func @bnn_hamming_topk_q5_n300_w4_k10_s1({{.*}}) workgroup(%{{.*}} : memref<640xi32, #gpu.address_space<workgroup>>, %{{.*}} : memref<640xi64, #gpu.address_space<workgroup>>, %{{.*}} : memref<640xi32, #gpu.address_space<workgroup>>, %{{.*}} : memref<640xi64, #gpu.address_space<workgroup>>) kernel
+// log2(64) merge rounds and the final barrier.
+// CHECK-COUNT-7: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: gpu.return
+func.func @search(%q: !bnn.packed<5x256>, %db: !bnn.packed<300x256>) -> (tensor<5x10xi32>, tensor<5x10xi64>) {
+  %d, %i = bnn.hamming_topk %q, %db k(10) : !bnn.packed<5x256>, !bnn.packed<300x256> -> tensor<5x10xi32>, tensor<5x10xi64>
+  return %d, %i : tensor<5x10xi32>, tensor<5x10xi64>
+}
+
+// -----
+
+// One query over many codes: the database is split into shards (blocks of the scan kernel)
+// whose lists go to scratch, then a merge kernel (one thread per shard) writes the results.
+// CHECK-LABEL: func.func @one_query
+// CHECK: %[[SD:.*]] = memref.alloc() : memref<40xi32>
+// CHECK: %[[SI:.*]] = memref.alloc() : memref<40xi64>
+// CHECK: gpu.launch_func @bnn_kernels::@bnn_hamming_topk_q1_n100000_w4_k10_s4 {{.*}} args(%{{.*}} : memref<1x4xi64>, %{{.*}} : memref<100000x4xi64>, %[[SD]] : memref<40xi32>, %[[SI]] : memref<40xi64>)
+// CHECK: gpu.launch_func @bnn_kernels::@bnn_hamming_topk_merge_q1_k10_s4 {{.*}} args(%[[SD]] : memref<40xi32>, %[[SI]] : memref<40xi64>, %{{.*}} : memref<1x10xi32>, %{{.*}} : memref<1x10xi64>)
+// CHECK-DAG: memref.dealloc %[[SD]]
+// CHECK-DAG: memref.dealloc %[[SI]]
+func.func @one_query(%q: !bnn.packed<1x256>, %db: !bnn.packed<100000x256>) -> (tensor<1x10xi32>, tensor<1x10xi64>) {
+  %d, %i = bnn.hamming_topk %q, %db k(10) : !bnn.packed<1x256>, !bnn.packed<100000x256> -> tensor<1x10xi32>, tensor<1x10xi64>
+  return %d, %i : tensor<1x10xi32>, tensor<1x10xi64>
+}

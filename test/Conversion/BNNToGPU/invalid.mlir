@@ -4,7 +4,7 @@
 // invalid-options.mlir.
 
 func.func @unlowered_sign(%x: tensor<4x64xf32>) -> !bnn.packed<4x64> {
-  // expected-error @+1 {{'bnn.sign' op has no GPU lowering; a function lowered by convert-bnn-to-gpu may contain only bnn.pack, bnn.constant, bnn.xnor_popcount, bnn.xnor_linear and func.return (run --bnn-lower-ste --canonicalize first)}}
+  // expected-error @+1 {{'bnn.sign' op has no GPU lowering; a function lowered by convert-bnn-to-gpu may contain only bnn.pack, bnn.constant, bnn.xnor_popcount, bnn.xnor_linear, bnn.hamming_topk and func.return (run --bnn-lower-ste --canonicalize first)}}
   %s = bnn.sign %x : tensor<4x64xf32>
   %p = bnn.pack %s : tensor<4x64xf32> -> !bnn.packed<4x64>
   return %p : !bnn.packed<4x64>
@@ -67,4 +67,12 @@ func.func @elided_constant() -> !bnn.packed<2x64> {
   // expected-error @+1 {{'bnn.constant' op has storage words that cannot be read (an elided or external resource?)}}
   %w = bnn.constant dense_resource<__elided__> : tensor<2x1xi64> -> !bnn.packed<2x64>
   return %w : !bnn.packed<2x64>
+}
+
+// -----
+
+func.func @topk_too_large(%q: !bnn.packed<2x64>, %db: !bnn.packed<100x64>) -> (tensor<2x33xi32>, tensor<2x33xi64>) {
+  // expected-error @+1 {{'bnn.hamming_topk' op k = 33 exceeds the GPU kernel's limit of 32}}
+  %d, %i = bnn.hamming_topk %q, %db k(33) : !bnn.packed<2x64>, !bnn.packed<100x64> -> tensor<2x33xi32>, tensor<2x33xi64>
+  return %d, %i : tensor<2x33xi32>, tensor<2x33xi64>
 }

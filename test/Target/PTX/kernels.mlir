@@ -103,3 +103,18 @@ func.func @gemm_constant(%x: tensor<3x70xf32>) -> tensor<3x2xi32> {
   %y = bnn.xnor_popcount %xp, %w : !bnn.packed<3x70>, !bnn.packed<2x70> -> tensor<3x2xi32>
   return %y : tensor<3x2xi32>
 }
+
+// Hamming top-k: query words in registers (W = 4), re-read (W = 64), the largest k (32), and
+// one query over a sharded database (scan + merge kernels).
+func.func @hamming_topk_w4(%q: !bnn.packed<1000x256>, %db: !bnn.packed<100000x256>) -> (tensor<1000x10xi32>, tensor<1000x10xi64>) {
+  %d, %i = bnn.hamming_topk %q, %db k(10) : !bnn.packed<1000x256>, !bnn.packed<100000x256> -> tensor<1000x10xi32>, tensor<1000x10xi64>
+  return %d, %i : tensor<1000x10xi32>, tensor<1000x10xi64>
+}
+func.func @hamming_topk_w64(%q: !bnn.packed<3x4096>, %db: !bnn.packed<257x4096>) -> (tensor<3x32xi32>, tensor<3x32xi64>) {
+  %d, %i = bnn.hamming_topk %q, %db k(32) : !bnn.packed<3x4096>, !bnn.packed<257x4096> -> tensor<3x32xi32>, tensor<3x32xi64>
+  return %d, %i : tensor<3x32xi32>, tensor<3x32xi64>
+}
+func.func @hamming_topk_sharded(%q: !bnn.packed<1x256>, %db: !bnn.packed<1000000x256>) -> (tensor<1x10xi32>, tensor<1x10xi64>) {
+  %d, %i = bnn.hamming_topk %q, %db k(10) : !bnn.packed<1x256>, !bnn.packed<1000000x256> -> tensor<1x10xi32>, tensor<1x10xi64>
+  return %d, %i : tensor<1x10xi32>, tensor<1x10xi64>
+}

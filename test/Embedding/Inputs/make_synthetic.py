@@ -15,7 +15,7 @@ so a row's group-size - 1 nearest neighbours are its group). A low rank spreads 
 centres over a graded range of cosines, which the Hamming ranking must preserve. The rows are
 shuffled, so the first rows (bnn-embed --queries) are a random sample.
 
-Writes EMBEDDINGS (.npy '<f4', rows x dim) and LABELS (.npy '<i8' 1-D, or a text file of one
+Writes EMBEDDINGS (.npy '<f4', or '<f8' with --dtype f8, rows x dim) and LABELS (.npy '<i8' 1-D, or a text file of one
 integer per line when the name does not end in .npy). Needs Debian's python3-numpy.
 """
 import argparse
@@ -53,13 +53,15 @@ def main():
     p.add_argument("--group-size", type=int, default=4)
     p.add_argument("--dim", type=int, default=384)
     p.add_argument("--rank", type=int, default=2)
-    p.add_argument("--shared", type=float, default=0.25)
+    p.add_argument("--shared", type=float, default=0.0)
     p.add_argument("--group-spread", type=float, default=0.64)
     p.add_argument("--point-spread", type=float, default=0.41)
+    p.add_argument("--dtype", choices=["f4", "f8"], default="f4",
+                   help="store the embeddings as float32 (default) or float64")
     a = p.parse_args()
     x, y = generate(a.seed, a.classes, a.groups_per_class, a.group_size, a.dim, a.rank, a.shared,
                     a.group_spread, a.point_spread)
-    np.save(a.embeddings, x)
+    np.save(a.embeddings, x if a.dtype == "f4" else x.astype(np.float64))
     if a.labels.endswith(".npy"):
         np.save(a.labels, y)
     else:

@@ -70,6 +70,7 @@ if config.bnn_fuzzers:
         "bnn-gpu-bundle-fuzzer",
         "bnn-mlir-fuzzer",
         "bnn-index-fuzzer",
+        "bnn-npy-fuzzer",
     ]:
         config.substitutions.append(
             ("%" + fuzzer.replace("-", "_"), os.path.join(config.bnn_tools_dir, fuzzer))

@@ -268,12 +268,11 @@ ClassificationMetrics evaluateClassification(const Embeddings &e,
   // Float centroids: the mean of the unit rows of a class, scaled to unit length (left as is
   // when zero). Binary centroids: the same over the +-1 codes; every code has length
   // sqrt(bits), so the class sums of the +-1 values (integers) give the same directions.
-  std::vector<double> unit(static_cast<size_t>(rows * dim));
+  // Unit rows are x / |x| element by element, formed where used (no rows x dim copy).
+  std::vector<double> norm(static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) {
     const float *x = e.vectors + r * dim;
-    const double norm = std::sqrt(dot(x, x, dim));
-    for (int64_t i = 0; i < dim; ++i)
-      unit[r * dim + i] = static_cast<double>(x[i]) / norm;
+    norm[r] = std::sqrt(dot(x, x, dim));
   }
   std::vector<double> floatCentroid(static_cast<size_t>(classes * dim), 0.0);
   std::vector<int64_t> count(static_cast<size_t>(classes), 0);
@@ -281,23 +280,24 @@ ClassificationMetrics evaluateClassification(const Embeddings &e,
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t c = truth[r];
     ++count[c];
+    const float *x = e.vectors + r * dim;
     for (int64_t i = 0; i < dim; ++i)
-      floatCentroid[c * dim + i] += unit[r * dim + i];
+      floatCentroid[c * dim + i] += static_cast<double>(x[i]) / norm[r];
     const uint64_t *code = e.codes + r * e.words;
     for (int64_t j = 0; j < bits; ++j)
       signSum[c * bits + j] += (code[j / 64] >> (j % 64)) & 1 ? 1 : -1;
   }
   std::vector<double> binaryNorm(static_cast<size_t>(classes));
   for (int64_t c = 0; c < classes; ++c) {
-    double norm = 0;
+    double length = 0;
     for (int64_t i = 0; i < dim; ++i) {
       floatCentroid[c * dim + i] /= static_cast<double>(count[c]);
-      norm += floatCentroid[c * dim + i] * floatCentroid[c * dim + i];
+      length += floatCentroid[c * dim + i] * floatCentroid[c * dim + i];
     }
-    norm = std::sqrt(norm);
-    if (norm > 0)
+    length = std::sqrt(length);
+    if (length > 0)
       for (int64_t i = 0; i < dim; ++i)
-        floatCentroid[c * dim + i] /= norm;
+        floatCentroid[c * dim + i] /= length;
     double squares = 0;
     for (int64_t j = 0; j < bits; ++j)
       squares += static_cast<double>(signSum[c * bits + j] * signSum[c * bits + j]);
@@ -309,11 +309,12 @@ ClassificationMetrics evaluateClassification(const Embeddings &e,
     std::vector<int> sign(static_cast<size_t>(bits));
     for (int64_t r = begin; r < end; ++r) {
       // The first class with the largest score wins (numpy's argmax).
+      const float *x = e.vectors + r * dim;
       double best = -INFINITY;
       for (int64_t c = 0; c < classes; ++c) {
         double score = 0;
         for (int64_t i = 0; i < dim; ++i)
-          score += unit[r * dim + i] * floatCentroid[c * dim + i];
+          score += static_cast<double>(x[i]) / norm[r] * floatCentroid[c * dim + i];
         if (score > best) {
           best = score;
           floatPred[r] = c;

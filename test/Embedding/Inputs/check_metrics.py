@@ -136,7 +136,9 @@ def main():
     queries = cfg["queries"]
     ks = cfg["k"]
     xn = x / np.linalg.norm(x, axis=1, keepdims=True)
-    cos = xn[:queries] @ xn.T
+    # Row by row (not one matrix product, whose blocking may round identical columns
+    # differently), so that duplicate rows tie exactly, as the definition says they do.
+    cos = np.stack([(xn[q] * xn).sum(axis=1) for q in range(queries)])
     ham = b[:queries] @ (1 - b).T + (1 - b[:queries]) @ b.T
     idx = np.arange(rows)
     spear, spear_ord, mcos, mham = [], [], [], []

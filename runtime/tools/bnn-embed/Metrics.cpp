@@ -76,9 +76,8 @@ struct QueryValues {
 } // namespace
 
 RetrievalMetrics evaluateRetrieval(const Embeddings &e, int64_t queries,
-                                   const std::vector<int64_t> &ks,
-                                   const std::vector<int64_t> &binaryTopK, int threads,
-                                   ProgressCounter *progress) {
+                                   const std::vector<int64_t> &ks, const BinarySearch &search,
+                                   int threads, ProgressCounter *progress) {
   const int64_t rows = e.rows, others = rows - 1;
   const int64_t kmax = *std::max_element(ks.begin(), ks.end());
   const size_t numK = ks.size();
@@ -95,98 +94,109 @@ RetrievalMetrics evaluateRetrieval(const Embeddings &e, int64_t queries,
     for (int64_t r = 1; r <= ks[ki]; ++r)
       idealDcg[ki] += 1.0 / std::log2(static_cast<double>(r + 1));
 
-  parallelFor(threads, queries, [&](int64_t begin, int64_t end) {
-    std::vector<double> cosine(static_cast<size_t>(others));
-    std::vector<int> distance(static_cast<size_t>(others));
-    std::vector<int64_t> other(static_cast<size_t>(others)), order(static_cast<size_t>(others));
-    std::vector<double> floatRank(others), binaryRank(others), floatOrd(others), binaryOrd(others);
-    std::vector<int64_t> histogram(static_cast<size_t>(e.bits + 2));
-    std::vector<char> inFloatTop(static_cast<size_t>(rows));
-    for (int64_t q = begin; q < end; ++q) {
-      const float *xq = e.vectors + q * e.dim;
-      const uint64_t *cq = e.codes + q * e.words;
-      double sumCos = 0, sumHam = 0;
-      for (int64_t j = 0, slot = 0; j < rows; ++j) {
-        if (j == q)
-          continue;
-        other[slot] = j;
-        cosine[slot] = dot(xq, e.vectors + j * e.dim, e.dim) / (norms[q] * norms[j]);
-        distance[slot] = hamming(cq, e.codes + j * e.words, e.words);
-        sumCos += cosine[slot];
-        sumHam += distance[slot];
-        ++slot;
-      }
-      // Float ranks: cosine descending, ties by the smaller index (slots are in index order).
-      std::iota(order.begin(), order.end(), 0);
-      std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-        return cosine[a] != cosine[b] ? cosine[a] > cosine[b] : a < b;
-      });
-      for (int64_t p = 0; p < others;) {
-        int64_t run = p;
-        while (run + 1 < others && cosine[order[run + 1]] == cosine[order[p]])
-          ++run;
-        const double average = (static_cast<double>(p + 1) + static_cast<double>(run + 1)) / 2;
-        for (int64_t t = p; t <= run; ++t) {
-          floatRank[order[t]] = average;
-          floatOrd[order[t]] = static_cast<double>(t + 1);
+  // Queries go in blocks of a fixed size (not a function of the thread count): the binary top-k
+  // of a block, then its queries on the threads.
+  const int64_t blockSize = std::min<int64_t>(queries, kQueryBlock);
+  std::vector<int64_t> blockTopK(static_cast<size_t>(blockSize * kmax));
+  for (int64_t first = 0; first < queries; first += blockSize) {
+    const int64_t count = std::min(blockSize, queries - first);
+    search(first, count, blockTopK.data());
+    parallelFor(threads, count, [&](int64_t blockBegin, int64_t blockEnd) {
+      const int64_t begin = first + blockBegin, end = first + blockEnd;
+      std::vector<double> cosine(static_cast<size_t>(others));
+      std::vector<int> distance(static_cast<size_t>(others));
+      std::vector<int64_t> other(static_cast<size_t>(others)), order(static_cast<size_t>(others));
+      std::vector<double> floatRank(others), binaryRank(others), floatOrd(others),
+          binaryOrd(others);
+      std::vector<int64_t> histogram(static_cast<size_t>(e.bits + 2));
+      std::vector<char> inFloatTop(static_cast<size_t>(rows));
+      for (int64_t q = begin; q < end; ++q) {
+        const float *xq = e.vectors + q * e.dim;
+        const uint64_t *cq = e.codes + q * e.words;
+        double sumCos = 0, sumHam = 0;
+        for (int64_t j = 0, slot = 0; j < rows; ++j) {
+          if (j == q)
+            continue;
+          other[slot] = j;
+          cosine[slot] = dot(xq, e.vectors + j * e.dim, e.dim) / (norms[q] * norms[j]);
+          distance[slot] = hamming(cq, e.codes + j * e.words, e.words);
+          sumCos += cosine[slot];
+          sumHam += distance[slot];
+          ++slot;
         }
-        p = run + 1;
-      }
-      // Binary ranks: distance ascending, ties by the smaller index (a counting sort).
-      std::fill(histogram.begin(), histogram.end(), 0);
-      for (int64_t s = 0; s < others; ++s)
-        ++histogram[distance[s] + 1];
-      for (size_t d = 1; d < histogram.size(); ++d)
-        histogram[d] += histogram[d - 1]; // histogram[d] = rows with distance < d
-      std::vector<int64_t> next(histogram.begin(), histogram.end() - 1);
-      for (int64_t s = 0; s < others; ++s) {
-        const int d = distance[s];
-        const int64_t below = histogram[d], tied = histogram[d + 1] - histogram[d];
-        binaryRank[s] = static_cast<double>(below) + (static_cast<double>(tied) + 1) / 2;
-        binaryOrd[s] = static_cast<double>(++next[d]);
-      }
-      QueryValues &v = values[q];
-      v.spearman = rankCorrelation(floatRank, binaryRank, v.undefined);
-      // Ordinal ranks are permutations: 1 - 6 sum(d^2) / (M (M^2 - 1)), exact in integers.
-      unsigned __int128 squares = 0;
-      for (int64_t s = 0; s < others; ++s) {
-        const int64_t diff = static_cast<int64_t>(floatOrd[s]) - static_cast<int64_t>(binaryOrd[s]);
-        squares += static_cast<unsigned __int128>(diff * diff);
-      }
-      const unsigned __int128 m = static_cast<unsigned __int128>(others);
-      const unsigned __int128 denominator = m * (m * m - 1);
-      v.spearmanOrdinal = denominator == 0 ? 0.0
-                                           : 1.0 - 6.0 * static_cast<long double>(squares) /
-                                                       static_cast<long double>(denominator);
-      v.meanCosine = sumCos / static_cast<double>(others);
-      v.meanHamming = sumHam / static_cast<double>(others) / static_cast<double>(e.bits);
-      // Top-k sets: the float top-k from the sorted order, the binary top-k from the index.
-      const int64_t *binary = binaryTopK.data() + q * kmax;
-      const int64_t nearest = other[order[0]];
-      for (size_t ki = 0; ki < numK; ++ki) {
-        const int64_t k = ks[ki];
-        for (int64_t t = 0; t < k; ++t)
-          inFloatTop[other[order[t]]] = 1;
-        int64_t hits = 0;
-        double dcg = 0;
-        bool found = false;
-        for (int64_t r = 0; r < k; ++r) {
-          if (inFloatTop[binary[r]]) {
-            ++hits;
-            dcg += 1.0 / std::log2(static_cast<double>(r + 2));
+        // Float ranks: cosine descending, ties by the smaller index (slots are in index order).
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+          return cosine[a] != cosine[b] ? cosine[a] > cosine[b] : a < b;
+        });
+        for (int64_t p = 0; p < others;) {
+          int64_t run = p;
+          while (run + 1 < others && cosine[order[run + 1]] == cosine[order[p]])
+            ++run;
+          const double average = (static_cast<double>(p + 1) + static_cast<double>(run + 1)) / 2;
+          for (int64_t t = p; t <= run; ++t) {
+            floatRank[order[t]] = average;
+            floatOrd[order[t]] = static_cast<double>(t + 1);
           }
-          found = found || binary[r] == nearest;
+          p = run + 1;
         }
-        for (int64_t t = 0; t < k; ++t)
-          inFloatTop[other[order[t]]] = 0;
-        overlap[q * numK + ki] = static_cast<double>(hits) / static_cast<double>(k);
-        ndcg[q * numK + ki] = dcg / idealDcg[ki];
-        recall[q * numK + ki] = found ? 1.0 : 0.0;
+        // Binary ranks: distance ascending, ties by the smaller index (a counting sort).
+        std::fill(histogram.begin(), histogram.end(), 0);
+        for (int64_t s = 0; s < others; ++s)
+          ++histogram[distance[s] + 1];
+        for (size_t d = 1; d < histogram.size(); ++d)
+          histogram[d] += histogram[d - 1]; // histogram[d] = rows with distance < d
+        std::vector<int64_t> next(histogram.begin(), histogram.end() - 1);
+        for (int64_t s = 0; s < others; ++s) {
+          const int d = distance[s];
+          const int64_t below = histogram[d], tied = histogram[d + 1] - histogram[d];
+          binaryRank[s] = static_cast<double>(below) + (static_cast<double>(tied) + 1) / 2;
+          binaryOrd[s] = static_cast<double>(++next[d]);
+        }
+        QueryValues &v = values[q];
+        v.spearman = rankCorrelation(floatRank, binaryRank, v.undefined);
+        // Ordinal ranks are permutations: 1 - 6 sum(d^2) / (M (M^2 - 1)), exact in integers.
+        unsigned __int128 squares = 0;
+        for (int64_t s = 0; s < others; ++s) {
+          const int64_t diff =
+              static_cast<int64_t>(floatOrd[s]) - static_cast<int64_t>(binaryOrd[s]);
+          squares += static_cast<unsigned __int128>(diff * diff);
+        }
+        const unsigned __int128 m = static_cast<unsigned __int128>(others);
+        const unsigned __int128 denominator = m * (m * m - 1);
+        v.spearmanOrdinal = denominator == 0 ? 0.0
+                                             : 1.0 - 6.0 * static_cast<long double>(squares) /
+                                                         static_cast<long double>(denominator);
+        v.meanCosine = sumCos / static_cast<double>(others);
+        v.meanHamming = sumHam / static_cast<double>(others) / static_cast<double>(e.bits);
+        // Top-k sets: the float top-k from the sorted order, the binary top-k from the index.
+        const int64_t *binary = blockTopK.data() + (q - first) * kmax;
+        const int64_t nearest = other[order[0]];
+        for (size_t ki = 0; ki < numK; ++ki) {
+          const int64_t k = ks[ki];
+          for (int64_t t = 0; t < k; ++t)
+            inFloatTop[other[order[t]]] = 1;
+          int64_t hits = 0;
+          double dcg = 0;
+          bool found = false;
+          for (int64_t r = 0; r < k; ++r) {
+            if (inFloatTop[binary[r]]) {
+              ++hits;
+              dcg += 1.0 / std::log2(static_cast<double>(r + 2));
+            }
+            found = found || binary[r] == nearest;
+          }
+          for (int64_t t = 0; t < k; ++t)
+            inFloatTop[other[order[t]]] = 0;
+          overlap[q * numK + ki] = static_cast<double>(hits) / static_cast<double>(k);
+          ndcg[q * numK + ki] = dcg / idealDcg[ki];
+          recall[q * numK + ki] = found ? 1.0 : 0.0;
+        }
+        if (progress)
+          progress->fetch_add(1, std::memory_order_relaxed);
       }
-      if (progress)
-        progress->fetch_add(1, std::memory_order_relaxed);
-    }
-  });
+    });
+  }
 
   RetrievalMetrics result;
   result.overlap.assign(numK, 0);

@@ -40,13 +40,17 @@ struct RetrievalMetrics {
   std::vector<double> overlap, ndcg, recall; // one per k
 };
 
+/// Writes, for the `count` queries from row `first` on, the kmax = max(ks) nearest other rows of
+/// each by Hamming distance (ties by the smaller index) into topK (count x kmax).
+using BinarySearch = std::function<void(int64_t first, int64_t count, int64_t *topK)>;
+
+/// Queries per call of the BinarySearch: bounds the top-k buffer to kQueryBlock x kmax.
+constexpr int64_t kQueryBlock = 4096;
+
 /// Queries are rows [0, queries); each is compared with every other row (itself excluded).
-/// `binaryTopK` holds, per query, the kmax = max(ks) nearest other rows by Hamming distance
-/// (ties by the smaller index), as the index's search returns them.
 RetrievalMetrics evaluateRetrieval(const Embeddings &e, int64_t queries,
-                                   const std::vector<int64_t> &ks,
-                                   const std::vector<int64_t> &binaryTopK, int threads,
-                                   ProgressCounter *progress);
+                                   const std::vector<int64_t> &ks, const BinarySearch &search,
+                                   int threads, ProgressCounter *progress);
 
 struct ClassificationMetrics {
   int64_t classes = 0;

@@ -36,6 +36,10 @@ namespace {
 constexpr int64_t kMinCodeBits = 32, kMaxCodeBits = 1024;
 // Rows and dimension stay within what the index and int32 thread counts handle.
 constexpr int64_t kMaxRows = int64_t(1) << 31;
+// Cutoffs: the top-k buffers hold kQueryBlock x (kmax + 1) entries, per-query results one slot
+// per cutoff.
+constexpr int64_t kMaxK = 1024;
+constexpr size_t kMaxCutoffs = 16;
 
 const char *kUsage =
     R"(usage: bnn-embed EMBEDDINGS.npy [options]
@@ -58,8 +62,8 @@ options (--name VALUE or --name=VALUE):
   --seed S           the projection's seed, an unsigned 64-bit integer (default 0)
   --queries N        the first N rows are the queries (default: every row); each query is
                      compared with every other row, itself excluded
-  --k LIST           comma-separated cutoffs for top-k overlap, nDCG@k and recall@k, each from 1
-                     to rows - 1 (default 1,3,5,10)
+  --k LIST           comma-separated cutoffs for top-k overlap, nDCG@k and recall@k: at most 16,
+                     each from 1 to min(1024, rows - 1) (default 1,3,5,10)
   --output FILE      write the JSON there (default: standard output)
   --codes FILE       also write the packed codes, rows x ceil(N/64) uint64 words: a .npy of '<u8'
                      when FILE ends in .npy, else raw little-endian words
@@ -216,10 +220,15 @@ Options parseOptions(int argc, char **argv) {
       while (std::getline(list, item, ',')) {
         if (!parseInt64(item, n) || n < 1)
           die("--k must be a comma-separated list of positive integers, found '" + value + "'");
+        if (n > kMaxK)
+          die("--k " + std::to_string(n) + " exceeds the limit of " + std::to_string(kMaxK));
         o.ks.push_back(n);
       }
       if (o.ks.empty() || value.back() == ',')
         die("--k must be a comma-separated list of positive integers, found '" + value + "'");
+      if (o.ks.size() > kMaxCutoffs)
+        die("--k lists " + std::to_string(o.ks.size()) + " cutoffs, at most " +
+            std::to_string(kMaxCutoffs) + " are allowed");
       std::sort(o.ks.begin(), o.ks.end());
       if (std::adjacent_find(o.ks.begin(), o.ks.end()) != o.ks.end())
         die("--k lists a cutoff twice: '" + value + "'");
@@ -389,22 +398,6 @@ int main(int argc, char **argv) {
   });
   check(bnn_index_add(index, codes.data(), rows), "bnn_index_add");
 
-  // The binary top-k of each query among the other rows: the index's kmax + 1 nearest, the
-  // query itself dropped (or the last, when ties at distance 0 pushed it out).
-  std::vector<int32_t> distances(static_cast<size_t>(queries * (kmax + 1)));
-  std::vector<int64_t> found(static_cast<size_t>(queries * (kmax + 1)));
-  check(bnn_index_search(index, codes.data(), queries, kmax + 1, threads, distances.data(),
-                         found.data()),
-        "bnn_index_search");
-  bnn_index_destroy(index);
-  std::vector<int64_t> binaryTopK(static_cast<size_t>(queries * kmax));
-  for (int64_t q = 0; q < queries; ++q) {
-    int64_t out = 0;
-    for (int64_t t = 0; t <= kmax && out < kmax; ++t)
-      if (found[q * (kmax + 1) + t] != q)
-        binaryTopK[q * kmax + out++] = found[q * (kmax + 1) + t];
-  }
-
   embed::Embeddings e;
   e.vectors = vectors.data();
   e.rows = rows;
@@ -412,11 +405,29 @@ int main(int argc, char **argv) {
   e.codes = codes.data();
   e.words = words;
   e.bits = o.codeBits;
+  // The binary top-k of a block of queries among the other rows: the index's kmax + 1 nearest,
+  // the query itself dropped (or the last, when ties at distance 0 pushed it out).
+  std::vector<int32_t> distances;
+  std::vector<int64_t> found;
+  auto search = [&](int64_t first, int64_t count, int64_t *topK) {
+    distances.resize(static_cast<size_t>(count * (kmax + 1)));
+    found.resize(static_cast<size_t>(count * (kmax + 1)));
+    check(bnn_index_search(index, codes.data() + first * words, count, kmax + 1, threads,
+                           distances.data(), found.data()),
+          "bnn_index_search");
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t out = 0;
+      for (int64_t t = 0; t <= kmax && out < kmax; ++t)
+        if (found[i * (kmax + 1) + t] != first + i)
+          topK[i * kmax + out++] = found[i * (kmax + 1) + t];
+    }
+  };
   embed::ProgressCounter evaluated{0};
   embed::RetrievalMetrics retrieval;
   withProgress(progress, "evaluating queries", queries, evaluated, [&] {
-    retrieval = embed::evaluateRetrieval(e, queries, o.ks, binaryTopK, threads, &evaluated);
+    retrieval = embed::evaluateRetrieval(e, queries, o.ks, search, threads, &evaluated);
   });
+  bnn_index_destroy(index);
   embed::ClassificationMetrics classification;
   if (!o.labels.empty())
     classification = embed::evaluateClassification(e, labels.values, threads);

@@ -34,7 +34,14 @@ llvm_config.use_default_substitutions()
 # not on PATH by default; bnn's own tools come first.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.bnn_tools_dir, append_path=True)
-tools = ["bnn-opt", "bnn-translate", "bnn-run", "bnn-onnx-conformance", "bnn-gpu-bundle-info"]
+tools = [
+    "bnn-opt",
+    "bnn-translate",
+    "bnn-run",
+    "bnn-onnx-conformance",
+    "bnn-gpu-bundle-info",
+    "bnn-embed",
+]
 llvm_config.add_tool_substitutions(tools, [config.bnn_tools_dir])
 
 # The CPU benchmark is built where OpenBLAS is installed (benchmarks/CMakeLists.txt).
@@ -63,6 +70,7 @@ if config.bnn_fuzzers:
         "bnn-gpu-bundle-fuzzer",
         "bnn-mlir-fuzzer",
         "bnn-index-fuzzer",
+        "bnn-npy-fuzzer",
     ]:
         config.substitutions.append(
             ("%" + fuzzer.replace("-", "_"), os.path.join(config.bnn_tools_dir, fuzzer))

@@ -34,8 +34,24 @@ llvm_config.use_default_substitutions()
 # not on PATH by default; bnn's own tools come first.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.bnn_tools_dir, append_path=True)
-tools = ["bnn-opt", "bnn-translate", "bnn-run", "bnn-onnx-conformance", "bnn-gpu-bundle-info"]
+tools = [
+    "bnn-opt",
+    "bnn-translate",
+    "bnn-run",
+    "bnn-onnx-conformance",
+    "bnn-gpu-bundle-info",
+    "bnn-checkpoint",
+]
 llvm_config.add_tool_substitutions(tools, [config.bnn_tools_dir])
+
+# Debian's python3-torch in %python: tests that check interoperability with PyTorch need it.
+import subprocess as _subprocess
+
+try:
+    if _subprocess.run(["/usr/bin/python3", "-c", "import torch"], capture_output=True).returncode == 0:
+        config.available_features.add("torch")
+except OSError:
+    pass
 
 # The CPU benchmark is built where OpenBLAS is installed (benchmarks/CMakeLists.txt).
 if os.access(os.path.join(config.bnn_tools_dir, "bnn-bench-cpu"), os.X_OK):
@@ -63,6 +79,7 @@ if config.bnn_fuzzers:
         "bnn-gpu-bundle-fuzzer",
         "bnn-mlir-fuzzer",
         "bnn-index-fuzzer",
+        "bnn-safetensors-fuzzer",
     ]:
         config.substitutions.append(
             ("%" + fuzzer.replace("-", "_"), os.path.join(config.bnn_tools_dir, fuzzer))

@@ -216,7 +216,7 @@ Error SafetensorsFile::parseHeader() {
   if (length > bytes.size() - 8)
     return createStringError("truncated: the header length says " + Twine(length) +
                              " bytes of header after the first 8, the file has " +
-                             Twine(bytes.size() - 8));
+                             Twine(bytes.size() - 8) + " after them");
   headerSize = length;
   dataSize = bytes.size() - 8 - length;
   StringRef headerText = bytes.substr(8, length);

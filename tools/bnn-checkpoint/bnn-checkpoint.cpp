@@ -2,6 +2,7 @@
 //
 //   bnn-checkpoint info  DIR | --config FILE --weights FILE
 //   bnn-checkpoint check DIR | --config FILE --weights FILE
+//   bnn-checkpoint dump  DIR --tensor NAME...
 //
 // A checkpoint is config.json + model.safetensors (docs/ModelFormat.md). `info` prints the
 // config and the tensors; `check` validates the pair. Links LLVM's Support library and the
@@ -14,6 +15,7 @@
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
@@ -25,7 +27,7 @@ using namespace bnn::frontend;
 
 static cl::OptionCategory checkpointCategory("bnn-checkpoint options");
 
-static cl::opt<std::string> command(cl::Positional, cl::desc("<info|check>"), cl::Required,
+static cl::opt<std::string> command(cl::Positional, cl::desc("<info|check|dump>"), cl::Required,
                                     cl::cat(checkpointCategory));
 static cl::opt<std::string> directory(cl::Positional,
                                       cl::desc("[checkpoint directory: config.json + "
@@ -39,6 +41,9 @@ static cl::opt<std::string> weightsPath("weights",
                                         cl::desc("The weights (instead of DIR/model.safetensors)"),
                                         cl::value_desc("file"), cl::init(""),
                                         cl::cat(checkpointCategory));
+
+static cl::list<std::string> dumpTensors("tensor", cl::desc("dump: a tensor to print (repeatable)"),
+                                         cl::value_desc("name"), cl::cat(checkpointCategory));
 
 static const char *const overview =
     "bnn-checkpoint: inspect and validate a model checkpoint\n"
@@ -55,6 +60,9 @@ static const char *const overview =
     "         tensor present with its shape and a float dtype, or in its packed form; no\n"
     "         unexpected tensor). Prints 'OK: ...' and exits 0, or prints every problem and\n"
     "         exits 1.\n"
+    "  dump   print the elements of each --tensor=NAME on one line after its name, dtype\n"
+    "         and shape: float tensors (F32/F16/BF16) as the f32 values the reader returns,\n"
+    "         in C's exact hexadecimal form (%a); I64/U64 words (packed weights) in hex.\n"
     "\n"
     "Any error (unreadable file, bad JSON, a truncated or lying safetensors header, a config\n"
     "field missing or out of range) is printed and the exit status is 1.\n"
@@ -124,13 +132,42 @@ static void printTensors(raw_ostream &os, const SafetensorsFile &weights) {
     os << "metadata: " << item.first << " = " << item.second << "\n";
 }
 
+static int dump(raw_ostream &os, const SafetensorsFile &weights) {
+  for (const std::string &name : dumpTensors) {
+    const TensorView *tensor = weights.lookup(name);
+    if (!tensor)
+      return fail("no tensor '" + name + "' in '" + weights.getName() + "'");
+    os << tensor->name << ": " << getDTypeName(tensor->dtype) << " " << formatShape(tensor->shape)
+       << ":";
+    if (isFloatDType(tensor->dtype)) {
+      Expected<std::vector<float>> values = readAsFloat32(*tensor);
+      if (!values)
+        return fail(toString(values.takeError()));
+      for (float value : *values)
+        os << " " << format("%a", static_cast<double>(value));
+    } else if (tensor->dtype == SafetensorsDType::I64 || tensor->dtype == SafetensorsDType::U64) {
+      for (size_t i = 0; i < tensor->bytes.size(); i += 8)
+        os << " " << format_hex(support::endian::read64le(tensor->bytes.data() + i), 18);
+    } else {
+      return fail("tensor '" + name + "' is " + getDTypeName(tensor->dtype) +
+                  ": dump prints F32, F16, BF16, I64 and U64 tensors");
+    }
+    os << "\n";
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   bnn::hideUnrelatedOptions({&checkpointCategory});
   cl::ParseCommandLineOptions(argc, argv, overview);
 
-  if (command != "info" && command != "check")
-    return fail("unknown command '" + command + "' (expected info or check)");
+  if (command != "info" && command != "check" && command != "dump")
+    return fail("unknown command '" + command + "' (expected info, check or dump)");
+  if (command == "dump" && dumpTensors.empty())
+    return fail("dump needs at least one --tensor=NAME");
+  if (command != "dump" && !dumpTensors.empty())
+    return fail("--tensor is an option of dump only");
   if (!directory.empty() && (!configPath.empty() || !weightsPath.empty()))
     return fail("give either a checkpoint directory or --config and --weights, not both");
   std::string config = configPath, weights = weightsPath;
@@ -149,6 +186,8 @@ int main(int argc, char **argv) {
   if (!checkpoint)
     return fail(toString(checkpoint.takeError()));
 
+  if (command == "dump")
+    return dump(outs(), checkpoint->weights);
   if (command == "info") {
     printConfig(outs(), checkpoint->config);
     printTensors(outs(), checkpoint->weights);
@@ -157,7 +196,7 @@ int main(int argc, char **argv) {
   if (Error error = validateCheckpoint(checkpoint->config, checkpoint->weights))
     return fail(toString(std::move(error)));
   outs() << "OK: '" << weights << "' matches '" << config << "' ("
-         << checkpoint->weights.getTensors().size() << " tensors, "
-         << checkpoint->config.numHiddenLayers << " layers)\n";
+         << checkpoint->weights.getTensors().size()
+         << " tensors, num_hidden_layers = " << checkpoint->config.numHiddenLayers << ")\n";
   return 0;
 }

@@ -75,7 +75,33 @@ PRESETS = {
         "max_position_embeddings": 32,
         "bnn": {"weight_kind": "ternary", "layers": {"0": {"gate_proj": "binary", "v_proj": "float"}}},
     },
+    # The model of the safetensors fuzzer (frontend/checkpoint/fuzz/SafetensorsFuzzer.cpp), for
+    # its seed corpus: layer 0's projections and layer 1's q_proj packed, the rest float.
+    "fuzz": {
+        "vocab_size": 8,
+        "hidden_size": 4,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 1,
+        "intermediate_size": 6,
+        "hidden_act": "silu",
+        "rms_norm_eps": 1e-5,
+        "rope_theta": 10000.0,
+        "max_position_embeddings": 16,
+        "bnn": {"weight_kind": "ternary", "layers": {"1": {"q_proj": "binary", "k_proj": "float"}}},
+    },
 }
+
+
+def is_packed(preset, name, kind):
+    """Whether a low-bit projection is written in its packed form."""
+    if kind not in ("binary", "ternary"):
+        return False
+    if preset == "packed":
+        return True
+    if preset == "fuzz":
+        return name.startswith("model.layers.0.") or name == "model.layers.1.self_attn.q_proj.weight"
+    return False
 
 
 def resolve_kinds(config):
@@ -223,7 +249,7 @@ def main():
     values = {}
     for index, (name, shape, kind) in enumerate(model_tensors(config)):
         w = rng.standard_normal(shape).astype(np.float32) * 0.5
-        if preset == "packed" and kind in ("binary", "ternary"):
+        if is_packed(preset, name, kind):
             rows, K = shape
             if kind == "binary":
                 words = pack_rows(w >= 0, K)

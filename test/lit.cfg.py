@@ -41,8 +41,18 @@ tools = [
     "bnn-onnx-conformance",
     "bnn-gpu-bundle-info",
     "bnn-embed",
+    "bnn-checkpoint",
 ]
 llvm_config.add_tool_substitutions(tools, [config.bnn_tools_dir])
+
+# Debian's python3-torch in %python: tests that check interoperability with PyTorch need it.
+import subprocess as _subprocess
+
+try:
+    if _subprocess.run(["/usr/bin/python3", "-c", "import torch"], capture_output=True).returncode == 0:
+        config.available_features.add("torch")
+except OSError:
+    pass
 
 # The CPU benchmark is built where OpenBLAS is installed (benchmarks/CMakeLists.txt).
 if os.access(os.path.join(config.bnn_tools_dir, "bnn-bench-cpu"), os.X_OK):
@@ -71,6 +81,7 @@ if config.bnn_fuzzers:
         "bnn-mlir-fuzzer",
         "bnn-index-fuzzer",
         "bnn-npy-fuzzer",
+        "bnn-safetensors-fuzzer",
     ]:
         config.substitutions.append(
             ("%" + fuzzer.replace("-", "_"), os.path.join(config.bnn_tools_dir, fuzzer))

@@ -86,7 +86,9 @@ std::string descriptorInit(const HostTensor &tensor, const std::string &pointer)
     sizes += (i ? ", " : "") + std::to_string(tensor.shape[i]);
     strides += (i ? ", " : "") + std::to_string(rowMajor[i]);
   }
-  std::string cast = "(" + cTypeOf(tensor.kind).str() + " *)" + pointer;
+  // Inputs arrive as `const T *`; the memref descriptor's fields are not const (compiled code
+  // only reads them). The cast goes through uintptr_t so that -Wcast-qual stays quiet.
+  std::string cast = "(" + cTypeOf(tensor.kind).str() + " *)(uintptr_t)" + pointer;
   std::string init = "{" + cast + ", " + cast + ", 0";
   if (!tensor.shape.empty())
     init += ", {" + sizes + "}, {" + strides + "}";

@@ -45,6 +45,13 @@ MemRefType rowsBufferType(MLIRContext *context, Type elementType) {
 /// Declares `name` in `module` with `type` unless it is there (the first lowering declares it,
 /// the others reuse it). Returns the function, or null when a symbol of that name with another
 /// type exists.
+/// Whether `name` is free in `module` or already a function of `type` (getOrDeclare succeeds).
+bool canDeclare(ModuleOp module, StringRef name, FunctionType type) {
+  Operation *existing = module.lookupSymbol(name);
+  auto func = dyn_cast_or_null<func::FuncOp>(existing);
+  return !existing || (func && func.getFunctionType() == type);
+}
+
 func::FuncOp getOrDeclare(OpBuilder &b, ModuleOp module, StringRef name, FunctionType type) {
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))
     return existing.getFunctionType() == type ? existing : func::FuncOp();
@@ -84,18 +91,21 @@ func::FuncOp getOrCreateCallWrapper(OpBuilder &b, ModuleOp module) {
                                                                               : func::FuncOp();
   auto ptr = LLVM::LLVMPointerType::get(context);
   Type i64 = b.getI64Type(), i32 = b.getI32Type();
-  func::FuncOp kernel = getOrDeclare(
-      b, module, kKernelName,
-      FunctionType::get(context, {ptr, i64, ptr, i64, i64, i64, ptr, ptr, i32}, {}));
-  if (!kernel || module.lookupSymbol(kCallName))
+  FunctionType kernelType =
+      FunctionType::get(context, {ptr, i64, ptr, i64, i64, i64, ptr, ptr, i32}, {});
+  if (module.lookupSymbol(kCallName) || !canDeclare(module, kKernelName, kernelType))
     return func::FuncOp();
+  func::FuncOp kernel = getOrDeclare(b, module, kKernelName, kernelType);
 
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(module.getBody());
   Location loc = module.getLoc();
   auto wrapper = func::FuncOp::create(b, loc, kCallName, wrapperType);
   wrapper.setPrivate();
-  Block *body = wrapper.addEntryBlock();
+  // Through the builder (the conversion's rewriter), so that a rolled-back conversion also
+  // frees the block.
+  SmallVector<Location> argLocs(wrapperType.getNumInputs(), loc);
+  Block *body = b.createBlock(&wrapper.getBody(), {}, wrapperType.getInputs(), argLocs);
   b.setInsertionPointToStart(body);
   Value queries = body->getArgument(0), database = body->getArgument(1);
   Value distanceRows = body->getArgument(2), indexRows = body->getArgument(3);
@@ -124,6 +134,17 @@ struct HammingTopKLowering : OpConversionPattern<bnn::HammingTopKOp> {
     auto module = op->getParentOfType<ModuleOp>();
     if (!module)
       return rewriter.notifyMatchFailure(op, "not inside a module");
+    // Every symbol clash is found before anything is created: a failed pattern leaves no
+    // half-built functions behind.
+    auto queriesType = cast<bnn::PackedType>(op.getQueries().getType());
+    auto databaseType = cast<bnn::PackedType>(op.getDatabase().getType());
+    int64_t work = workOf(queriesType.getShape().front(),
+                          workOf(databaseType.getShape().front(), queriesType.getNumWords()));
+    bool threaded = runInParallel(op, parallel, target, work);
+    FunctionType maxThreadsType = rewriter.getFunctionType({}, rewriter.getI32Type());
+    if (threaded && !canDeclare(module, kMaxThreadsName, maxThreadsType))
+      return op.emitOpError("cannot call the runtime kernel: the module already defines @")
+             << kMaxThreadsName << " with another type";
     func::FuncOp wrapper = getOrCreateCallWrapper(rewriter, module);
     if (!wrapper)
       return op.emitOpError("cannot call the runtime kernel: the module already defines @")
@@ -141,17 +162,9 @@ struct HammingTopKLowering : OpConversionPattern<bnn::HammingTopKOp> {
 
     // Threads: the pipeline's (the OpenMP runtime's count) unless this op already runs inside
     // a parallel loop or is too small to be worth forking.
-    auto queriesType = cast<bnn::PackedType>(op.getQueries().getType());
-    auto databaseType = cast<bnn::PackedType>(op.getDatabase().getType());
-    int64_t work = workOf(queriesType.getShape().front(),
-                          workOf(databaseType.getShape().front(), queriesType.getNumWords()));
     Value threads;
-    if (runInParallel(op, parallel, target, work)) {
-      func::FuncOp maxThreads = getOrDeclare(rewriter, module, kMaxThreadsName,
-                                             rewriter.getFunctionType({}, rewriter.getI32Type()));
-      if (!maxThreads)
-        return op.emitOpError("cannot call the runtime kernel: the module already defines @")
-               << kMaxThreadsName << " with another type";
+    if (threaded) {
+      func::FuncOp maxThreads = getOrDeclare(rewriter, module, kMaxThreadsName, maxThreadsType);
       threads = func::CallOp::create(rewriter, loc, maxThreads, ValueRange{}).getResult(0);
     } else {
       threads = arith::ConstantIntOp::create(rewriter, loc, rewriter.getI32Type(), 1);

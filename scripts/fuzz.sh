@@ -3,7 +3,7 @@
 # tests in test/Fuzz/ replay the corpus and a fixed number of seeded mutations instead).
 #
 # Usage: scripts/fuzz.sh TARGET MINUTES
-#   TARGET: onnx-import | gpu-bundle | bnn-mlir | index | safetensors
+#   TARGET: onnx-import | gpu-bundle | bnn-mlir | index | safetensors | npy | onebit
 #   BNN_FUZZ_JOBS=N runs N fuzzing processes (libFuzzer -fork=N; default 1).
 #   BNN_FUZZ_MAX_LEN=B caps the size of generated inputs (default 16384 bytes), so that what
 #   the campaign adds to the committed corpus stays small.
@@ -31,7 +31,9 @@ case "$target" in
   index) fuzzer=bnn-index-fuzzer extra=(-rss_limit_mb=2048) ;;
   bnn-mlir) fuzzer=bnn-mlir-fuzzer extra=(-rss_limit_mb=2048 "-dict=$BNN_ROOT/test/Fuzz/bnn-mlir.dict") ;;
   safetensors) fuzzer=bnn-safetensors-fuzzer extra=(-rss_limit_mb=2048 "-dict=$BNN_ROOT/test/Fuzz/safetensors.dict") ;;
-  *) echo "fuzz.sh: unknown target '$target' (onnx-import, gpu-bundle, bnn-mlir, index or safetensors)" >&2; exit 2 ;;
+  npy) fuzzer=bnn-npy-fuzzer extra=(-rss_limit_mb=2048) ;;
+  onebit) fuzzer=bnn-onebit-fuzzer extra=(-rss_limit_mb=2048) ;;
+  *) echo "fuzz.sh: unknown target '$target' (onnx-import, gpu-bundle, bnn-mlir, index, safetensors, npy or onebit)" >&2; exit 2 ;;
 esac
 
 bnn_build_san "$fuzzer"

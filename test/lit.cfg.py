@@ -82,6 +82,7 @@ if config.bnn_fuzzers:
         "bnn-index-fuzzer",
         "bnn-npy-fuzzer",
         "bnn-safetensors-fuzzer",
+        "bnn-onebit-fuzzer",
     ]:
         config.substitutions.append(
             ("%" + fuzzer.replace("-", "_"), os.path.join(config.bnn_tools_dir, fuzzer))

@@ -1,7 +1,7 @@
 //===- Registration.h - register the importers' translations ----*- C++ -*-===//
 //
 // Header-only on purpose (as CIRCT's InitAllTranslations.h): a tool that wants the importers
-// calls this and links BNNFrontendONNX + BNNFrontendBuilders; a tool that does not (bnn-opt)
+// calls this and links BNNFrontendONNX + BNNFrontendBuilders + BNNFrontendOneBit; a tool that does not (bnn-opt)
 // never sees ONNX or protobuf code.
 //
 //===----------------------------------------------------------------------===//
@@ -11,13 +11,15 @@
 
 #include "bnn/Frontend/GraphBuilders.h"
 #include "bnn/Frontend/ONNXImporter.h"
+#include "bnn/Frontend/OneBit.h"
 
 namespace bnn::frontend {
 
-/// Registers `--import-onnx` and `--build-graph` with mlir-translate's registry.
+/// Registers `--import-onnx`, `--build-graph` and `--import-1bit` with mlir-translate's registry.
 inline void registerFrontendTranslations() {
   registerONNXImportTranslation();
   registerGraphBuilderTranslation();
+  registerOneBitImportTranslation();
 }
 
 } // namespace bnn::frontend

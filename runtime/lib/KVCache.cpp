@@ -44,7 +44,7 @@ struct Sequence {
 
 std::string str(int64_t v) { return std::to_string(v); }
 
-const char *formatName(bnn_kv_format f) {
+const char *formatName(int32_t f) {
   switch (f) {
   case BNN_KV_F32: return "f32";
   case BNN_KV_F16: return "f16";
@@ -176,8 +176,7 @@ bnn_status validateConfig(const char *fn, const bnn_kv_config &c, int64_t &block
     return bad("max_sequences", "1 to " + str(INT32_MAX), c.max_sequences);
   if (c.sliding_window < 0)
     return bad("sliding_window", ">= 0 (0 is off)", c.sliding_window);
-  // Read the format as an int: the enum is int-sized with every int valid.
-  const int32_t format = static_cast<int32_t>(c.format);
+  const int32_t format = c.format;
   if (format != BNN_KV_F32 && format != BNN_KV_F16 && format != BNN_KV_BINARY)
     return bad("format", "BNN_KV_F32 (0), BNN_KV_F16 (1) or BNN_KV_BINARY (2)", format);
 

@@ -56,7 +56,7 @@ void bnn::kv::binarizeRow(const float *x, int64_t headDim, uint64_t *signs, floa
 
 BlockLayout BlockLayout::of(const bnn_kv_config &config) {
   BlockLayout l;
-  l.format = config.format;
+  l.format = static_cast<bnn_kv_format>(config.format); // validated by the cache
   l.heads = config.num_kv_heads;
   l.pageSize = config.page_size;
   l.headDim = config.head_dim;

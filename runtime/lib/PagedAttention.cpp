@@ -53,7 +53,7 @@ bnn_status bnn::ref::pagedAttention(const bnn_kv_cache *cache, int64_t seq, int6
                   std::string(fn) +
                       ": XnorPopcount scores need a BNN_KV_BINARY cache, found "
                       "format " +
-                      std::to_string(static_cast<int>(config.format)));
+                      std::to_string(config.format));
     const int64_t firstQuery = written - numQueries;
     const int64_t lowest = W > 0 ? std::max<int64_t>(0, firstQuery - W + 1) : 0;
     if (lowest < info.first_position)

@@ -53,13 +53,7 @@ extern "C" {
 
 #define BNN_KV_MAX_HEAD_DIM 65536 /* channels per head */
 
-typedef enum bnn_kv_format {
-  BNN_KV_F32 = 0,
-  BNN_KV_F16 = 1,
-  BNN_KV_BINARY = 2,
-  /* Not a format: makes the enum int-sized with every int valid (see bnn_status). */
-  BNN_KV_FORMAT_FORCE_INT32_ = 0x7fffffff
-} bnn_kv_format;
+typedef enum bnn_kv_format { BNN_KV_F32 = 0, BNN_KV_F16 = 1, BNN_KV_BINARY = 2 } bnn_kv_format;
 
 typedef struct bnn_kv_config {
   int64_t num_layers;     /* >= 1 */
@@ -69,7 +63,7 @@ typedef struct bnn_kv_config {
   int64_t num_pages;      /* pages in the pool, >= 1 */
   int64_t max_sequences;  /* sequence slots, >= 1; ids are 0 .. max_sequences-1 */
   int64_t sliding_window; /* 0: off; W > 0: a query sees its W most recent positions */
-  bnn_kv_format format;
+  int32_t format;         /* a bnn_kv_format (an int32 so that any value is defined) */
 } bnn_kv_config;
 
 typedef struct bnn_kv_cache bnn_kv_cache;
@@ -82,8 +76,7 @@ void bnn_kv_cache_destroy(bnn_kv_cache *cache);
 bnn_status bnn_kv_cache_config(const bnn_kv_cache *cache, bnn_kv_config *out);
 
 /* Bytes of one page (all layers, K and V) and of one layer's K block (= its V block) in it. */
-bnn_status bnn_kv_page_bytes(const bnn_kv_cache *cache, int64_t *page_bytes,
-                             int64_t *block_bytes);
+bnn_status bnn_kv_page_bytes(const bnn_kv_cache *cache, int64_t *page_bytes, int64_t *block_bytes);
 
 /* A new, empty sequence: its id (the lowest free slot) in *seq. CAPACITY when every slot is in
  * use. An id is reused after bnn_kv_seq_free. */
@@ -135,8 +128,8 @@ bnn_status bnn_kv_block_table(const bnn_kv_cache *cache, int64_t seq, int64_t *p
 
 /* The K and V blocks of layer in page (layouts above and in docs/KVCache.md). The pointers
  * stay valid until the cache is destroyed (the page's content changes when it is reused). */
-bnn_status bnn_kv_page_data(const bnn_kv_cache *cache, int64_t page, int64_t layer,
-                            const void **k, const void **v);
+bnn_status bnn_kv_page_data(const bnn_kv_cache *cache, int64_t page, int64_t layer, const void **k,
+                            const void **v);
 
 /* Dense float copy of layer's kept, written positions first_position .. written-1 (as
  * bnn_kv_block_table and bnn_kv_seq_layer_length report): k_out and v_out receive

@@ -958,4 +958,173 @@ TEST(KVAttentionErrors, BadArguments) {
                BNN_STATUS_OUT_OF_RANGE, "released everything below 8");
 }
 
+//===----------------------------------------------------------------------===//
+// Random operation sequences against a model of the specification.
+//===----------------------------------------------------------------------===//
+
+// Seeded random add / fork / free / reserve+append on small pools, checked after every operation
+// against a model that knows only docs/KVCache.md: each sequence's tokens, its first kept
+// position by the window rule, the lowest-free-slot ids, reserve succeeding exactly when the
+// pages it needs (new pages, plus a copy of a partial last page that another table names) fit in
+// the free pages plus those the window releases that no other table names, and nothing changing
+// when it fails. Stats must agree with the block tables (used = distinct pages named, shared =
+// pages named by two or more tables).
+TEST(KVCacheRandom, OperationsAgreeWithModel) {
+  struct ModelSeq {
+    bool live = false;
+    int64_t first = 0;
+    History h{0};
+  };
+  const bnn_kv_format formats[] = {BNN_KV_F32, BNN_KV_F16, BNN_KV_BINARY};
+  for (int trial = 0; trial < 12; ++trial) {
+    std::mt19937 rng(1000 + trial);
+    const int64_t P = 1 + trial % 4, W = trial % 3 == 0 ? 0 : 2 + trial % 5;
+    const int64_t layers = 1 + trial % 2, slots = 4;
+    bnn_kv_config c = makeConfig(layers, 1 + trial % 2, 3 + trial, P, 6 + trial % 5,
+                                 formats[trial % 3], W, slots);
+    SCOPED_TRACE("trial " + std::to_string(trial) + " page " + std::to_string(P) + " window " +
+                 std::to_string(W));
+    CachePtr cache;
+    ASSERT_EQ(bnn_kv_cache_create(&c, &cache.p), BNN_STATUS_OK);
+    std::vector<ModelSeq> model(slots);
+    auto tables = [&]() {
+      std::vector<std::vector<int64_t>> t(slots);
+      for (int64_t i = 0; i < slots; ++i)
+        if (model[i].live)
+          t[i] = blockTable(cache.p, i);
+      return t;
+    };
+    auto timesNamed = [&](const std::vector<std::vector<int64_t>> &t, int64_t page) {
+      int64_t n = 0;
+      for (const auto &ids : t)
+        n += std::count(ids.begin(), ids.end(), page);
+      return n;
+    };
+    auto lowestFree = [&]() {
+      for (int64_t i = 0; i < slots; ++i)
+        if (!model[i].live)
+          return i;
+      return int64_t(-1);
+    };
+    auto randomLive = [&]() {
+      std::vector<int64_t> live;
+      for (int64_t i = 0; i < slots; ++i)
+        if (model[i].live)
+          live.push_back(i);
+      return live.empty() ? int64_t(-1) : live[rng() % live.size()];
+    };
+    for (int op = 0; op < 300; ++op) {
+      const int kind = static_cast<int>(rng() % 10);
+      if (kind == 0) { // add
+        int64_t id = -1, expected = lowestFree();
+        bnn_status st = bnn_kv_seq_add(cache.p, &id);
+        if (expected < 0) {
+          ASSERT_EQ(st, BNN_STATUS_CAPACITY);
+        } else {
+          ASSERT_EQ(st, BNN_STATUS_OK);
+          ASSERT_EQ(id, expected);
+          model[id] = ModelSeq();
+          model[id].live = true;
+          model[id].h = History(layers);
+        }
+      } else if (kind == 1) { // fork
+        const int64_t parent = randomLive();
+        if (parent < 0)
+          continue;
+        int64_t id = -1, expected = lowestFree();
+        bnn_status st = bnn_kv_seq_fork(cache.p, parent, &id);
+        if (expected < 0) {
+          ASSERT_EQ(st, BNN_STATUS_CAPACITY);
+        } else {
+          ASSERT_EQ(st, BNN_STATUS_OK) << bnn_last_error();
+          ASSERT_EQ(id, expected);
+          model[id] = model[parent];
+        }
+      } else if (kind == 2) { // free
+        const int64_t id = randomLive();
+        if (id < 0)
+          continue;
+        ASSERT_EQ(bnn_kv_seq_free(cache.p, id), BNN_STATUS_OK);
+        model[id].live = false;
+      } else { // reserve T positions and append every layer
+        const int64_t id = randomLive();
+        if (id < 0)
+          continue;
+        ModelSeq &m = model[id];
+        const int64_t T = 1 + static_cast<int64_t>(rng() % (2 * P + 1));
+        const int64_t L = static_cast<int64_t>(m.h.k[0].size()) / (c.num_kv_heads * c.head_dim);
+        // What the specification says the reserve needs and has.
+        auto t = tables();
+        const std::vector<int64_t> &mine = t[id];
+        int64_t newFirst = m.first;
+        if (W > 0 && L - W + 1 > 0)
+          newFirst = std::max(newFirst, (L - W + 1) / P * P);
+        const int64_t dropped = (newFirst - m.first) / P;
+        int64_t released = 0;
+        for (int64_t i = 0; i < dropped; ++i)
+          released += timesNamed(t, mine[i]) == 1;
+        int64_t need = (L + T + P - 1) / P - (L + P - 1) / P;
+        if (L % P != 0 && timesNamed(t, mine.back()) > 1)
+          ++need;
+        const int64_t freePages = c.num_pages - stats(cache.p).pages_used;
+        const bool fits = need <= freePages + released;
+        bnn_kv_stats before = stats(cache.p);
+        int64_t first = -1;
+        bnn_status st = bnn_kv_seq_reserve(cache.p, id, T, &first);
+        if (!fits) {
+          ASSERT_EQ(st, BNN_STATUS_CAPACITY) << "need " << need << " free " << freePages;
+          ASSERT_EQ(tables(), t);
+          bnn_kv_stats after = stats(cache.p);
+          ASSERT_EQ(after.pages_used, before.pages_used);
+          ASSERT_EQ(after.pages_shared, before.pages_shared);
+        } else {
+          ASSERT_EQ(st, BNN_STATUS_OK) << bnn_last_error() << " need " << need;
+          ASSERT_EQ(first, L);
+          m.first = newFirst;
+          const int64_t row = c.num_kv_heads * c.head_dim;
+          for (int64_t l = 0; l < layers; ++l) {
+            std::vector<float> k = randomTokens(rng, T * row), v = randomTokens(rng, T * row);
+            ASSERT_EQ(bnn_kv_append(cache.p, id, l, T, k.data(), v.data()), BNN_STATUS_OK)
+                << bnn_last_error();
+            m.h.k[l].insert(m.h.k[l].end(), k.begin(), k.end());
+            m.h.v[l].insert(m.h.v[l].end(), v.begin(), v.end());
+          }
+        }
+      }
+      // Invariants after every operation.
+      auto t = tables();
+      std::vector<int64_t> named;
+      int64_t live = 0;
+      for (int64_t i = 0; i < slots; ++i) {
+        if (!model[i].live)
+          continue;
+        ++live;
+        const int64_t row = c.num_kv_heads * c.head_dim;
+        const int64_t len = static_cast<int64_t>(model[i].h.k[0].size()) / row;
+        bnn_kv_block_table_info info{};
+        blockTable(cache.p, i, &info);
+        ASSERT_EQ(info.length, len);
+        ASSERT_EQ(info.first_position, model[i].first);
+        ASSERT_EQ(info.num_pages, (len - model[i].first + P - 1) / P);
+        std::vector<int64_t> sorted = t[i];
+        std::sort(sorted.begin(), sorted.end());
+        ASSERT_TRUE(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end());
+        named.insert(named.end(), t[i].begin(), t[i].end());
+        expectGatherMatches(cache.p, i, c, model[i].h, model[i].first);
+        if (::testing::Test::HasFailure())
+          return;
+      }
+      std::sort(named.begin(), named.end());
+      const int64_t distinct = std::unique(named.begin(), named.end()) - named.begin();
+      int64_t shared = 0;
+      for (int64_t i = 0; i < distinct; ++i)
+        shared += timesNamed(t, named[i]) > 1;
+      bnn_kv_stats s = stats(cache.p);
+      ASSERT_EQ(s.pages_used, distinct);
+      ASSERT_EQ(s.pages_shared, shared);
+      ASSERT_EQ(s.sequences, live);
+    }
+  }
+}
+
 } // namespace

@@ -40,6 +40,9 @@ struct Sequence {
   int64_t firstPage = 0;        // logical page index of pages[0] (sliding window)
   std::vector<int64_t> pages;   // kept pages, oldest first
   std::vector<int64_t> written; // per layer
+  // center_keys: per layer, the key mean [kv_heads][head_dim] frozen at the layer's first
+  // append (empty until then).
+  std::vector<std::vector<float>> keyMean;
 };
 
 std::string str(int64_t v) { return std::to_string(v); }
@@ -180,6 +183,12 @@ bnn_status validateConfig(const char *fn, const bnn_kv_config &c, int64_t &block
   if (format != BNN_KV_F32 && format != BNN_KV_F16 && format != BNN_KV_BINARY)
     return bad("format", "BNN_KV_F32 (0), BNN_KV_F16 (1) or BNN_KV_BINARY (2)", format);
 
+  if (c.center_keys != 0 && c.center_keys != 1)
+    return bad("center_keys", "0 or 1", c.center_keys);
+  if (c.center_keys && format != BNN_KV_BINARY)
+    return fail(BNN_STATUS_INVALID_ARGUMENT,
+                std::string(fn) + ": config.center_keys needs format BNN_KV_BINARY, found " +
+                    formatName(format));
   const int64_t words = bnn::ref::wordsPerRow(c.head_dim);
   std::optional<int64_t> rows = bnn::checked::mul(c.num_kv_heads, c.page_size);
   std::optional<int64_t> bytes;
@@ -286,6 +295,7 @@ extern "C" bnn_status bnn_kv_seq_add(bnn_kv_cache *cache, int64_t *seq) {
       if (s.live)
         continue;
       s.written.assign(static_cast<size_t>(cache->config.num_layers), 0);
+      s.keyMean.assign(static_cast<size_t>(cache->config.num_layers), {});
       s.pages.clear();
       s.length = 0;
       s.firstPage = 0;
@@ -477,18 +487,63 @@ extern "C" bnn_status bnn_kv_append(bnn_kv_cache *cache, int64_t seq, int64_t la
                         str(i % cache->config.head_dim) + " is not finite");
   }
   const int64_t P = cache->config.page_size;
-  for (int64_t t = 0; t < ntokens; ++t) {
-    const int64_t pos = from + t;
+  for (int64_t pos = from; pos < from + ntokens; ++pos) {
     const int64_t entry = pos / P - s->firstPage;
     if (entry < 0 || entry >= static_cast<int64_t>(s->pages.size()) ||
         cache->refcount[s->pages[entry]] != 1)
       return fail(BNN_STATUS_INTERNAL, std::string(fn) + ": position " + str(pos) +
                                            " is not in a page the sequence owns alone");
-    const int64_t page = s->pages[entry];
-    cache->layout.store(cache->kBlock(page, layer), pos % P, k + t * row);
-    cache->layout.store(cache->vBlock(page, layer), pos % P, v + t * row);
   }
-  s->written[layer] = from + ntokens;
+  return bnn::guardedCall(fn, [&]() -> bnn_status {
+    // Key centring: the mean of this layer's first append, frozen; keys are stored centred.
+    std::vector<float> centred;
+    std::vector<float> mean;
+    const bool centre = cache->config.center_keys != 0;
+    if (centre) {
+      mean = s->keyMean[layer];
+      if (mean.empty()) {
+        std::vector<double> sum(static_cast<size_t>(row), 0.0);
+        for (int64_t t = 0; t < ntokens; ++t)
+          for (int64_t i = 0; i < row; ++i)
+            sum[i] += static_cast<double>(k[t * row + i]);
+        mean.resize(static_cast<size_t>(row));
+        for (int64_t i = 0; i < row; ++i)
+          mean[i] = static_cast<float>(sum[i] / static_cast<double>(ntokens));
+      }
+      centred.resize(static_cast<size_t>(row));
+    }
+    for (int64_t t = 0; t < ntokens; ++t) {
+      const int64_t pos = from + t;
+      const int64_t page = s->pages[pos / P - s->firstPage];
+      const float *key = k + t * row;
+      if (centre) {
+        for (int64_t i = 0; i < row; ++i)
+          centred[i] = key[i] - mean[i];
+        key = centred.data();
+      }
+      cache->layout.store(cache->kBlock(page, layer), pos % P, key);
+      cache->layout.store(cache->vBlock(page, layer), pos % P, v + t * row);
+    }
+    if (centre && s->keyMean[layer].empty())
+      s->keyMean[layer] = std::move(mean);
+    s->written[layer] = from + ntokens;
+    return BNN_STATUS_OK;
+  });
+}
+
+extern "C" bnn_status bnn_kv_seq_key_mean(const bnn_kv_cache *cache, int64_t seq, int64_t layer,
+                                          const float **mean) {
+  const char *fn = "bnn_kv_seq_key_mean";
+  if (bnn_status s = checkCache(fn, cache))
+    return s;
+  if (bnn_status s = checkOut(fn, mean, "mean"))
+    return s;
+  const Sequence *s = nullptr;
+  if (bnn_status st = lookup(fn, cache, seq, s))
+    return st;
+  if (bnn_status st = checkLayer(fn, cache, layer))
+    return st;
+  *mean = s->keyMean[layer].empty() ? nullptr : s->keyMean[layer].data();
   return BNN_STATUS_OK;
 }
 
@@ -566,6 +621,9 @@ extern "C" bnn_status bnn_kv_gather(const bnn_kv_cache *cache, int64_t seq, int6
       for (int64_t h = 0; h < H; ++h)
         cache->layout.load(cache->block(page, layer, kv), h, pos % P,
                            (kv ? vOut : kOut) + t * row + h * D);
+    if (!s->keyMean[layer].empty())
+      for (int64_t i = 0; i < row; ++i)
+        kOut[t * row + i] = s->keyMean[layer][i] + kOut[t * row + i];
   }
   if (numTokens)
     *numTokens = n;

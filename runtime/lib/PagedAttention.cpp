@@ -63,6 +63,9 @@ bnn_status bnn::ref::pagedAttention(const bnn_kv_cache *cache, int64_t seq, int6
                       ", the sliding window released everything below " +
                       std::to_string(info.first_position));
 
+    const float *keyMean = nullptr; // center_keys: k^ = mean + stored
+    if (bnn_status s = bnn_kv_seq_key_mean(cache, seq, layer, &keyMean))
+      return s;
     const bnn::kv::BlockLayout layout = bnn::kv::BlockLayout::of(config);
     auto block = [&](int64_t pos, int kv) {
       const void *k = nullptr, *v = nullptr;
@@ -97,6 +100,9 @@ bnn_status bnn::ref::pagedAttention(const bnn_kv_cache *cache, int64_t seq, int6
             s = static_cast<double>(qScale) * kScale * dot;
           } else {
             layout.load(kb, kvh, j % P, row.data());
+            if (keyMean)
+              for (int64_t c = 0; c < D; ++c)
+                row[c] = keyMean[kvh * D + c] + row[c];
             s = 0;
             for (int64_t c = 0; c < D; ++c)
               s += static_cast<double>(qi[c]) * row[c];

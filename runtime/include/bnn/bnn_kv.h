@@ -30,7 +30,8 @@
  *   BNN_KV_BINARY per (token, head): sign bits of the head_dim channels packed by the bit
  *                 contract (ceil(head_dim/64) uint64 words, LSB first, +1 -> bit 1, sign(0) = +1,
  *                 padding zero) and one float scale = mean |x| over the head's channels; the
- *                 stored vector reads back as scale * sign(x).
+ *                 stored vector reads back as scale * sign(x). Optionally keys are centred
+ *                 by a frozen per-channel mean first (center_keys, below).
  *
  * Page memory: for page P and layer l, bnn_kv_page_data gives the K block and the V block, each
  * laid out head-major: [kv_heads][page_size] tokens of the format's element rows (binary: all
@@ -64,7 +65,15 @@ typedef struct bnn_kv_config {
   int64_t max_sequences;  /* sequence slots, >= 1; ids are 0 .. max_sequences-1 */
   int64_t sliding_window; /* 0: off; W > 0: a query sees its W most recent positions */
   int32_t format;         /* a bnn_kv_format (an int32 so that any value is defined) */
+  int32_t center_keys;    /* BNN_KV_BINARY only, 0 or 1: keys are centred before binarizing */
 } bnn_kv_config;
+
+/* Key centring (center_keys = 1, binary only): at a sequence's first bnn_kv_append of a layer,
+ * the mean of that call's keys per (head, channel) is frozen for the sequence (inherited by
+ * forks; the prefill is the natural first append), and every key of the layer is stored as
+ * binary(k - mean). It reads back (bnn_kv_gather) as mean + scale * sign(k - mean). Scores
+ * need no mean: q . mean is the same for every key of a query, so softmax ignores it; the
+ * mean is available from bnn_kv_seq_key_mean. */
 
 typedef struct bnn_kv_cache bnn_kv_cache;
 
@@ -137,6 +146,12 @@ bnn_status bnn_kv_page_data(const bnn_kv_cache *cache, int64_t page, int64_t lay
  * room in k_out/v_out, in tokens; *num_tokens (may be NULL) receives n. */
 bnn_status bnn_kv_gather(const bnn_kv_cache *cache, int64_t seq, int64_t layer, int64_t max_tokens,
                          float *k_out, float *v_out, int64_t *num_tokens);
+
+/* The frozen key mean of layer ([num_kv_heads][head_dim] floats), or *mean = NULL when the
+ * cache does not centre keys or the layer has not been appended to yet. Valid until the
+ * sequence is freed. */
+bnn_status bnn_kv_seq_key_mean(const bnn_kv_cache *cache, int64_t seq, int64_t layer,
+                               const float **mean);
 
 typedef struct bnn_kv_stats {
   int64_t pages_total;  /* the pool: num_pages */

@@ -113,6 +113,35 @@ std::vector<float> specStoredAll(const bnn_kv_config &c, const std::vector<float
   return y;
 }
 
+// Key centring by the specification: the mean per (head, channel) of the first `firstChunk`
+// tokens, in double, rounded to float.
+std::vector<float> specKeyMean(const bnn_kv_config &c, const std::vector<float> &keys,
+                               int64_t firstChunk) {
+  const int64_t row = c.num_kv_heads * c.head_dim;
+  std::vector<float> m(static_cast<size_t>(row));
+  for (int64_t i = 0; i < row; ++i) {
+    double sum = 0;
+    for (int64_t t = 0; t < firstChunk; ++t)
+      sum += keys[t * row + i];
+    m[i] = static_cast<float>(sum / static_cast<double>(firstChunk));
+  }
+  return m;
+}
+// Centred binary keys read back: mean + scale * sign(k - mean) (withMean), or without the mean
+// (what XNOR-popcount scores see).
+std::vector<float> specCentredKeys(const bnn_kv_config &c, const std::vector<float> &keys,
+                                   const std::vector<float> &mean, bool withMean) {
+  const int64_t row = c.num_kv_heads * c.head_dim;
+  std::vector<float> centred(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i)
+    centred[i] = keys[i] - mean[i % row];
+  std::vector<float> y = specStoredAll(c, centred);
+  if (withMean)
+    for (size_t i = 0; i < y.size(); ++i)
+      y[i] = mean[i % row] + y[i];
+  return y;
+}
+
 struct Gathered {
   std::vector<float> k, v;
   int64_t n = -1;
@@ -181,6 +210,8 @@ TEST(KVCache, ConfigErrors) {
       {"sliding_window", [](bnn_kv_config &c) { c.sliding_window = -3; }},
       {"format", [](bnn_kv_config &c) { c.format = 7; }},
       {"format", [](bnn_kv_config &c) { c.format = -1; }},
+      {"center_keys", [](bnn_kv_config &c) { c.center_keys = 2; }},
+      {"center_keys", [](bnn_kv_config &c) { c.center_keys = 1; }}, // f32 cache
   };
   for (const Case &k : cases) {
     bnn_kv_config c = good;
@@ -653,6 +684,73 @@ TEST(KVCache, FormatsRoundTripThroughPages) {
   }
 }
 
+// center_keys: the mean of a layer's first append is frozen (per layer, inherited by forks),
+// keys read back as mean + scale * sign(k - mean), values are untouched.
+TEST(KVCache, CentredKeysRoundTrip) {
+  bnn_kv_config c = makeConfig(2, 2, 70, 4, 16, BNN_KV_BINARY);
+  c.center_keys = 1;
+  CachePtr cache;
+  ASSERT_EQ(bnn_kv_cache_create(&c, &cache.p), BNN_STATUS_OK) << bnn_last_error();
+  int64_t seq, child, twin;
+  ASSERT_EQ(bnn_kv_seq_add(cache.p, &seq), BNN_STATUS_OK);
+  const float *mean = reinterpret_cast<const float *>(1);
+  ASSERT_EQ(bnn_kv_seq_key_mean(cache.p, seq, 0, &mean), BNN_STATUS_OK);
+  EXPECT_EQ(mean, nullptr);
+  std::mt19937 rng(31);
+  History h(2);
+  // Layer 0's first append is 3 of the 7 reserved positions, layer 1's all 7.
+  const int64_t row = 2 * 70;
+  std::vector<float> k = randomTokens(rng, 7 * row), v = randomTokens(rng, 7 * row);
+  for (size_t i = 0; i < k.size(); ++i)
+    k[i] += (i % row < 5) ? 6.0f : 0.0f; // biased channels
+  ASSERT_EQ(bnn_kv_seq_reserve(cache.p, seq, 7, nullptr), BNN_STATUS_OK);
+  ASSERT_EQ(bnn_kv_append(cache.p, seq, 0, 3, k.data(), v.data()), BNN_STATUS_OK);
+  ASSERT_EQ(bnn_kv_append(cache.p, seq, 0, 4, k.data() + 3 * row, v.data() + 3 * row),
+            BNN_STATUS_OK);
+  ASSERT_EQ(bnn_kv_append(cache.p, seq, 1, 7, k.data(), v.data()), BNN_STATUS_OK);
+  for (int64_t l = 0; l < 2; ++l) {
+    h.k[l] = k;
+    h.v[l] = v;
+  }
+  appendTokens(cache.p, seq, c, 2, rng, h); // decode steps use the frozen mean
+  for (int64_t l = 0; l < 2; ++l) {
+    SCOPED_TRACE("layer " + std::to_string(l));
+    const std::vector<float> m = specKeyMean(c, h.k[l], l == 0 ? 3 : 7);
+    ASSERT_EQ(bnn_kv_seq_key_mean(cache.p, seq, l, &mean), BNN_STATUS_OK);
+    ASSERT_NE(mean, nullptr);
+    EXPECT_EQ(std::vector<float>(mean, mean + row), m);
+    Gathered g = gather(cache.p, seq, l, c);
+    EXPECT_EQ(g.k, specCentredKeys(c, h.k[l], m, true));
+    EXPECT_NE(g.k, specStoredAll(c, h.k[l])); // centring changed something
+    EXPECT_EQ(g.v, specStoredAll(c, h.v[l]));
+  }
+  // A fork keeps the mean; a sequence built with the same first chunks matches it exactly.
+  ASSERT_EQ(bnn_kv_seq_fork(cache.p, seq, &child), BNN_STATUS_OK);
+  History hc = h;
+  appendTokens(cache.p, child, c, 3, rng, hc);
+  ASSERT_EQ(bnn_kv_seq_add(cache.p, &twin), BNN_STATUS_OK);
+  const int64_t n = static_cast<int64_t>(hc.k[0].size()) / row;
+  ASSERT_EQ(bnn_kv_seq_reserve(cache.p, twin, n, nullptr), BNN_STATUS_OK);
+  ASSERT_EQ(bnn_kv_append(cache.p, twin, 0, 3, hc.k[0].data(), hc.v[0].data()), BNN_STATUS_OK);
+  ASSERT_EQ(
+      bnn_kv_append(cache.p, twin, 0, n - 3, hc.k[0].data() + 3 * row, hc.v[0].data() + 3 * row),
+      BNN_STATUS_OK);
+  ASSERT_EQ(bnn_kv_append(cache.p, twin, 1, 7, hc.k[1].data(), hc.v[1].data()), BNN_STATUS_OK);
+  ASSERT_EQ(
+      bnn_kv_append(cache.p, twin, 1, n - 7, hc.k[1].data() + 7 * row, hc.v[1].data() + 7 * row),
+      BNN_STATUS_OK);
+  for (int64_t l = 0; l < 2; ++l) {
+    Gathered a = gather(cache.p, child, l, c), b = gather(cache.p, twin, l, c);
+    EXPECT_EQ(a.k, b.k);
+    EXPECT_EQ(a.v, b.v);
+  }
+  EXPECT_ERROR(bnn_kv_seq_key_mean(cache.p, seq, 0, nullptr), BNN_STATUS_INVALID_ARGUMENT,
+               "null mean");
+  EXPECT_ERROR(bnn_kv_seq_key_mean(cache.p, seq, 2, &mean), BNN_STATUS_OUT_OF_RANGE, "layer");
+  EXPECT_ERROR(bnn_kv_seq_key_mean(nullptr, seq, 0, &mean), BNN_STATUS_INVALID_ARGUMENT,
+               "null cache");
+}
+
 // Every bad argument: a status and a message that says what was expected and found.
 TEST(KVCache, ArgumentErrors) {
   bnn_kv_config c = makeConfig(2, 1, 4, 4, 4, BNN_KV_F32, 0, 2);
@@ -778,11 +876,14 @@ TEST(KVCache, ArgumentErrors) {
 
 // softmax(q k^T / sqrt(d)) v for the queries at positions [n - T, n), keys stored as the format
 // stores them (specStored), causal, window W, head h on KV head h / (heads / kvHeads).
+// centreChunk > 0: keys centred by the mean of the first centreChunk tokens (center_keys).
 std::vector<float> denseAttention(const bnn_kv_config &c, const History &h, int64_t layer,
                                   const std::vector<float> &q, int64_t T, int64_t heads, bool xnor,
-                                  int64_t window) {
+                                  int64_t window, int64_t centreChunk = 0) {
   const int64_t H = c.num_kv_heads, D = c.head_dim, n = h.k[layer].size() / (H * D);
   std::vector<float> k = specStoredAll(c, h.k[layer]), v = specStoredAll(c, h.v[layer]);
+  if (centreChunk > 0)
+    k = specCentredKeys(c, h.k[layer], specKeyMean(c, h.k[layer], centreChunk), !xnor);
   std::vector<float> out(static_cast<size_t>(T * heads * D));
   for (int64_t i = 0; i < T; ++i) {
     const int64_t p = n - T + i;
@@ -833,6 +934,7 @@ struct AttentionCase {
   bnn_kv_format format;
   bool xnor;
   int64_t heads, kvHeads, dim, window;
+  bool centre = false; // center_keys
 };
 
 class KVAttention : public ::testing::TestWithParam<AttentionCase> {};
@@ -841,6 +943,7 @@ TEST_P(KVAttention, MatchesDenseAttention) {
   const AttentionCase a = GetParam();
   const int64_t P = 4, layers = 2;
   bnn_kv_config c = makeConfig(layers, a.kvHeads, a.dim, P, 32, a.format, a.window);
+  c.center_keys = a.centre;
   CachePtr cache;
   ASSERT_EQ(bnn_kv_cache_create(&c, &cache.p), BNN_STATUS_OK);
   int64_t seq;
@@ -858,11 +961,13 @@ TEST_P(KVAttention, MatchesDenseAttention) {
       ASSERT_EQ(bnn::ref::pagedAttention(cache.p, seq, l, q.data(), T, a.heads, mode, out.data()),
                 BNN_STATUS_OK)
           << bnn_last_error();
-      std::vector<float> want = denseAttention(c, h, l, q, T, a.heads, a.xnor, a.window);
+      std::vector<float> want =
+          denseAttention(c, h, l, q, T, a.heads, a.xnor, a.window, a.centre ? 11 : 0);
       EXPECT_LT(maxRelError(out, want), 2e-6) << "T " << T << " layer " << l;
       if (a.window > 0 && h.k[l].size() / (a.kvHeads * a.dim) > static_cast<size_t>(a.window)) {
         // The window matters: attention without it is measurably different.
-        std::vector<float> full = denseAttention(c, h, l, q, T, a.heads, a.xnor, 0);
+        std::vector<float> full =
+            denseAttention(c, h, l, q, T, a.heads, a.xnor, 0, a.centre ? 11 : 0);
         EXPECT_GT(maxRelError(out, full), 1e-3);
       }
     }
@@ -879,7 +984,11 @@ INSTANTIATE_TEST_SUITE_P(KVFormats, KVAttention,
                                            AttentionCase{BNN_KV_BINARY, false, 8, 2, 64, 7},
                                            AttentionCase{BNN_KV_BINARY, true, 4, 4, 70, 0},
                                            AttentionCase{BNN_KV_BINARY, true, 8, 2, 130, 6},
-                                           AttentionCase{BNN_KV_BINARY, true, 4, 1, 3, 0}),
+                                           AttentionCase{BNN_KV_BINARY, true, 4, 1, 3, 0},
+                                           AttentionCase{BNN_KV_BINARY, false, 8, 2, 70, 0, true},
+                                           AttentionCase{BNN_KV_BINARY, false, 4, 4, 64, 6, true},
+                                           AttentionCase{BNN_KV_BINARY, true, 8, 2, 130, 0, true},
+                                           AttentionCase{BNN_KV_BINARY, true, 4, 1, 5, 5, true}),
                          [](const ::testing::TestParamInfo<AttentionCase> &info) {
                            const AttentionCase &a = info.param;
                            std::string f = a.format == BNN_KV_F32   ? "f32"

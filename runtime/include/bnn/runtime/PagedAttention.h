@@ -15,7 +15,9 @@
 //     XnorPopcount: s_ij = scale_q * scale_k_j * (d - 2 * popcount(sign(q_i) XOR sign(k_j)))
 //                          / sqrt(d)     (binary caches only)
 //   where k^_j is the stored key read back as floats (f32: itself; f16: its binary16 value;
-//   binary: scale_k_j * sign(k_j)), sign(q_i) is packed by the bit contract (bnn::ref::
+//   binary: scale_k_j * sign(k_j); with center_keys: mean + scale_k_j * sign(k_j - mean), and
+//   XnorPopcount then uses the signs of k_j - mean and leaves out q . mean, a constant per query
+//   that softmax does not see), sign(q_i) is packed by the bit contract (bnn::ref::
 //   packBitsLSBFirst) and scale_q = bnn::ref::meanAbs(q_i's head row). Note that
 //   d - 2 * popcount(...) = sum_c sign(q_c) * sign(k_c), so XnorPopcount is Float with the
 //   query binarized as scale_q * sign(q).

@@ -10,7 +10,8 @@
 // projection of the outputs to `vocab` "logits" (a proxy for greedy-token agreement).
 //
 // Variants: the cache's formats through bnn::ref::pagedAttention (f16; binary with float
-// queries; binary with XNOR-popcount scores), and scale placements the cache does not store,
+// queries; binary with XNOR-popcount scores; both with key centring, config.center_keys), and
+// scale placements the cache does not store,
 // emulated by appending the dequantized values to an f32 cache: per-channel key scales frozen
 // from the prompt (mean |k| per (head, channel) over the prefill), and K-only / V-only binary.
 //
@@ -193,6 +194,7 @@ struct Variant {
   // Emulated variants: a transform of (k, v) before appending them to an f32 cache. The prompt's
   // first chunk is passed with `prefill` true.
   std::function<void(std::vector<float> &k, std::vector<float> &v, bool prefill)> emulate;
+  bool centreKeys = false; // config.center_keys
 };
 
 struct Accum {
@@ -280,6 +282,10 @@ int main(int argc, char **argv) {
        nullptr},
       {"binary K+V, per-token-head scale, XNOR-popcount scores", BNN_KV_BINARY,
        KVScore::XnorPopcount, nullptr},
+      {"binary K+V, centred keys (BNN_KV_BINARY + center_keys), float q", BNN_KV_BINARY,
+       KVScore::Float, nullptr, true},
+      {"binary K+V, centred keys, XNOR-popcount scores", BNN_KV_BINARY, KVScore::XnorPopcount,
+       nullptr, true},
       {"binary K only, per-token-head (emulated)", BNN_KV_F32, KVScore::Float,
        [&](std::vector<float> &k, std::vector<float> &, bool) { perTokenHead(k); }},
       {"binary V only, per-token-head (emulated)", BNN_KV_F32, KVScore::Float,
@@ -338,6 +344,7 @@ int main(int argc, char **argv) {
         c.num_pages = pages;
         c.max_sequences = 1;
         c.format = var.format;
+        c.center_keys = var.centreKeys;
         bnn_kv_cache *cache = nullptr;
         int64_t seq = 0;
         if (bnn_kv_cache_create(&c, &cache) || bnn_kv_seq_add(cache, &seq)) {

@@ -27,7 +27,8 @@ namespace {
 const char *kUsage =
     "usage: bnn-kv-attention-dump FORMAT SCORE HEADS KV_HEADS HEAD_DIM PAGE_SIZE WINDOW PROMPT "
     "STEPS SEED OUT\n"
-    "  FORMAT f32|f16|binary, SCORE float|xnor; writes the appended K/V, the queries and\n"
+    "  FORMAT f32|f16|binary|binary-centred (center_keys), SCORE float|xnor; writes the appended "
+    "K/V, the queries and\n"
     "  bnn::ref::pagedAttention's outputs of a seeded prompt + STEPS decode steps to OUT\n"
     "  (format in the source's header). Exit 1 on bad arguments or a failing call.\n";
 
@@ -64,8 +65,11 @@ int main(int argc, char **argv) {
     c.format = BNN_KV_F16;
   else if (format == "binary")
     c.format = BNN_KV_BINARY;
-  else
-    return die("FORMAT must be f32, f16 or binary, found '" + format + "'");
+  else if (format == "binary-centred") {
+    c.format = BNN_KV_BINARY;
+    c.center_keys = 1;
+  } else
+    return die("FORMAT must be f32, f16, binary or binary-centred, found '" + format + "'");
   if (score != "float" && score != "xnor")
     return die("SCORE must be float or xnor, found '" + score + "'");
   int64_t heads, prompt, steps, seed;

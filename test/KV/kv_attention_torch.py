@@ -34,12 +34,23 @@ def stored(x, fmt):
     return torch.where(x < 0, -scale, scale)
 
 
-def attention(keys, values, q, fmt, score, heads, window):
+def attention(keys, values, q, fmt, score, heads, window, prompt):
     """keys/values [n][kv][d] float32 as appended, q [T][heads][d]: the T newest queries."""
     n, kv, d = keys.shape
     T = q.shape[0]
-    k = stored(keys, fmt).repeat_interleave(heads // kv, dim=1)  # GQA: head h -> h // group
-    v = stored(values, fmt).repeat_interleave(heads // kv, dim=1)
+    if fmt == "binary-centred":
+        # center_keys: the mean of the first append (the prompt) per (head, channel), rounded to
+        # float; keys stored as binary(k - mean) and read back as mean + scale * sign(k - mean).
+        # XNOR scores leave out q . mean (a constant per query that softmax does not see).
+        mean = keys[:prompt].double().mean(dim=0).float()
+        k = stored(keys - mean, "binary")
+        if score != "xnor":
+            k = (mean.double() + k).float().double()
+        k = k.repeat_interleave(heads // kv, dim=1)
+    else:
+        k = stored(keys, fmt).repeat_interleave(heads // kv, dim=1)  # GQA: head h -> h // group
+    v = stored(values, "binary" if fmt == "binary-centred" else fmt)
+    v = v.repeat_interleave(heads // kv, dim=1)
     qq = stored(q, "binary") if score == "xnor" else q.double()
     s = torch.einsum("thd,jhd->htj", qq, k) / d**0.5
     pos = torch.arange(n - T, n).unsqueeze(1)
@@ -72,12 +83,12 @@ def check(tool, fmt, score, heads, kv, d, page, window, prompt, steps, seed):
             at += size
         k, v, q, out = arrays
         keys, values = torch.cat([keys, k]), torch.cat([values, v])
-        want = attention(keys, values, q, fmt, score, heads, window)
+        want = attention(keys, values, q, fmt, score, heads, window, prompt)
         err = (out.double() - want).abs().max().item() / max(want.abs().max().item(), 1e-30)
         worst = max(worst, err)
     assert at == data.size, f"{data.size - at} floats left over"
     ok = worst < 1e-5
-    print(f"{'ok  ' if ok else 'FAIL'} {fmt:6} {score:5} heads {heads} kv {kv} d {d} page {page} "
+    print(f"{'ok  ' if ok else 'FAIL'} {fmt:14} {score:5} heads {heads} kv {kv} d {d} page {page} "
           f"window {window} prompt {prompt} steps {steps}: max rel. error {worst:.2e}")
     return ok
 
@@ -98,6 +109,9 @@ def main():
         ("binary", "xnor", 4, 4, 70, 4, 0, 10, 6, 8),
         ("binary", "xnor", 8, 2, 130, 8, 5, 17, 9, 9),
         ("binary", "xnor", 2, 1, 3, 3, 0, 7, 4, 10),
+        ("binary-centred", "float", 8, 2, 70, 4, 0, 12, 8, 11),
+        ("binary-centred", "float", 4, 4, 64, 8, 6, 9, 10, 12),
+        ("binary-centred", "xnor", 8, 2, 130, 4, 0, 15, 6, 13),
     ]
     results = [check(tool, *c) for c in cases]
     return 0 if all(results) else 1

@@ -1,7 +1,8 @@
 //===- KVCache.cpp - the paged KV-cache of the C API (bnn/bnn_kv.h) -------===//
 //
 // A pool of fixed-size pages in one anonymous mapping, a free list, reference counts, and per
-// sequence a block table (the page ids of its kept positions, oldest first). The design, the
+// sequence a block table (the page ids of its kept positions, oldest first): creation,
+// sequences, reserve and append here; the read side in KVCacheRead.cpp. The design, the
 // page layouts byte by byte and the copy-on-write and sliding-window rules are specified in
 // docs/KVCache.md; this file is their implementation.
 //
@@ -18,6 +19,8 @@
 #include "bnn/runtime/Reference.h"
 #include "bnn/runtime/Status.h"
 
+#include "KVCacheImpl.h"
+
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -32,20 +35,9 @@ using bnn::fail;
 
 namespace {
 
+using namespace bnn::kv::detail;
+
 constexpr int64_t kBlockAlign = 64;
-
-struct Sequence {
-  bool live = false;
-  int64_t length = 0;
-  int64_t firstPage = 0;        // logical page index of pages[0] (sliding window)
-  std::vector<int64_t> pages;   // kept pages, oldest first
-  std::vector<int64_t> written; // per layer
-  // center_keys: per layer, the key mean [kv_heads][head_dim] frozen at the layer's first
-  // append (empty until then).
-  std::vector<std::vector<float>> keyMean;
-};
-
-std::string str(int64_t v) { return std::to_string(v); }
 
 const char *formatName(int32_t f) {
   switch (f) {
@@ -54,96 +46,6 @@ const char *formatName(int32_t f) {
   case BNN_KV_BINARY: return "binary";
   default: return "?";
   }
-}
-
-} // namespace
-
-struct bnn_kv_cache {
-  bnn_kv_config config{};
-  bnn::kv::BlockLayout layout;
-  int64_t blockBytes = 0; // one layer's K block (= V block) in a page
-  int64_t pageBytes = 0;
-  uint8_t *pool = nullptr;
-  size_t poolBytes = 0;
-  std::vector<int32_t> refcount; // per page
-  std::vector<int64_t> freeList; // a stack; the lowest id on top at the start
-  std::vector<Sequence> seqs;
-  int64_t liveSeqs = 0;
-  int64_t pagesShared = 0;
-
-  ~bnn_kv_cache() {
-    if (pool)
-      munmap(pool, poolBytes);
-  }
-
-  uint8_t *page(int64_t p) { return pool + p * pageBytes; }
-  const uint8_t *page(int64_t p) const { return pool + p * pageBytes; }
-  uint8_t *kBlock(int64_t p, int64_t layer) { return page(p) + (2 * layer) * blockBytes; }
-  uint8_t *vBlock(int64_t p, int64_t layer) { return page(p) + (2 * layer + 1) * blockBytes; }
-  const uint8_t *block(int64_t p, int64_t layer, int kv) const {
-    return page(p) + (2 * layer + kv) * blockBytes;
-  }
-
-  /// A zeroed page off the free list (the caller checked that one is there).
-  int64_t allocPage() {
-    int64_t p = freeList.back();
-    freeList.pop_back();
-    std::memset(page(p), 0, static_cast<size_t>(pageBytes));
-    refcount[p] = 1;
-    return p;
-  }
-  void retain(int64_t p) {
-    if (++refcount[p] == 2)
-      ++pagesShared;
-  }
-  void release(int64_t p) {
-    if (refcount[p]-- == 2)
-      --pagesShared;
-    if (refcount[p] == 0)
-      freeList.push_back(p);
-  }
-};
-
-namespace {
-
-bnn_status checkCache(const char *fn, const bnn_kv_cache *cache) {
-  if (!cache)
-    return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) + ": null cache");
-  return BNN_STATUS_OK;
-}
-
-bnn_status checkOut(const char *fn, const void *out, const char *what) {
-  if (!out)
-    return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) + ": null " + what);
-  return BNN_STATUS_OK;
-}
-
-/// The live sequence `id` of `cache` (checked non-null before).
-bnn_status lookup(const char *fn, const bnn_kv_cache *cache, int64_t id, const Sequence *&out) {
-  const int64_t slots = cache->config.max_sequences;
-  if (id < 0 || id >= slots)
-    return fail(BNN_STATUS_OUT_OF_RANGE, std::string(fn) + ": sequence id must be 0 to " +
-                                             str(slots - 1) + ", found " + str(id));
-  if (!cache->seqs[id].live)
-    return fail(BNN_STATUS_NOT_FOUND,
-                std::string(fn) + ": sequence " + str(id) + " is not live (freed or never added)");
-  out = &cache->seqs[id];
-  return BNN_STATUS_OK;
-}
-bnn_status lookup(const char *fn, bnn_kv_cache *cache, int64_t id, Sequence *&out) {
-  const Sequence *s = nullptr;
-  if (bnn_status st = lookup(fn, static_cast<const bnn_kv_cache *>(cache), id, s))
-    return st;
-  out = &cache->seqs[id];
-  return BNN_STATUS_OK;
-}
-
-bnn_status checkLayer(const char *fn, const bnn_kv_cache *cache, int64_t layer) {
-  if (layer < 0 || layer >= cache->config.num_layers)
-    return fail(BNN_STATUS_OUT_OF_RANGE, std::string(fn) + ": layer must be 0 to " +
-                                             str(cache->config.num_layers - 1) + ", found " +
-                                             str(layer));
-  return BNN_STATUS_OK;
 }
 
 /// Every layer of `s` written up to its length, or a message naming the first that is not.
@@ -355,35 +257,6 @@ extern "C" bnn_status bnn_kv_seq_free(bnn_kv_cache *cache, int64_t seq) {
   return BNN_STATUS_OK;
 }
 
-extern "C" bnn_status bnn_kv_seq_length(const bnn_kv_cache *cache, int64_t seq, int64_t *length) {
-  const char *fn = "bnn_kv_seq_length";
-  if (bnn_status s = checkCache(fn, cache))
-    return s;
-  if (bnn_status s = checkOut(fn, length, "length"))
-    return s;
-  const Sequence *s = nullptr;
-  if (bnn_status st = lookup(fn, cache, seq, s))
-    return st;
-  *length = s->length;
-  return BNN_STATUS_OK;
-}
-
-extern "C" bnn_status bnn_kv_seq_layer_length(const bnn_kv_cache *cache, int64_t seq, int64_t layer,
-                                              int64_t *written) {
-  const char *fn = "bnn_kv_seq_layer_length";
-  if (bnn_status s = checkCache(fn, cache))
-    return s;
-  if (bnn_status s = checkOut(fn, written, "written"))
-    return s;
-  const Sequence *s = nullptr;
-  if (bnn_status st = lookup(fn, cache, seq, s))
-    return st;
-  if (bnn_status st = checkLayer(fn, cache, layer))
-    return st;
-  *written = s->written[layer];
-  return BNN_STATUS_OK;
-}
-
 extern "C" bnn_status bnn_kv_seq_reserve(bnn_kv_cache *cache, int64_t seq, int64_t ntokens,
                                          int64_t *firstPosition) {
   const char *fn = "bnn_kv_seq_reserve";
@@ -529,117 +402,4 @@ extern "C" bnn_status bnn_kv_append(bnn_kv_cache *cache, int64_t seq, int64_t la
     s->written[layer] = from + ntokens;
     return BNN_STATUS_OK;
   });
-}
-
-extern "C" bnn_status bnn_kv_seq_key_mean(const bnn_kv_cache *cache, int64_t seq, int64_t layer,
-                                          const float **mean) {
-  const char *fn = "bnn_kv_seq_key_mean";
-  if (bnn_status s = checkCache(fn, cache))
-    return s;
-  if (bnn_status s = checkOut(fn, mean, "mean"))
-    return s;
-  const Sequence *s = nullptr;
-  if (bnn_status st = lookup(fn, cache, seq, s))
-    return st;
-  if (bnn_status st = checkLayer(fn, cache, layer))
-    return st;
-  *mean = s->keyMean[layer].empty() ? nullptr : s->keyMean[layer].data();
-  return BNN_STATUS_OK;
-}
-
-extern "C" bnn_status bnn_kv_block_table(const bnn_kv_cache *cache, int64_t seq, int64_t *pageIds,
-                                         int64_t capacity, bnn_kv_block_table_info *info) {
-  const char *fn = "bnn_kv_block_table";
-  if (bnn_status s = checkCache(fn, cache))
-    return s;
-  if (bnn_status s = checkOut(fn, info, "info"))
-    return s;
-  const Sequence *s = nullptr;
-  if (bnn_status st = lookup(fn, cache, seq, s))
-    return st;
-  const int64_t n = static_cast<int64_t>(s->pages.size());
-  if (pageIds && capacity < n)
-    return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) + ": page_ids has room for " +
-                                                 str(capacity) + " ids, sequence " + str(seq) +
-                                                 " has " + str(n) + " pages");
-  if (pageIds)
-    for (int64_t i = 0; i < n; ++i)
-      pageIds[i] = s->pages[i];
-  info->length = s->length;
-  info->first_position = s->firstPage * cache->config.page_size;
-  info->num_pages = n;
-  return BNN_STATUS_OK;
-}
-
-extern "C" bnn_status bnn_kv_page_data(const bnn_kv_cache *cache, int64_t page, int64_t layer,
-                                       const void **k, const void **v) {
-  const char *fn = "bnn_kv_page_data";
-  if (bnn_status s = checkCache(fn, cache))
-    return s;
-  if (!k && !v)
-    return fail(BNN_STATUS_INVALID_ARGUMENT, std::string(fn) + ": null k and v");
-  if (page < 0 || page >= cache->config.num_pages)
-    return fail(BNN_STATUS_OUT_OF_RANGE, std::string(fn) + ": page must be 0 to " +
-                                             str(cache->config.num_pages - 1) + ", found " +
-                                             str(page));
-  if (bnn_status st = checkLayer(fn, cache, layer))
-    return st;
-  if (k)
-    *k = cache->block(page, layer, 0);
-  if (v)
-    *v = cache->block(page, layer, 1);
-  return BNN_STATUS_OK;
-}
-
-extern "C" bnn_status bnn_kv_gather(const bnn_kv_cache *cache, int64_t seq, int64_t layer,
-                                    int64_t maxTokens, float *kOut, float *vOut,
-                                    int64_t *numTokens) {
-  const char *fn = "bnn_kv_gather";
-  if (bnn_status s = checkCache(fn, cache))
-    return s;
-  const Sequence *s = nullptr;
-  if (bnn_status st = lookup(fn, cache, seq, s))
-    return st;
-  if (bnn_status st = checkLayer(fn, cache, layer))
-    return st;
-  const int64_t P = cache->config.page_size;
-  const int64_t first = s->firstPage * P;
-  const int64_t n = std::max<int64_t>(0, s->written[layer] - first);
-  if (maxTokens < n)
-    return fail(BNN_STATUS_INVALID_ARGUMENT,
-                std::string(fn) + ": max_tokens is " + str(maxTokens) + ", sequence " + str(seq) +
-                    " layer " + str(layer) + " has " + str(n) + " kept, written positions (" +
-                    str(first) + " to " + str(s->written[layer] - 1) + ")");
-  if (n > 0 && (!kOut || !vOut))
-    return fail(BNN_STATUS_INVALID_ARGUMENT,
-                std::string(fn) + ": null " + (kOut ? "v_out" : "k_out"));
-  const int64_t H = cache->config.num_kv_heads, D = cache->config.head_dim, row = H * D;
-  for (int64_t t = 0; t < n; ++t) {
-    const int64_t pos = first + t;
-    const int64_t page = s->pages[pos / P - s->firstPage];
-    for (int kv = 0; kv < 2; ++kv)
-      for (int64_t h = 0; h < H; ++h)
-        cache->layout.load(cache->block(page, layer, kv), h, pos % P,
-                           (kv ? vOut : kOut) + t * row + h * D);
-    if (!s->keyMean[layer].empty())
-      for (int64_t i = 0; i < row; ++i)
-        kOut[t * row + i] = s->keyMean[layer][i] + kOut[t * row + i];
-  }
-  if (numTokens)
-    *numTokens = n;
-  return BNN_STATUS_OK;
-}
-
-extern "C" bnn_status bnn_kv_get_stats(const bnn_kv_cache *cache, bnn_kv_stats *out) {
-  const char *fn = "bnn_kv_get_stats";
-  if (bnn_status s = checkCache(fn, cache))
-    return s;
-  if (bnn_status s = checkOut(fn, out, "out"))
-    return s;
-  out->pages_total = cache->config.num_pages;
-  out->pages_used = cache->config.num_pages - static_cast<int64_t>(cache->freeList.size());
-  out->pages_shared = cache->pagesShared;
-  out->bytes_used = out->pages_used * cache->pageBytes;
-  out->sequences = cache->liveSeqs;
-  return BNN_STATUS_OK;
 }

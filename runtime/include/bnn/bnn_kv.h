@@ -15,8 +15,8 @@
  *      reserved positions (in one call or in several chunks, in position order), converting them
  *      to the cache's format. It never allocates. Attention of layer l may read positions up to
  *      the last one written for l (bnn_kv_seq_layer_length).
- * The next reserve, a fork or a gather past a layer's written positions needs every layer
- * written. Positions are absolute: RoPE (or any position encoding) is applied by the caller to
+ * The next reserve and a fork need every layer written up to the length (gather and attention
+ * see a layer's written positions only). Positions are absolute: RoPE (or any position encoding) is applied by the caller to
  * the keys before they are appended.
  *
  * Sliding window (sliding_window = W > 0): a query at position p sees the keys of positions

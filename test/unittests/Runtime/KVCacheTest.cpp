@@ -17,6 +17,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -1065,6 +1066,45 @@ TEST(KVAttentionErrors, BadArguments) {
             BNN_STATUS_OK);
   EXPECT_ERROR(pagedAttention(cache.p, seq, 0, q.data(), 3, 2, KVScore::Float, out.data()),
                BNN_STATUS_OUT_OF_RANGE, "released everything below 8");
+}
+
+// The documented thread rule: after the (exclusive) reserves of a decode step, appends to
+// different sequences run concurrently, as a batched decode step would issue them.
+TEST(KVCacheThreads, ConcurrentAppendsToDifferentSequences) {
+  const int64_t seqs = 4, layers = 3;
+  bnn_kv_config c = makeConfig(layers, 2, 40, 4, 64, BNN_KV_BINARY, 0, seqs);
+  CachePtr cache;
+  ASSERT_EQ(bnn_kv_cache_create(&c, &cache.p), BNN_STATUS_OK);
+  std::vector<History> h(seqs, History(layers));
+  std::vector<std::mt19937> rngs;
+  for (int64_t i = 0; i < seqs; ++i) {
+    int64_t id;
+    ASSERT_EQ(bnn_kv_seq_add(cache.p, &id), BNN_STATUS_OK);
+    rngs.emplace_back(static_cast<uint32_t>(50 + i));
+  }
+  const int64_t row = 2 * 40;
+  for (int step = 0; step < 30; ++step) {
+    const int64_t T = step == 0 ? 9 : 1;
+    for (int64_t i = 0; i < seqs; ++i)
+      ASSERT_EQ(bnn_kv_seq_reserve(cache.p, i, T, nullptr), BNN_STATUS_OK);
+    std::vector<int> failures(seqs, 0);
+    std::vector<std::thread> threads;
+    for (int64_t i = 0; i < seqs; ++i)
+      threads.emplace_back([&, i] {
+        for (int64_t l = 0; l < layers; ++l) {
+          std::vector<float> k = randomTokens(rngs[i], T * row), v = randomTokens(rngs[i], T * row);
+          failures[i] += bnn_kv_append(cache.p, i, l, T, k.data(), v.data()) != BNN_STATUS_OK;
+          h[i].k[l].insert(h[i].k[l].end(), k.begin(), k.end());
+          h[i].v[l].insert(h[i].v[l].end(), v.begin(), v.end());
+        }
+      });
+    for (std::thread &t : threads)
+      t.join();
+    for (int64_t i = 0; i < seqs; ++i)
+      ASSERT_EQ(failures[i], 0);
+  }
+  for (int64_t i = 0; i < seqs; ++i)
+    expectGatherMatches(cache.p, i, c, h[i], 0);
 }
 
 //===----------------------------------------------------------------------===//

@@ -44,7 +44,8 @@ struct Options {
 
 const char *kUsage =
     "usage: bnn-kv-accuracy [options]\n"
-    "Accuracy of the binary KV-cache (sign bits + per-token-head scales, BNN_KV_BINARY) and of\n"
+    "Accuracy of the binary KV-cache (sign bits + per-token-head scales, BNN_KV_BINARY, with and\n"
+    "without key centring) and of\n"
     "other scale placements against the f32 cache, on seeded synthetic K/V with outlier key\n"
     "channels: attention-output relative error and top-1 agreement of a random projection of\n"
     "the outputs ('logits'), over a prefilled prompt and `steps` decode steps.\n"

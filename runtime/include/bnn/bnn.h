@@ -57,5 +57,6 @@ const char *bnn_last_error(void);
 
 /* The parts of the API. */
 #include "bnn/bnn_index.h"
+#include "bnn/bnn_kv.h"
 
 #endif /* BNN_BNN_H */

@@ -144,12 +144,12 @@ extern "C" bnn_status bnn_tokenizer_decode(const bnn_tokenizer *tokenizer, const
       ++bytes;
       continue;
     }
-    if (id == tokenizer->bos || id == tokenizer->eos)
-      continue; // -1 never reaches here: negative ids fail below
     if (id < 0 || id >= tokenizer->vocab)
       return fail(BNN_STATUS_OUT_OF_RANGE,
                   std::string(fn) + ": tokens[" + std::to_string(i) + "] must be in [0, " +
                       std::to_string(tokenizer->vocab) + "), found " + std::to_string(id));
+    if (id == tokenizer->bos || id == tokenizer->eos)
+      continue; // specials carry no text (a missing one is -1, never reached here)
     return fail(BNN_STATUS_OUT_OF_RANGE,
                 std::string(fn) + ": tokens[" + std::to_string(i) + "] = " + std::to_string(id) +
                     " has no text: byte ids are 0..255, BOS is " + std::to_string(tokenizer->bos) +

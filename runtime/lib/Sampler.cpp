@@ -122,7 +122,7 @@ struct Filtered {
   int32_t greedy = -1;        // >= 0 when temperature is 0
 };
 
-/// Steps 1 to 5 of docs/RuntimeAPI.md: checks the arguments and leaves in `f` either the greedy
+/// Steps 1 to 6 of docs/RuntimeAPI.md: checks the arguments and leaves in `f` either the greedy
 /// token or the kept candidates (f.cand, ascending ids) with their weights.
 bnn_status filter(const char *fn, const bnn_sampler_config &c, const float *logits, int64_t vocab,
                   const int32_t *history, int64_t historyLen, Filtered &f) {
@@ -200,18 +200,18 @@ bnn_status filter(const char *fn, const bnn_sampler_config &c, const float *logi
   const std::vector<double> &z = f.z;
   auto before = [&z](int32_t a, int32_t b) { return z[a] > z[b] || (z[a] == z[b] && a < b); };
 
-  // 3. Top-k by (penalised logit descending, id ascending).
+  // 3. Candidates and top-k by (penalised logit descending, id ascending).
   if (c.top_k > 0 && c.top_k < static_cast<int64_t>(f.cand.size())) {
     std::nth_element(f.cand.begin(), f.cand.begin() + (c.top_k - 1), f.cand.end(), before);
     f.cand.resize(static_cast<size_t>(c.top_k));
   }
 
-  // Weights after temperature: exp((z - max) / T); the largest is exactly 1.
+  // 4. Weights after temperature: exp((z - max) / T); the largest is exactly 1.
   f.weight.resize(n);
   for (int32_t id : f.cand)
     f.weight[id] = portableExp((z[id] - maxZ) / c.temperature);
 
-  // 4. Top-p: the shortest prefix in that order whose weight reaches top_p of the total, both
+  // 5. Top-p: the shortest prefix in that order whose weight reaches top_p of the total, both
   // sums accumulated in that order.
   if (c.top_p < 1.0) {
     std::sort(f.cand.begin(), f.cand.end(), before);
@@ -231,7 +231,7 @@ bnn_status filter(const char *fn, const bnn_sampler_config &c, const float *logi
     f.cand.resize(keep);
   }
 
-  // 5. Min-p: weight (the probability relative to the most likely token) at least min_p.
+  // 6. Min-p: weight (the probability relative to the most likely token) at least min_p.
   if (c.min_p > 0.0)
     f.cand.erase(std::remove_if(f.cand.begin(), f.cand.end(),
                                 [&](int32_t id) { return f.weight[id] < c.min_p; }),
@@ -310,7 +310,7 @@ extern "C" bnn_status bnn_sampler_sample(bnn_sampler *sampler, const float *logi
       *token = f.greedy;
       return BNN_STATUS_OK;
     }
-    // 6. Inverse CDF: u in [0, 1) from the top 53 bits of one draw, t = u * total, the first
+    // 7. Inverse CDF: u in [0, 1) from the top 53 bits of one draw, t = u * total, the first
     // kept id (ascending) whose running weight sum exceeds t.
     double total = 0.0;
     for (int32_t id : f.cand)

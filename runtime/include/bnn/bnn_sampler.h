@@ -3,9 +3,10 @@
  * A sampler turns one row of logits (vocab floats) into a token id. It applies, in this order
  * (docs/RuntimeAPI.md, "The sampler", gives every step exactly):
  *   1. repetition penalty (CTRL / Hugging Face rule) on the tokens of the recent history,
- *   2. temperature (0 = greedy: the arg-max after step 1, ties to the smaller id, no draw),
- *   3. top-k, 4. top-p (nucleus), 5. min-p,
- *   6. one draw from the sampler's xoshiro256** generator, inverted through the cumulative
+ *   2. greedy when the temperature is 0: the arg-max after step 1, ties to the smaller id, no draw;
+ *   3. top-k by logit (descending, ties by the smaller id), 4. temperature: the weights
+ *      exp((z - max) / T), 5. top-p (nucleus), 6. min-p,
+ *   7. one draw from the sampler's xoshiro256** generator, inverted through the cumulative
  *      weights of the kept tokens summed in ascending token id order.
  * All arithmetic is IEEE double with bnn's own exp (no libm), so a seed gives the same tokens
  * on every machine. Logits may be -INFINITY (the token is excluded); NaN or +INFINITY is an

@@ -23,7 +23,7 @@ SAMPLES = 200000
 
 def reference(logits, temperature, top_k=0, top_p=1.0, min_p=0.0, penalty=1.0, window=0,
               history=()):
-    """The distribution of docs/RuntimeAPI.md, steps 1 to 5, in float64."""
+    """The distribution of docs/RuntimeAPI.md, steps 1 to 6, in float64."""
     z = logits.astype(np.float64)
     history = list(history)
     if penalty != 1.0 and history:

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -65,7 +66,11 @@ double portableExp(double x) {
   const double ln2Hi = 6.93147180369123816490e-01; // 32 trailing zero bits
   const double ln2Lo = 1.90821492927058770002e-10;
   const double invLn2 = 1.44269504088896338700e+00;
-  const double k = std::floor(x * invLn2 + 0.5);
+  // floor(x / ln2 + 1/2) by truncation (no libm call: floor is one on baseline x86-64).
+  const double shifted = x * invLn2 + 0.5;
+  double k = static_cast<double>(static_cast<int64_t>(shifted));
+  if (k > shifted)
+    k -= 1.0;
   const double r = (x - k * ln2Hi) - k * ln2Lo;
   // Horner over 1/n!, n = 13 down to 0; the constants are folded by the compiler exactly.
   double p = 1.0 / 6227020800.0;
@@ -82,7 +87,44 @@ double portableExp(double x) {
   p = p * r + 0.5;
   p = p * r + 1.0;
   p = p * r + 1.0;
-  return std::ldexp(p, static_cast<int>(k));
+  // 2^k built from its bits is exact, and p * 2^k is rounded once, as ldexp rounds; below
+  // 2^-1022 the factor itself would be subnormal, so ldexp scales there.
+  const int exponent = static_cast<int>(k);
+  if (exponent < -1022)
+    return std::ldexp(p, exponent);
+  const uint64_t bits = static_cast<uint64_t>(exponent + 1023) << 52;
+  double scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+/// About how many of the heaviest candidates the nucleus needs: their weights bucketed by
+/// binary exponent (weights in (0, 1]), buckets added from the heaviest until the threshold is
+/// reached, plus the next bucket for rounding. Only a starting size: the result never depends
+/// on it.
+size_t estimateNucleus(const std::vector<int32_t> &cand, const std::vector<double> &weight,
+                       double threshold) {
+  constexpr int kBuckets = 1026; // exponents 2^0 .. 2^-1022, subnormals, zero
+  std::vector<double> mass(kBuckets, 0.0);
+  std::vector<size_t> count(kBuckets, 0);
+  for (int32_t id : cand) {
+    uint64_t bits;
+    std::memcpy(&bits, &weight[id], sizeof bits);
+    const int biased = static_cast<int>((bits >> 52) & 0x7ff); // 1023 for [1, 2)
+    const int bucket = weight[id] == 0.0 ? kBuckets - 1 : std::min(1023 - biased, kBuckets - 2);
+    const int b = std::max(bucket, 0);
+    mass[b] += weight[id];
+    ++count[b];
+  }
+  double sum = 0.0;
+  size_t n = 0;
+  for (int b = 0; b < kBuckets; ++b) {
+    sum += mass[b];
+    n += count[b];
+    if (sum >= threshold)
+      return n + (b + 1 < kBuckets ? count[b + 1] : 0);
+  }
+  return cand.size();
 }
 
 std::string num(double v) {
@@ -211,22 +253,33 @@ bnn_status filter(const char *fn, const bnn_sampler_config &c, const float *logi
   for (int32_t id : f.cand)
     f.weight[id] = portableExp((z[id] - maxZ) / c.temperature);
 
-  // 5. Top-p: the shortest prefix in that order whose weight reaches top_p of the total, both
-  // sums accumulated in that order.
+  // 5. Top-p: the shortest prefix of the ranking whose running weight sum (in ranking order)
+  // reaches top_p of the total (summed in ascending id order, which needs no sort). The prefix
+  // is ranked chunk by chunk, the first chunk as long as estimateNucleus guesses, then doubling:
+  // the same sums as a full sort, at the cost of ranking little more than the prefix.
   if (c.top_p < 1.0) {
-    std::sort(f.cand.begin(), f.cand.end(), before);
+    std::sort(f.cand.begin(), f.cand.end());
     double total = 0.0;
     for (int32_t id : f.cand)
       total += f.weight[id];
     const double threshold = c.top_p * total;
     double sum = 0.0;
-    size_t keep = f.cand.size();
-    for (size_t i = 0; i < f.cand.size(); ++i) {
-      sum += f.weight[f.cand[i]];
-      if (sum >= threshold) {
-        keep = i + 1;
-        break;
+    size_t keep = f.cand.size(), done = 0,
+           chunk = std::max<size_t>(64, estimateNucleus(f.cand, f.weight, threshold));
+    while (done < f.cand.size() && keep == f.cand.size()) {
+      const size_t end = std::min(f.cand.size(), done + chunk);
+      if (end < f.cand.size())
+        std::nth_element(f.cand.begin() + done, f.cand.begin() + end, f.cand.end(), before);
+      std::sort(f.cand.begin() + done, f.cand.begin() + end, before);
+      for (size_t i = done; i < end; ++i) {
+        sum += f.weight[f.cand[i]];
+        if (sum >= threshold) {
+          keep = i + 1;
+          break;
+        }
       }
+      done = end;
+      chunk *= 2;
     }
     f.cand.resize(keep);
   }

@@ -242,6 +242,54 @@ TEST(Sampler, DistributionFollowsTheSpecification) {
   }
 }
 
+// Top-p over large vocabularies (the nucleus is ranked chunk by chunk): the kept set equals a
+// full sort's, computed here from the specification with std::exp, wherever the boundary is
+// clear of rounding (a relative margin of 1e-9).
+TEST(Sampler, TopPOverLargeVocabulariesMatchesAFullSort) {
+  int checked = 0;
+  for (unsigned trial = 0; trial < 24; ++trial) {
+    const int64_t vocab = 5000 + 3001 * trial;
+    std::vector<float> l = randomLogits(vocab, 900 + trial, 1.0f + 0.5f * (trial % 5));
+    const double t = 0.5 + 0.25 * (trial % 4), topP = 0.3 + 0.03 * trial;
+    const int64_t topK = trial % 3 == 0 ? 3000 : 0;
+    std::vector<int32_t> order(static_cast<size_t>(vocab));
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(),
+              [&](int32_t a, int32_t b) { return l[a] > l[b] || (l[a] == l[b] && a < b); });
+    if (topK > 0)
+      order.resize(topK);
+    std::vector<double> w(static_cast<size_t>(vocab), 0.0);
+    for (int32_t id : order)
+      w[id] = std::exp((double(l[id]) - double(l[order[0]])) / t);
+    double total = 0.0;
+    for (double v : w)
+      total += v;
+    double sum = 0.0, before = 0.0;
+    size_t keep = 0;
+    while (keep < order.size() && sum < topP * total) {
+      before = sum;
+      sum += w[order[keep++]];
+    }
+    if (std::min(sum - topP * total, topP * total - before) < 1e-9 * total)
+      continue;
+    ++checked;
+    bnn_sampler_config c = config(t, topK, topP);
+    SamplerPtr s;
+    ASSERT_EQ(bnn_sampler_create(&c, &s.p), BNN_STATUS_OK);
+    std::vector<double> probs(static_cast<size_t>(vocab));
+    ASSERT_EQ(bnn_sampler_distribution(s.p, l.data(), vocab, nullptr, 0, probs.data()),
+              BNN_STATUS_OK);
+    std::vector<int32_t> want(order.begin(), order.begin() + keep), got;
+    std::sort(want.begin(), want.end());
+    for (int64_t i = 0; i < vocab; ++i)
+      if (probs[i] > 0)
+        got.push_back(static_cast<int32_t>(i));
+    EXPECT_EQ(got, want) << "vocab " << vocab << " T " << t << " top_p " << topP << " top_k "
+                         << topK;
+  }
+  EXPECT_GE(checked, 20);
+}
+
 // CTRL (Keskar et al. 2019) as Hugging Face's RepetitionPenaltyLogitsProcessor applies it:
 // a token of the window has its logit divided by the penalty when positive and multiplied by
 // it otherwise, once however often it occurs.

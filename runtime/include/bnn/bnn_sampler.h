@@ -9,8 +9,8 @@
  *   7. one draw from the sampler's xoshiro256** generator, inverted through the cumulative
  *      weights of the kept tokens summed in ascending token id order.
  * All arithmetic is IEEE double with bnn's own exp (not the platform's), so a seed gives the
- * same tokens on every machine. Logits may be -INFINITY (the token is excluded); NaN or +INFINITY is an
- * error. A handle is used from one thread at a time.
+ * same tokens on every machine. Logits may be -INFINITY (the token is excluded); NaN or
+ * +INFINITY is an error. A handle is used from one thread at a time.
  */
 #ifndef BNN_BNN_SAMPLER_H
 #define BNN_BNN_SAMPLER_H

@@ -65,9 +65,8 @@ bnn_status bnn_sampler_sample(bnn_sampler *sampler, const float *logits, int64_t
 /* The distribution bnn_sampler_sample draws from for the same arguments: probs[0..vocab),
  * zero outside the kept tokens, the kept tokens' weights divided by their sum (one-hot at the
  * arg-max when greedy). Does not touch the generator. Errors as bnn_sampler_sample. */
-bnn_status bnn_sampler_distribution(const bnn_sampler *sampler, const float *logits,
-                                    int64_t vocab, const int32_t *history, int64_t history_len,
-                                    double *probs);
+bnn_status bnn_sampler_distribution(const bnn_sampler *sampler, const float *logits, int64_t vocab,
+                                    const int32_t *history, int64_t history_len, double *probs);
 
 #ifdef __cplusplus
 }

@@ -37,9 +37,8 @@ int32_t bnn_tokenizer_eos_id(const bnn_tokenizer *tokenizer);     /* -1: none (o
  * like any other) into token ids, with BOS/EOS as flags ask. *count is set to the number of
  * ids. With tokens NULL nothing is written but *count (ask first, then allocate); otherwise
  * capacity must be at least that number. */
-bnn_status bnn_tokenizer_encode(const bnn_tokenizer *tokenizer, const char *text,
-                                int64_t text_len, int32_t flags, int32_t *tokens,
-                                int64_t capacity, int64_t *count);
+bnn_status bnn_tokenizer_encode(const bnn_tokenizer *tokenizer, const char *text, int64_t text_len,
+                                int32_t flags, int32_t *tokens, int64_t capacity, int64_t *count);
 
 /* Decodes count ids into bytes: ids 0..255 become their byte, BOS and EOS no byte; any other
  * id (negative, beyond the vocabulary, or a non-byte id that is neither BOS nor EOS) is

@@ -58,5 +58,7 @@ const char *bnn_last_error(void);
 /* The parts of the API. */
 #include "bnn/bnn_index.h"
 #include "bnn/bnn_kv.h"
+#include "bnn/bnn_sampler.h"
+#include "bnn/bnn_tokenizer.h"
 
 #endif /* BNN_BNN_H */

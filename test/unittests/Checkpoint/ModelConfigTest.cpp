@@ -214,12 +214,10 @@ TEST(ModelConfig, BnnObjectErrors) {
   EXPECT_EQ(error(withBnn(llvm::json::Object{{"weight_kinds", "binary"}})),
             "c.json: field 'bnn.weight_kinds' is unknown (expected one of weight_kind, "
             "activation_kind, weight_scale, sub_norms, layers)");
-  const std::string kinds = "must be one of \"binary\", \"ternary\", \"float\", found ";
+  const std::string kinds =
+      "must be one of \"binary\", \"ternary\", \"float\", \"pb\", \"dbf\", found ";
   EXPECT_EQ(error(withBnn(llvm::json::Object{{"weight_kind", "int4"}})),
             "c.json: field 'bnn.weight_kind' " + kinds + "the string \"int4\"");
-  EXPECT_EQ(error(withBnn(llvm::json::Object{{"weight_kind", "pb"}})),
-            "c.json: field 'bnn.weight_kind' is \"pb\": that kind is reserved (issue 15) and not "
-            "supported yet; expected one of \"binary\", \"ternary\", \"float\"");
   EXPECT_EQ(error(withBnn(llvm::json::Object{{"activation_kind", "int4"}})),
             "c.json: field 'bnn.activation_kind' must be one of \"int8\", \"binary\", found the "
             "string \"int4\"");
@@ -247,11 +245,6 @@ TEST(ModelConfig, BnnObjectErrors) {
   EXPECT_EQ(error(withBnn(llvm::json::Object{
                 {"layers", llvm::json::Object{{"2", llvm::json::Object{{"up_proj", true}}}}}})),
             "c.json: field 'bnn.layers.2.up_proj' " + kinds + "true");
-  EXPECT_EQ(
-      error(withBnn(llvm::json::Object{
-          {"layers", llvm::json::Object{{"0", llvm::json::Object{{"weight_kind", "dbf"}}}}}})),
-      "c.json: field 'bnn.layers.0.weight_kind' is \"dbf\": that kind is reserved (issue "
-      "15) and not supported yet; expected one of \"binary\", \"ternary\", \"float\"");
 }
 
 TEST(ModelConfig, BadDocuments) {

@@ -450,6 +450,33 @@ def check_model(in_dir, out_dir):
     return 0 if ok else 1
 
 
+def corrupt(in_dir, out_dir, what):
+    os.makedirs(out_dir, exist_ok=True)
+    c = json.load(open(os.path.join(in_dir, "config.json")))
+    t = {k: v.copy() for k, v in read_st(os.path.join(in_dir, "model.safetensors")).items()}
+    p = "model.layers.0.self_attn.q_proj.weight"
+    if what == "salient-bit":  # the binary bit of a salient element set
+        i = int(t[p + ".salient_index"][0])
+        k = c["hidden_size"]
+        words = t[p + ".packed"].view(np.uint64)
+        words[i // k, (i % k) // 64] |= np.uint64(1) << np.uint64(i % 64)
+    elif what == "salient-order":
+        t[p + ".salient_index"] = t[p + ".salient_index"][::-1].copy()
+    elif what == "salient-value":
+        t[p + ".salient_value"] = t[p + ".salient_value"][:-1].copy()
+    elif what == "pb-missing":
+        del t[p + ".salient_scale"]
+    elif what == "dbf-b2":
+        t[p + ".b2.packed"] = t[p + ".b2.packed"][:-1].copy()
+    elif what == "dbf-float":
+        t[p] = np.zeros((c["hidden_size"], c["hidden_size"]), np.float32)
+    elif what == "dbf-padding":
+        t[p + ".b1.packed"].view(np.uint64)[0, -1] |= np.uint64(1) << np.uint64(63)
+    json.dump(c, open(os.path.join(out_dir, "config.json"), "w"))
+    write_st(os.path.join(out_dir, "model.safetensors"), t)
+    return 0
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == "layer":
@@ -477,6 +504,12 @@ def main(argv):
         return check_dbf(argv[2], argv[3], argv[4])
     if cmd == "dbf-ranks":
         return dbf_ranks(argv[2:])
+    if cmd == "less":  # SUMMARY_A SUMMARY_B KEY: A's KEY is smaller than B's
+        a, b = (float(parse_summary(x)[argv[4]][0]) for x in argv[2:4])
+        print(f"{argv[4]}: {a:.6e} < {b:.6e}: {'PASS' if a < b else 'FAIL'}")
+        return 0 if a < b else 1
+    if cmd == "corrupt":  # IN_DIR OUT_DIR WHAT: a broken copy for the validator's tests
+        return corrupt(argv[2], argv[3], argv[4])
     if cmd == "check-logits":
         return check_logits(argv[2], argv[3])
     if cmd == "check-model":

@@ -125,6 +125,20 @@ TEST(ModelConfig, LayerOverridesFollowTheirPrecedence) {
   EXPECT_EQ(config->getWeightKind(2, Projection::Down), WeightKind::Ternary);
 }
 
+TEST(ModelConfig, PbAndDbfKinds) {
+  llvm::Expected<ModelConfig> config = parse(withBnn(llvm::json::Object{
+      {"weight_kind", "pb"},
+      {"layers",
+       llvm::json::Object{{"1", "dbf"}, {"2", llvm::json::Object{{"up_proj", "dbf"}}}}}}));
+  ASSERT_TRUE(static_cast<bool>(config)) << llvm::toString(config.takeError());
+  EXPECT_EQ(config->getWeightKind(0, Projection::Q), WeightKind::Pb);
+  EXPECT_EQ(config->getWeightKind(1, Projection::Down), WeightKind::Dbf);
+  EXPECT_EQ(config->getWeightKind(2, Projection::Up), WeightKind::Dbf);
+  EXPECT_EQ(config->getWeightKind(2, Projection::Gate), WeightKind::Pb);
+  EXPECT_EQ(getWeightKindName(WeightKind::Pb), "pb");
+  EXPECT_EQ(getWeightKindName(WeightKind::Dbf), "dbf");
+}
+
 TEST(ModelConfig, MissingAndMistypedFields) {
   for (const char *field : {"vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
                             "intermediate_size", "max_position_embeddings"})

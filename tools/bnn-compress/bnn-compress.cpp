@@ -93,6 +93,8 @@ static cl::opt<int64_t> dbfIterations("dbf-iterations",
 static cl::opt<int64_t> dbfAdmmSteps("dbf-admm-steps",
                                      cl::desc("dbf: ADMM steps per factor and iteration"),
                                      cl::init(4), cl::cat(category));
+static cl::opt<double> dbfRho("dbf-rho", cl::desc("dbf: ADMM penalty, times trace(B B^T) / r"),
+                              cl::init(1.0), cl::cat(category));
 static cl::opt<uint64_t> seed("seed", cl::desc("dbf: seed of the SVD's random start"), cl::init(0),
                               cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress lines on stderr"), cl::init(false),
@@ -175,9 +177,10 @@ static Expected<Settings> readSettings() {
   if (!(pbFraction >= 0 && pbFraction <= 1))
     return createStringError(inconvertibleErrorCode(), "--pb-fraction must be in [0, 1], found %g",
                              (double)pbFraction);
-  if (!(damp >= 0) || !(dbfBits > 0) || dbfRank < 0 || dbfIterations < 0 || dbfAdmmSteps < 1)
+  if (!(damp >= 0) || !(dbfBits > 0) || !(dbfRho > 0) || dbfRank < 0 || dbfIterations < 0 ||
+      dbfAdmmSteps < 1)
     return createStringError(inconvertibleErrorCode(),
-                             "expected --damp >= 0, --dbf-bpw > 0, --dbf-rank >= 0, "
+                             "expected --damp >= 0, --dbf-bpw > 0, --dbf-rho > 0, --dbf-rank >= 0, "
                              "--dbf-iterations >= 0, --dbf-admm-steps >= 1");
   s.pb.fraction = pbFraction;
   s.pb.saliency = *saliency;
@@ -188,6 +191,7 @@ static Expected<Settings> readSettings() {
   s.dbf.iterations = dbfIterations;
   s.dbf.admmSteps = dbfAdmmSteps;
   s.dbf.seed = seed;
+  s.dbf.rho = dbfRho;
   return s;
 }
 

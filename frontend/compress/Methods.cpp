@@ -92,21 +92,17 @@ bool invertSPD(std::vector<double> &a, int64_t n) {
   return true;
 }
 
-/// Solves X G = R for X (rows x r) with G SPD r x r (G is overwritten by its factor).
-void solveRight(std::vector<double> &g, int64_t r, std::vector<double> &x, int64_t rows) {
-  std::vector<double> inv = g;
-  if (!invertSPD(inv, r)) {
-    // G = B B^T + rho I with rho > 0 is always SPD; a zero factor makes rho the only term.
-    std::fill(x.begin(), x.end(), 0.0);
-    return;
-  }
+/// x := x inv (x rows x r, inv r x r).
+void multiplyRight(std::vector<double> &x, int64_t rows, const std::vector<double> &inv,
+                   int64_t r) {
   std::vector<double> row(static_cast<size_t>(r));
   for (int64_t i = 0; i < rows; ++i) {
-    for (int64_t j = 0; j < r; ++j) {
-      double s = 0;
-      for (int64_t k = 0; k < r; ++k)
-        s += x[i * r + k] * inv[k * r + j];
-      row[j] = s;
+    std::fill(row.begin(), row.end(), 0.0);
+    for (int64_t k = 0; k < r; ++k) {
+      double xik = x[i * r + k];
+      const double *irow = inv.data() + k * r;
+      for (int64_t j = 0; j < r; ++j)
+        row[j] += xik * irow[j];
     }
     std::copy(row.begin(), row.end(), x.begin() + i * r);
   }
@@ -319,12 +315,14 @@ void admmFactor(const std::vector<double> &w, int64_t rows, int64_t cols,
         s += w[i * cols + k] * bmat[j * cols + k];
       wbt[i * r + j] = s;
     }
+  // G = B B^T + rho I with rho > 0 is SPD.
+  if (!invertSPD(g, r))
+    return;
   std::vector<double> amat(static_cast<size_t>(rows * r)), proj, u, v;
   for (int64_t step = 0; step < options.admmSteps; ++step) {
     for (size_t i = 0; i < amat.size(); ++i)
       amat[i] = wbt[i] + rho * (z[i] - dual[i]);
-    std::vector<double> gg = g;
-    solveRight(gg, r, amat, rows);
+    multiplyRight(amat, rows, g, r);
     std::vector<double> sum(amat.size());
     for (size_t i = 0; i < amat.size(); ++i)
       sum[i] = amat[i] + dual[i];
@@ -700,6 +698,10 @@ Expected<QuantizedLayer> quantizePB(const Matrix &w, const Hessian *hessian,
 // DBF
 //===----------------------------------------------------------------------===//
 
+/// Subspace iterations of the truncated SVD that starts DBF (ADMM refines from there, so a
+/// rough subspace is enough).
+constexpr int kSubspaceIterations = 12;
+
 int64_t getDBFRank(int64_t rows, int64_t cols, double bitsPerWeight) {
   double r = (bitsPerWeight * static_cast<double>(rows) * static_cast<double>(cols) -
               32.0 * static_cast<double>(rows + cols)) /
@@ -731,22 +733,26 @@ Expected<QuantizedLayer> quantizeDBF(const Matrix &w, const DBFOptions &options,
   orthonormalize(qm, k, r);
   std::vector<double> y(static_cast<size_t>(n * r));
   auto multiplyWQ = [&]() { // y = W qm
+    std::fill(y.begin(), y.end(), 0.0);
     for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < r; ++j) {
-        double s = 0;
-        for (int64_t c = 0; c < k; ++c)
-          s += wd[i * k + c] * qm[c * r + j];
-        y[i * r + j] = s;
+      for (int64_t c = 0; c < k; ++c) {
+        double wic = wd[i * k + c];
+        const double *qrow = qm.data() + c * r;
+        double *yrow = y.data() + i * r;
+        for (int64_t j = 0; j < r; ++j)
+          yrow[j] += wic * qrow[j];
       }
   };
-  for (int it = 0; it < 40; ++it) {
+  for (int it = 0; it < kSubspaceIterations; ++it) {
     multiplyWQ();
-    for (int64_t c = 0; c < k; ++c) // qm = W^T y
-      for (int64_t j = 0; j < r; ++j) {
-        double s = 0;
-        for (int64_t i = 0; i < n; ++i)
-          s += wd[i * k + c] * y[i * r + j];
-        qm[c * r + j] = s;
+    std::fill(qm.begin(), qm.end(), 0.0); // qm = W^T y
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t c = 0; c < k; ++c) {
+        double wic = wd[i * k + c];
+        const double *yrow = y.data() + i * r;
+        double *qrow = qm.data() + c * r;
+        for (int64_t j = 0; j < r; ++j)
+          qrow[j] += wic * yrow[j];
       }
     orthonormalize(qm, k, r);
   }

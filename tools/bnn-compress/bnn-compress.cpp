@@ -97,6 +97,13 @@ static cl::opt<double> dbfRho("dbf-rho", cl::desc("dbf: ADMM penalty, times trac
                               cl::init(1.0), cl::cat(category));
 static cl::opt<uint64_t> seed("seed", cl::desc("dbf: seed of the SVD's random start"), cl::init(0),
                               cl::cat(category));
+static cl::opt<std::string> evalPath("eval",
+                                     cl::desc("model: held-out text (bytes are token ids) whose "
+                                              "perplexity is printed for the float and the "
+                                              "compressed weights, by the f32 reference forward"),
+                                     cl::value_desc("file"), cl::init(""), cl::cat(category));
+static cl::opt<int64_t> evalTokens("eval-tokens", cl::desc("At most this many --eval tokens"),
+                                   cl::init(4096), cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress lines on stderr"), cl::init(false),
                            cl::cat(category));
 
@@ -137,25 +144,61 @@ static void progress(const std::string &line) {
     errs() << "bnn-compress: " << line << "\n";
 }
 
-static Expected<std::vector<int32_t>> readCalibration(int64_t vocab) {
-  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer = MemoryBuffer::getFile(calibrationPath);
+static Expected<std::vector<int32_t>> readTokens(const std::string &path, int64_t limit,
+                                                 int64_t vocab) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer = MemoryBuffer::getFile(path);
   if (!buffer)
-    return createStringError(buffer.getError(), "cannot open '%s': %s", calibrationPath.c_str(),
+    return createStringError(buffer.getError(), "cannot open '%s': %s", path.c_str(),
                              buffer.getError().message().c_str());
   StringRef text = (*buffer)->getBuffer();
   std::vector<int32_t> tokens;
-  for (size_t i = 0; i < text.size() && static_cast<int64_t>(tokens.size()) < calibrationTokens;
-       ++i) {
+  for (size_t i = 0; i < text.size() && static_cast<int64_t>(tokens.size()) < limit; ++i) {
     int32_t id = static_cast<unsigned char>(text[i]);
     if (id >= vocab)
       return createStringError(inconvertibleErrorCode(),
                                "'%s': byte %zu is %d, not a token id (vocab_size is %lld)",
-                               calibrationPath.c_str(), i, id, (long long)vocab);
+                               path.c_str(), i, id, (long long)vocab);
     tokens.push_back(id);
   }
   if (tokens.empty())
-    return createStringError(inconvertibleErrorCode(), "'%s' is empty", calibrationPath.c_str());
+    return createStringError(inconvertibleErrorCode(), "'%s' is empty", path.c_str());
   return tokens;
+}
+
+static Expected<std::vector<int32_t>> readCalibration(int64_t vocab) {
+  return readTokens(calibrationPath, calibrationTokens, vocab);
+}
+
+/// exp(mean NLL of each next token) over sequences of `len` tokens (each predicts its tokens
+/// 1 .. len-1 from the ones before), by the reference forward.
+static Expected<double> perplexity(const FloatModel &model, const std::vector<int32_t> &tokens,
+                                   int64_t len) {
+  double nll = 0;
+  int64_t count = 0;
+  const int64_t vocab = model.config.vocabSize, total = static_cast<int64_t>(tokens.size());
+  for (int64_t start = 0; start < total; start += len) {
+    int64_t n = std::min(len, total - start);
+    if (n < 2)
+      break;
+    Expected<std::vector<float>> logits =
+        forward(model, ArrayRef<int32_t>(tokens.data() + start, static_cast<size_t>(n)));
+    if (!logits)
+      return logits.takeError();
+    for (int64_t t = 0; t + 1 < n; ++t) {
+      const float *row = logits->data() + t * vocab;
+      double mx = -HUGE_VAL, sum = 0;
+      for (int64_t v = 0; v < vocab; ++v)
+        mx = std::max(mx, static_cast<double>(row[v]));
+      for (int64_t v = 0; v < vocab; ++v)
+        sum += std::exp(static_cast<double>(row[v]) - mx);
+      nll += std::log(sum) + mx - static_cast<double>(row[tokens[start + t + 1]]);
+      ++count;
+    }
+  }
+  if (count == 0)
+    return createStringError(inconvertibleErrorCode(),
+                             "--eval needs at least 2 tokens per sequence");
+  return std::exp(nll / static_cast<double>(count));
 }
 
 struct Settings {
@@ -549,6 +592,24 @@ static int runModel() {
     if (ec)
       return fail("cannot write '" + configOut + "': " + ec.message());
     os << formatv("{0:2}", *configJson) << "\n";
+  }
+  if (!evalPath.empty()) {
+    Expected<std::vector<int32_t>> tokens = readTokens(evalPath, evalTokens, config.vocabSize);
+    if (!tokens)
+      return fail(toString(tokens.takeError()));
+    int64_t len = resolveSeqLen(config);
+    Expected<double> before = perplexity(*model, *tokens, len);
+    if (!before)
+      return fail(toString(before.takeError()));
+    FloatModel compressed = *model;
+    for (size_t i = 0; i < slots.size(); ++i)
+      compressed.tensors[slots[i].name] = slots[i].quantized[choice[i]].reconstruction;
+    Expected<double> after = perplexity(compressed, *tokens, len);
+    if (!after)
+      return fail(toString(after.takeError()));
+    outs() << "perplexity on " << tokens->size() << " tokens (f32 reference forward, not the "
+           << "runtime): float " << formatv("{0:f4}", *before) << ", compressed "
+           << formatv("{0:f4}", *after) << "\n";
   }
   // Read back and validate what was written.
   Expected<Checkpoint> written = openCheckpointDirectory(outputPath);

@@ -403,6 +403,36 @@ def check_logits(model_dir, logits_path):
     return 0 if ok else 1
 
 
+def decode(q, name, shape):
+    """The f32 matrix a stored projection stands for (any kind), and its kind."""
+    n, k = shape
+    if name in q:
+        dec, kind = q[name].astype(np.float64), "float"
+    elif name + ".salient_index" in q:
+        kind = "pb"
+        dec = signs(q[name + ".packed"], k) * q[name + ".scale"].astype(np.float64)[:, None]
+        idx = q[name + ".salient_index"].astype(np.int64)
+        flat = dec.ravel()
+        flat[idx] = q[name + ".salient_value"] * q[name + ".salient_scale"].astype(np.float64)[idx // k]
+        dec = flat.reshape(n, k)
+    elif name + ".m" in q:
+        kind = "dbf"
+        r = q[name + ".m"].shape[0]
+        dec = (q[name + ".a"][:, None] * signs(q[name + ".b1.packed"], r)) @ \
+            (q[name + ".m"][:, None] * signs(q[name + ".b2.packed"], k)) * q[name + ".b"][None, :]
+    else:
+        p = q[name + ".packed"]
+        sc = q[name + ".scale"].astype(np.float64)
+        sc = sc[:, None] if sc.size > 1 else sc[0]
+        if p.ndim == 2:
+            kind, dec = "binary", signs(p, k) * sc
+        else:
+            kind = "ternary"
+            dec = np.where(unpack_bits(p[:, 1], k) == 1,
+                           np.where(unpack_bits(p[:, 0], k) == 1, 1.0, -1.0), 0.0) * sc
+    return dec, kind
+
+
 def check_model(in_dir, out_dir):
     """Every stored projection decodes to a matrix close to the float one (relative error < 1)."""
     c = json.load(open(os.path.join(out_dir, "config.json")))
@@ -414,38 +444,44 @@ def check_model(in_dir, out_dir):
         if len(shape) == 1 or "layers" not in name:
             ok &= np.array_equal(f[name], q[name])
             continue
-        n, k = shape
         w = f[name].astype(np.float64)
-        if name in q:
-            dec, kind = q[name].astype(np.float64), "float"
-        elif name + ".salient_index" in q:
-            kind = "pb"
-            dec = signs(q[name + ".packed"], k) * q[name + ".scale"].astype(np.float64)[:, None]
-            idx = q[name + ".salient_index"].astype(np.int64)
-            flat = dec.ravel()
-            flat[idx] = q[name + ".salient_value"] * q[name + ".salient_scale"].astype(np.float64)[idx // k]
-            dec = flat.reshape(n, k)
-        elif name + ".m" in q:
-            kind = "dbf"
-            r = q[name + ".m"].shape[0]
-            dec = (q[name + ".a"][:, None] * signs(q[name + ".b1.packed"], r)) @ \
-                (q[name + ".m"][:, None] * signs(q[name + ".b2.packed"], k)) * q[name + ".b"][None, :]
-        else:
-            p = q[name + ".packed"]
-            sc = q[name + ".scale"].astype(np.float64)
-            sc = sc[:, None] if sc.size > 1 else sc[0]
-            if p.ndim == 2:
-                kind, dec = "binary", signs(p, k) * sc
-            else:
-                kind = "ternary"
-                dec = np.where(unpack_bits(p[:, 1], k) == 1,
-                               np.where(unpack_bits(p[:, 0], k) == 1, 1.0, -1.0), 0.0) * sc
+        dec, kind = decode(q, name, shape)
         rel = float(((w - dec) ** 2).sum() / (w ** 2).sum())
         kinds[kind] = kinds.get(kind, 0) + 1
         if not rel < 1.0:
             print(f"{name}: relative error {rel}")
             ok = False
     print("kinds: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+def perplexity(model_dir, text_path, seq_len, limit=4096):
+    """exp(mean next-token NLL) of the (decoded) model over sequences of seq_len bytes."""
+    c = json.load(open(os.path.join(model_dir, "config.json")))
+    q = read_st(os.path.join(model_dir, "model.safetensors"))
+    t = {}
+    for name, shape in model_shapes(c).items():
+        t[name] = decode(q, name, shape)[0] if (len(shape) == 2 and "layers" in name) else q[name]
+    tokens = np.frombuffer(open(text_path, "rb").read()[:limit], np.uint8).astype(np.int64)
+    nll, count = 0.0, 0
+    for start in range(0, len(tokens), seq_len):
+        seq = tokens[start:start + seq_len]
+        if len(seq) < 2:
+            break
+        logits = ref_forward(c, t, seq)
+        mx = logits.max(-1, keepdims=True)
+        logp = logits - mx - np.log(np.exp(logits - mx).sum(-1, keepdims=True))
+        nll -= logp[np.arange(len(seq) - 1), seq[1:]].sum()
+        count += len(seq) - 1
+    return float(np.exp(nll / count))
+
+
+def check_perplexity(float_dir, out_dir, text_path, seq_len, summary_path):
+    line = [l for l in open(summary_path) if l.startswith("perplexity")][0]
+    got = [float(x) for x in (line.split("float ")[1].split(", compressed "))]
+    ok = close("float perplexity", got[0], perplexity(float_dir, text_path, seq_len), 1e-4)
+    ok &= close("compressed perplexity", got[1], perplexity(out_dir, text_path, seq_len), 1e-4)
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
@@ -512,6 +548,8 @@ def main(argv):
         return corrupt(argv[2], argv[3], argv[4])
     if cmd == "check-logits":
         return check_logits(argv[2], argv[3])
+    if cmd == "check-perplexity":  # FLOAT_DIR OUT_DIR TEXT SEQ_LEN SUMMARY
+        return check_perplexity(argv[2], argv[3], argv[4], int(argv[5]), argv[6])
     if cmd == "check-model":
         return check_model(argv[2], argv[3])
     print(__doc__)

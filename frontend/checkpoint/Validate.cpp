@@ -238,7 +238,10 @@ private:
       }
       return;
     }
-    // DBF: the middle dimension r is the length of `.m`.
+    // DBF: the middle dimension r is the length of `.m`. Every part is claimed first, so that a
+    // missing `.m` is one problem, not also four unexpected tensors.
+    for (const char *part : {".a", ".b", ".b1.packed", ".b2.packed"})
+      claim(expected.name + part);
     const TensorView *mid = claim(expected.name + ".m");
     if (!mid) {
       problem("missing tensor '" + expected.name + ".m' (expected F32 [r], since " +

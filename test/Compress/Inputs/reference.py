@@ -500,6 +500,14 @@ def corrupt(in_dir, out_dir, what):
         t[p + ".salient_index"] = t[p + ".salient_index"][::-1].copy()
     elif what == "salient-value":
         t[p + ".salient_value"] = t[p + ".salient_value"][:-1].copy()
+    elif what == "salient-range":
+        t[p + ".salient_index"][-1] = c["hidden_size"] * c["hidden_size"]
+    elif what == "salient-dtype":
+        t[p + ".salient_index"] = t[p + ".salient_index"].astype(np.int64)
+    elif what == "pb-scale-dtype":
+        t[p + ".scale"] = t[p + ".scale"].astype(np.int32)
+    elif what == "dbf-m-missing":
+        del t[p + ".m"]
     elif what == "pb-missing":
         del t[p + ".salient_scale"]
     elif what == "dbf-b2":

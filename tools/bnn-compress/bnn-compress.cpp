@@ -118,8 +118,11 @@ static const char *const overview =
     "          pick one per projection: the only method, or under --max-size-mb the greedy\n"
     "          choice of docs/Compression.md. Prints the table and writes OUT_DIR (-o) as a\n"
     "          checkpoint that bnn-checkpoint check accepts (packed binary/ternary, PB, DBF).\n"
+    "          --eval=TEXT also prints the perplexity of the float and the compressed weights\n"
+    "          by the same f32 reference forward (not the compiled runtime).\n"
     "  layer   quantize one matrix: --input holds 'weight' F32 [N, K] (and 'inputs' F32 [T, K]\n"
-    "          for the Hessian); -o gets the stored tensors under 'weight.*', the\n"
+    "          for the Hessian); -o gets the stored tensors under 'weight.*' ('weight' for\n"
+    "          float), the\n"
     "          reconstruction 'reconstruction' F32 [N, K]; stdout a summary (what the tests\n"
     "          compare with their references).\n"
     "  logits  the reference forward of the first --seq-len calibration tokens of IN_DIR; -o\n"
@@ -315,8 +318,6 @@ static int runLayer() {
   rec.bytes.resize(q->reconstruction.size() * 4);
   std::memcpy(rec.bytes.data(), q->reconstruction.data(), rec.bytes.size());
   tensors.push_back(std::move(rec));
-  if (*method == Method::Float)
-    tensors.front().name = "weight.float";
   if (Error e = writeSafetensors(outputPath, getViews(tensors)))
     return fail(toString(std::move(e)));
   double frob = getOutputError(w, q->reconstruction, nullptr);

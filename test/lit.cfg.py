@@ -43,6 +43,7 @@ tools = [
     "bnn-embed",
     "bnn-checkpoint",
     "bnn-sample-check",
+    "bnn-compress",
 ]
 llvm_config.add_tool_substitutions(tools, [config.bnn_tools_dir])
 

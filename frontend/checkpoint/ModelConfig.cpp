@@ -25,6 +25,8 @@ StringRef getWeightKindName(WeightKind kind) {
   case WeightKind::Binary: return "binary";
   case WeightKind::Ternary: return "ternary";
   case WeightKind::Float: return "float";
+  case WeightKind::Pb: return "pb";
+  case WeightKind::Dbf: return "dbf";
   }
   return "?";
 }
@@ -128,11 +130,6 @@ public:
       for (size_t i = 0; i < choices.size(); ++i)
         if (*text == choices[i])
           return std::optional<size_t>(i);
-    if (text && (*text == "pb" || *text == "dbf"))
-      return fail(path, "is \"" + *text +
-                            "\": that kind is reserved (issue 15) and not supported yet; "
-                            "expected one of " +
-                            list);
     return fail(path, "must be one of " + list + ", found " + describe(value));
   }
 
@@ -156,7 +153,7 @@ private:
   StringRef source;
 };
 
-const StringRef kWeightKinds[] = {"binary", "ternary", "float"};
+const StringRef kWeightKinds[] = {"binary", "ternary", "float", "pb", "dbf"};
 
 Error parseBnnObject(const ConfigReader &reader, const json::Value &value, ModelConfig &config) {
   const json::Object *bnn = value.getAsObject();

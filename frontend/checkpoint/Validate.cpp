@@ -118,6 +118,9 @@ private:
   }
 
   void checkExpected(const ExpectedTensor &expected) {
+    if (expected.role == TensorRole::Projection &&
+        (expected.kind == WeightKind::Pb || expected.kind == WeightKind::Dbf))
+      return checkFactored(expected);
     const TensorView *floatForm = claim(expected.name);
     bool quantizable =
         expected.role == TensorRole::Projection && expected.kind != WeightKind::Float;
@@ -154,6 +157,109 @@ private:
       return;
     }
     checkPacked(expected, packed, scale);
+  }
+
+  /// A tensor of a PB or DBF form: present, of `dtype`, of `shape`. Returns it when all hold.
+  const TensorView *requirePart(const ExpectedTensor &expected, const std::string &suffix,
+                                SafetensorsDType dtype, ArrayRef<int64_t> shape,
+                                const std::string &formula) {
+    std::string name = expected.name + suffix;
+    const TensorView *tensor = claim(name);
+    if (!tensor) {
+      problem("missing tensor '" + name + "' (expected " + getDTypeName(dtype).str() + " " +
+              formula + " = " + formatShape(shape) + ", since " + describeProjection(expected) +
+              ")");
+      return nullptr;
+    }
+    bool words = dtype == SafetensorsDType::I64;
+    if (tensor->dtype != dtype && !(words && tensor->dtype == SafetensorsDType::U64)) {
+      problem("tensor '" + name + "' is " + getDTypeName(tensor->dtype).str() + ", expected " +
+              getDTypeName(dtype).str() + (words ? " (or U64)" : ""));
+      return nullptr;
+    }
+    if (shape != tensor->shape) {
+      problem("tensor '" + name + "' has shape " + formatShape(tensor->shape) + ", expected " +
+              formula + " = " + formatShape(shape));
+      return nullptr;
+    }
+    return tensor;
+  }
+
+  /// The PB and DBF forms (docs/ModelFormat.md, "PB and DBF tensors"): no float form.
+  void checkFactored(const ExpectedTensor &expected) {
+    const int64_t rows = expected.shape[0], columns = expected.shape[1];
+    const int64_t words = (columns + 63) / 64;
+    if (const TensorView *floatForm = claim(expected.name))
+      problem("tensor '" + floatForm->name.str() + "' is a float form, but " +
+              describeProjection(expected) + ", which has only its quantized form");
+    if (expected.kind == WeightKind::Pb) {
+      if (const TensorView *packed = requirePart(expected, ".packed", SafetensorsDType::I64,
+                                                 {rows, words}, "[rows, ceil(K / 64)]"))
+        checkBits(expected.name + ".packed", *packed, rows, columns, words, false);
+      requirePart(expected, ".scale", SafetensorsDType::F32, {rows}, "[rows]");
+      requirePart(expected, ".salient_scale", SafetensorsDType::F32, {rows}, "[rows]");
+      const TensorView *index = claim(expected.name + ".salient_index");
+      const TensorView *value = claim(expected.name + ".salient_value");
+      if (!index || !value) {
+        problem("missing tensor '" + expected.name + (index ? ".salient_value" : ".salient_index") +
+                "' (expected " + (index ? "I8" : "I32") + " [S], since " +
+                describeProjection(expected) + ")");
+        return;
+      }
+      if (index->dtype != SafetensorsDType::I32 || index->shape.size() != 1)
+        return problem("tensor '" + index->name.str() + "' is " + getDTypeName(index->dtype).str() +
+                       " " + formatShape(index->shape) + ", expected I32 [S]");
+      if (value->dtype != SafetensorsDType::I8 || value->shape != index->shape)
+        return problem("tensor '" + value->name.str() + "' is " + getDTypeName(value->dtype).str() +
+                       " " + formatShape(value->shape) + ", expected I8 " +
+                       formatShape(index->shape) + " (one per salient index)");
+      // Indices strictly ascending in [0, rows * K), their binary bits clear.
+      const TensorView *packed = weights.lookup(expected.name + ".packed");
+      bool packedOk =
+          packed && packed->shape == ArrayRef<int64_t>({rows, words}) &&
+          (packed->dtype == SafetensorsDType::I64 || packed->dtype == SafetensorsDType::U64);
+      int64_t previous = -1;
+      for (int64_t i = 0; i < index->shape[0]; ++i) {
+        int64_t flat = static_cast<int32_t>(support::endian::read32le(index->bytes.data() + 4 * i));
+        if (flat <= previous || flat >= rows * columns)
+          return problem("tensor '" + index->name.str() + "': element " + std::to_string(i) +
+                         " is " + std::to_string(flat) + ", expected ascending flat indices in (" +
+                         std::to_string(previous) + ", " + std::to_string(rows * columns) + ")");
+        previous = flat;
+        if (packedOk) {
+          int64_t row = flat / columns, column = flat % columns;
+          uint64_t word =
+              support::endian::read64le(packed->bytes.data() + 8 * (row * words + column / 64));
+          if ((word >> (column % 64)) & 1)
+            return problem("tensor '" + packed->name.str() + "': the bit of salient element " +
+                           std::to_string(flat) + " (row " + std::to_string(row) + ", column " +
+                           std::to_string(column) + ") is set (expected zero)");
+        }
+      }
+      return;
+    }
+    // DBF: the middle dimension r is the length of `.m`. Every part is claimed first, so that a
+    // missing `.m` is one problem, not also four unexpected tensors.
+    for (const char *part : {".a", ".b", ".b1.packed", ".b2.packed"})
+      claim(expected.name + part);
+    const TensorView *mid = claim(expected.name + ".m");
+    if (!mid) {
+      problem("missing tensor '" + expected.name + ".m' (expected F32 [r], since " +
+              describeProjection(expected) + ")");
+      return;
+    }
+    if (mid->dtype != SafetensorsDType::F32 || mid->shape.size() != 1 || mid->shape[0] < 1)
+      return problem("tensor '" + mid->name.str() + "' is " + getDTypeName(mid->dtype).str() + " " +
+                     formatShape(mid->shape) + ", expected F32 [r] with r >= 1");
+    const int64_t r = mid->shape[0], rWords = (r + 63) / 64;
+    requirePart(expected, ".a", SafetensorsDType::F32, {rows}, "[rows]");
+    requirePart(expected, ".b", SafetensorsDType::F32, {columns}, "[K]");
+    if (const TensorView *b1 = requirePart(expected, ".b1.packed", SafetensorsDType::I64,
+                                           {rows, rWords}, "[rows, ceil(r / 64)]"))
+      checkBits(expected.name + ".b1.packed", *b1, rows, r, rWords, false);
+    if (const TensorView *b2 = requirePart(expected, ".b2.packed", SafetensorsDType::I64,
+                                           {r, words}, "[r, ceil(K / 64)]"))
+      checkBits(expected.name + ".b2.packed", *b2, r, columns, words, false);
   }
 
   void checkFloat(const ExpectedTensor &expected, const TensorView &tensor) {

@@ -125,6 +125,20 @@ TEST(ModelConfig, LayerOverridesFollowTheirPrecedence) {
   EXPECT_EQ(config->getWeightKind(2, Projection::Down), WeightKind::Ternary);
 }
 
+TEST(ModelConfig, PbAndDbfKinds) {
+  llvm::Expected<ModelConfig> config = parse(withBnn(llvm::json::Object{
+      {"weight_kind", "pb"},
+      {"layers",
+       llvm::json::Object{{"1", "dbf"}, {"2", llvm::json::Object{{"up_proj", "dbf"}}}}}}));
+  ASSERT_TRUE(static_cast<bool>(config)) << llvm::toString(config.takeError());
+  EXPECT_EQ(config->getWeightKind(0, Projection::Q), WeightKind::Pb);
+  EXPECT_EQ(config->getWeightKind(1, Projection::Down), WeightKind::Dbf);
+  EXPECT_EQ(config->getWeightKind(2, Projection::Up), WeightKind::Dbf);
+  EXPECT_EQ(config->getWeightKind(2, Projection::Gate), WeightKind::Pb);
+  EXPECT_EQ(getWeightKindName(WeightKind::Pb), "pb");
+  EXPECT_EQ(getWeightKindName(WeightKind::Dbf), "dbf");
+}
+
 TEST(ModelConfig, MissingAndMistypedFields) {
   for (const char *field : {"vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
                             "intermediate_size", "max_position_embeddings"})
@@ -214,12 +228,10 @@ TEST(ModelConfig, BnnObjectErrors) {
   EXPECT_EQ(error(withBnn(llvm::json::Object{{"weight_kinds", "binary"}})),
             "c.json: field 'bnn.weight_kinds' is unknown (expected one of weight_kind, "
             "activation_kind, weight_scale, sub_norms, layers)");
-  const std::string kinds = "must be one of \"binary\", \"ternary\", \"float\", found ";
+  const std::string kinds =
+      "must be one of \"binary\", \"ternary\", \"float\", \"pb\", \"dbf\", found ";
   EXPECT_EQ(error(withBnn(llvm::json::Object{{"weight_kind", "int4"}})),
             "c.json: field 'bnn.weight_kind' " + kinds + "the string \"int4\"");
-  EXPECT_EQ(error(withBnn(llvm::json::Object{{"weight_kind", "pb"}})),
-            "c.json: field 'bnn.weight_kind' is \"pb\": that kind is reserved (issue 15) and not "
-            "supported yet; expected one of \"binary\", \"ternary\", \"float\"");
   EXPECT_EQ(error(withBnn(llvm::json::Object{{"activation_kind", "int4"}})),
             "c.json: field 'bnn.activation_kind' must be one of \"int8\", \"binary\", found the "
             "string \"int4\"");
@@ -247,11 +259,6 @@ TEST(ModelConfig, BnnObjectErrors) {
   EXPECT_EQ(error(withBnn(llvm::json::Object{
                 {"layers", llvm::json::Object{{"2", llvm::json::Object{{"up_proj", true}}}}}})),
             "c.json: field 'bnn.layers.2.up_proj' " + kinds + "true");
-  EXPECT_EQ(
-      error(withBnn(llvm::json::Object{
-          {"layers", llvm::json::Object{{"0", llvm::json::Object{{"weight_kind", "dbf"}}}}}})),
-      "c.json: field 'bnn.layers.0.weight_kind' is \"dbf\": that kind is reserved (issue "
-      "15) and not supported yet; expected one of \"binary\", \"ternary\", \"float\"");
 }
 
 TEST(ModelConfig, BadDocuments) {

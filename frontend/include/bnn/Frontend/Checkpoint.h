@@ -141,7 +141,9 @@ llvm::Error writeSafetensors(llvm::StringRef path, llvm::ArrayRef<SafetensorsTen
 //===----------------------------------------------------------------------===//
 
 enum class HiddenAct : uint8_t { SiLU, ReLU2 };
-enum class WeightKind : uint8_t { Binary, Ternary, Float };
+/// Pb (PB-LLM: salient int8 weights beside a binary rest) and Dbf (double binary
+/// factorization) exist only in their quantized forms (written by bnn-compress).
+enum class WeightKind : uint8_t { Binary, Ternary, Float, Pb, Dbf };
 enum class ActivationKind : uint8_t { Int8, Binary };
 enum class WeightScale : uint8_t { PerTensor, PerChannel };
 
@@ -153,7 +155,7 @@ constexpr std::array<Projection, kNumProjections> kAllProjections = {
     Projection::Gate, Projection::Up, Projection::Down};
 
 llvm::StringRef getHiddenActName(HiddenAct act);            // "silu", "relu2"
-llvm::StringRef getWeightKindName(WeightKind kind);         // "binary", "ternary", "float"
+llvm::StringRef getWeightKindName(WeightKind kind); // "binary", "ternary", "float", "pb", "dbf"
 llvm::StringRef getActivationKindName(ActivationKind kind); // "int8", "binary"
 llvm::StringRef getWeightScaleName(WeightScale scale);      // "per_tensor", "per_channel"
 llvm::StringRef getProjectionName(Projection projection);   // "q_proj", ..., "down_proj"

@@ -23,6 +23,10 @@ BNN_PACKAGES=(
   # clang with libFuzzer and the sanitizer runtimes for the sanitized build (build-san/).
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata python3-onnx python3-numpy
   clang libclang-rt-dev
+  # Independent references of the tests and baselines of the benchmarks (linked or imported by
+  # them only, never by bnn): FAISS (Hamming search agreement), SciPy (bnn-embed's metrics),
+  # PyTorch (attention, checkpoints, compression), oneDNN (low-bit GEMM baseline).
+  libfaiss-dev python3-scipy python3-torch libdnnl-dev
 )
 
 bnn_log() { printf '\033[1m==> %s\033[0m\n' "$*"; }

@@ -1,0 +1,419 @@
+//===- LowBitAmx.cpp - int8 x low-bit GEMM on AMX-INT8 tiles ---------------===//
+//
+// bnn_ukernel_int8_lowbit_gemm (bnn/runtime/LowBitGemm.h).
+//
+// AMX path (__attribute__((target("amx-int8,amx-tile,avx512f,avx512bw,avx512bitalg")))):
+//  - Threads take panels of NB weight rows (output columns, NB a multiple of 32, at most 256
+//    and sized so the unpacked panel stays within about 512 KiB of L2).
+//  - A panel is unpacked once into a per-thread buffer of B tiles: for every 16 weight rows and
+//    every 64 k, one 1 KiB tile in VNNI layout (tile row g holds, for each of the 16 weight
+//    rows, the 4 bytes k = 4g..4g+3). The unpack builds the 64 byte-select bits of a tile row
+//    straight from the bit planes with vpshufbitqmb (even and odd weight rows in two qword
+//    lanes), then one masked blend gives +1/-1 and a zero-masked move gives 0: a few
+//    instructions per 64 bytes, no byte transpose. Bits past k select 0 (the panel is zero
+//    padded), so A's bytes there never count.
+//  - Every block of 32 activation rows then runs against the whole panel: 2 A tiles (16 rows x
+//    64 k) x 2 B tiles (64 k x 16 columns) into 4 i32 C tiles per 32 x 32 outputs (tdpbssd,
+//    signed x signed). Activations are read in place when k is a multiple of 64; otherwise (and
+//    for a last partial block of rows) from a zero-padded copy.
+//  - Linux must grant the tile data state once per process (arch_prctl ARCH_REQ_XCOMP_PERM);
+//    if it refuses, or the CPU lacks a feature, the portable path runs instead.
+//
+//===----------------------------------------------------------------------===//
+
+#include "bnn/runtime/LowBitGemm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+#define BNN_LOWBIT_X86 1
+#else
+#define BNN_LOWBIT_X86 0
+#endif
+
+namespace {
+
+constexpr int64_t kWordBits = 64;
+
+int64_t wordsOf(int64_t k) { return k / kWordBits + (k % kWordBits != 0); }
+
+/// Runs body(t) for t in [0, n) on n threads (the caller's is thread 0); where a thread
+/// cannot be started, its share runs on the caller's thread.
+template <typename Body> void parallelFor(int64_t n, Body body) {
+  std::vector<std::thread> threads;
+  std::vector<int64_t> inline_;
+  for (int64_t t = 1; t < n; ++t) {
+    try {
+      threads.emplace_back(body, t);
+    } catch (...) {
+      inline_.push_back(t);
+    }
+  }
+  body(0);
+  for (int64_t t : inline_)
+    body(t);
+  for (std::thread &th : threads)
+    th.join();
+}
+
+int64_t threadCount(int32_t numThreads) {
+  if (numThreads > 0)
+    return numThreads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+struct Args {
+  const int8_t *x;
+  int64_t m, xStride;
+  const uint64_t *w;
+  int64_t n, wStride, k;
+  bool ternary;
+  int32_t *out;
+  int64_t outStride;
+};
+
+//===----------------------------------------------------------------------===//
+// Portable path
+//===----------------------------------------------------------------------===//
+
+/// The weight value of row j at e: +1, -1 or 0.
+inline int8_t weightAt(const Args &a, int64_t j, int64_t e) {
+  const uint64_t *row = a.w + j * a.wStride;
+  uint64_t bit = uint64_t{1} << (e % kWordBits);
+  bool sign = (row[e / kWordBits] & bit) != 0;
+  if (!a.ternary)
+    return sign ? 1 : -1;
+  bool nonZero = (row[wordsOf(a.k) + e / kWordBits] & bit) != 0;
+  return nonZero ? (sign ? 1 : -1) : 0;
+}
+
+void portableColumns(const Args &a, int64_t j0, int64_t j1) {
+  std::vector<int8_t> unpacked(static_cast<size_t>(a.k));
+  for (int64_t j = j0; j < j1; ++j) {
+    for (int64_t e = 0; e < a.k; ++e)
+      unpacked[static_cast<size_t>(e)] = weightAt(a, j, e);
+    for (int64_t i = 0; i < a.m; ++i) {
+      const int8_t *xi = a.x + i * a.xStride;
+      int32_t sum = 0; // |sum| <= 128 * k < 2^31 (k <= 16777215)
+      for (int64_t e = 0; e < a.k; ++e)
+        sum += int32_t{xi[e]} * int32_t{unpacked[static_cast<size_t>(e)]};
+      a.out[i * a.outStride + j] = sum;
+    }
+  }
+}
+
+void runPortable(const Args &a, int32_t numThreads) {
+  int64_t threads = std::min<int64_t>(threadCount(numThreads), std::max<int64_t>(1, a.n));
+  parallelFor(threads,
+              [&](int64_t t) { portableColumns(a, a.n * t / threads, a.n * (t + 1) / threads); });
+}
+
+//===----------------------------------------------------------------------===//
+// AMX path
+//===----------------------------------------------------------------------===//
+
+#if BNN_LOWBIT_X86
+
+bool cpuHasAmxFeatures() {
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
+    return false;
+  bool amxTile = (edx >> 24) & 1, amxInt8 = (edx >> 25) & 1;
+  return amxTile && amxInt8 && __builtin_cpu_supports("avx512f") &&
+         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512bitalg");
+}
+
+/// Asks Linux for the AMX tile data state (XFEATURE_XTILEDATA = 18) and checks it was granted.
+bool requestTileData() {
+#if defined(__linux__) && defined(SYS_arch_prctl)
+  constexpr long kArchGetXcompPerm = 0x1022, kArchReqXcompPerm = 0x1023;
+  constexpr long kXfeatureXtiledata = 18;
+  if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) != 0)
+    return false;
+  unsigned long bitmask = 0;
+  if (syscall(SYS_arch_prctl, kArchGetXcompPerm, &bitmask) != 0)
+    return false;
+  return (bitmask >> kXfeatureXtiledata) & 1;
+#else
+  return false;
+#endif
+}
+
+bool amxAvailable() {
+  static const bool available = cpuHasAmxFeatures() && requestTileData();
+  return available;
+}
+
+#define BNN_AMX __attribute__((target("amx-int8,amx-tile,avx512f,avx512bw,avx512bitalg")))
+
+/// The 64-byte tile configuration (palette 1): tiles 0-3 are C (16 x 16 i32), 4-5 A (16 rows
+/// x 64 int8), 6-7 B (16 rows of 4 k x 16 columns).
+struct alignas(64) TileConfig {
+  uint8_t palette;
+  uint8_t startRow;
+  uint8_t reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+};
+
+BNN_AMX void configureTiles() {
+  TileConfig config;
+  std::memset(&config, 0, sizeof(config));
+  config.palette = 1;
+  for (int t = 0; t < 8; ++t) {
+    config.colsb[t] = 64;
+    config.rows[t] = 16;
+  }
+  _tile_loadconfig(&config);
+}
+
+constexpr int64_t kTileBytes = 1024; // 16 x 64
+
+/// Eight words at base[offsets[i]] (the masked form: GCC 12 warns on the plain one's
+/// uninitialised pass-through operand).
+BNN_AMX inline __m512i gather(__m512i offsets, const uint64_t *base, int) {
+  return _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), 0xFF, offsets, base, 8);
+}
+
+/// Unpacks weight rows j0 .. j0 + 16 (rows past n repeat row n - 1; their outputs are never
+/// stored) for all k blocks into `tiles` (kBlocks tiles of 1 KiB, VNNI layout).
+BNN_AMX void unpackSubPanel(const Args &a, int64_t j0, int64_t kBlocks, int8_t *tiles) {
+  const int64_t words = wordsOf(a.k);
+  alignas(64) int64_t evenOffsets[8], oddOffsets[8];
+  for (int i = 0; i < 8; ++i) {
+    evenOffsets[i] = std::min(j0 + 2 * i, a.n - 1) * a.wStride;
+    oddOffsets[i] = std::min(j0 + 2 * i + 1, a.n - 1) * a.wStride;
+  }
+  const __m512i even = _mm512_load_si512(evenOffsets), odd = _mm512_load_si512(oddOffsets);
+  const __m512i plusOne = _mm512_set1_epi8(1), minusOne = _mm512_set1_epi8(-1);
+  const __m512i four = _mm512_set1_epi8(4);
+  const __mmask64 evenBits = 0x0F0F0F0F0F0F0F0FULL, oddBits = ~evenBits;
+  for (int64_t kb = 0; kb < kBlocks; ++kb) {
+    const uint64_t valid =
+        (kb + 1) * kWordBits <= a.k ? ~uint64_t{0} : (uint64_t{1} << (a.k % kWordBits)) - 1;
+    const __m512i validWords = _mm512_set1_epi64(static_cast<long long>(valid));
+    __m512i signEven = gather(even, a.w + kb, 8);
+    __m512i signOdd = gather(odd, a.w + kb, 8);
+    __m512i maskEven = validWords, maskOdd = validWords;
+    if (a.ternary) {
+      maskEven = _mm512_and_si512(gather(even, a.w + words + kb, 8), validWords);
+      maskOdd = _mm512_and_si512(gather(odd, a.w + words + kb, 8), validWords);
+    }
+    // Per qword lane: bytes 4g..4g+3 twice (even rows fill bits 0-3 of each byte pair, odd
+    // rows bits 4-7).
+    __m512i select = _mm512_set1_epi64(0x0302010003020100LL);
+    int8_t *tile = tiles + kb * kTileBytes;
+    for (int g = 0; g < 16; ++g) {
+      __mmask64 sign = (_mm512_bitshuffle_epi64_mask(signEven, select) & evenBits) |
+                       (_mm512_bitshuffle_epi64_mask(signOdd, select) & oddBits);
+      __mmask64 nonZero = (_mm512_bitshuffle_epi64_mask(maskEven, select) & evenBits) |
+                          (_mm512_bitshuffle_epi64_mask(maskOdd, select) & oddBits);
+      __m512i values =
+          _mm512_maskz_mov_epi8(nonZero, _mm512_mask_blend_epi8(sign, minusOne, plusOne));
+      _mm512_store_si512(tile + g * 64, values);
+      select = _mm512_add_epi8(select, four);
+    }
+  }
+}
+
+/// 32 x 32 outputs at (i0, j0) from A rows (a, aStride) and the two B sub-panels b0, b1.
+BNN_AMX void block32x32(const int8_t *a0, int64_t aStride, const int8_t *b0, const int8_t *b1,
+                        int64_t kBlocks, int32_t *c, int64_t cStride) {
+  const int8_t *a1 = a0 + 16 * aStride;
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (int64_t kb = 0; kb < kBlocks; ++kb) {
+    _tile_loadd(4, a0 + kb * 64, aStride);
+    _tile_loadd(5, a1 + kb * 64, aStride);
+    _tile_loadd(6, b0 + kb * kTileBytes, 64);
+    _tile_loadd(7, b1 + kb * kTileBytes, 64);
+    _tile_dpbssd(0, 4, 6);
+    _tile_dpbssd(1, 4, 7);
+    _tile_dpbssd(2, 5, 6);
+    _tile_dpbssd(3, 5, 7);
+  }
+  const int64_t stride = cStride * 4;
+  _tile_stored(0, c, stride);
+  _tile_stored(1, c + 16, stride);
+  _tile_stored(2, c + 16 * cStride, stride);
+  _tile_stored(3, c + 16 * cStride + 16, stride);
+}
+
+struct AmxPlan {
+  int64_t kBlocks, panelCols, panels;
+  const int8_t *a;    // activations for full row blocks
+  int64_t aStride;    // their row stride
+  int64_t fullRows;   // rows read from `a` (a multiple of 32)
+  const int8_t *tail; // the last partial block of rows, 32 x kBlocks * 64 zero-padded, or null
+};
+
+BNN_AMX void amxWorker(const Args &a, const AmxPlan &plan, int64_t t, int64_t threads) {
+  configureTiles();
+  const int64_t kBytes = plan.kBlocks * 64;
+  std::vector<int8_t> storage(static_cast<size_t>(plan.panelCols * kBytes + 64));
+  int8_t *panel = storage.data() + ((64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64);
+  alignas(64) int32_t scratch[32 * 32];
+  for (int64_t p = t; p < plan.panels; p += threads) {
+    const int64_t j0 = p * plan.panelCols;
+    const int64_t cols = std::min(plan.panelCols, a.n - j0);
+    const int64_t subPanels = (cols + 15) / 16;
+    for (int64_t s = 0; s < subPanels; ++s)
+      unpackSubPanel(a, j0 + 16 * s, plan.kBlocks, panel + s * plan.kBlocks * kTileBytes);
+    // An odd last sub-panel pairs with a zero one (its outputs are never stored).
+    if (subPanels % 2)
+      std::memset(panel + subPanels * plan.kBlocks * kTileBytes, 0,
+                  static_cast<size_t>(plan.kBlocks * kTileBytes));
+    for (int64_t i0 = 0; i0 < a.m; i0 += 32) {
+      const bool inTail = i0 >= plan.fullRows;
+      const int8_t *rows = inTail ? plan.tail : plan.a + i0 * plan.aStride;
+      const int64_t rowStride = inTail ? kBytes : plan.aStride;
+      const int64_t m = std::min<int64_t>(32, a.m - i0);
+      for (int64_t s = 0; s < subPanels; s += 2) {
+        const int8_t *b0 = panel + s * plan.kBlocks * kTileBytes;
+        const int8_t *b1 = b0 + plan.kBlocks * kTileBytes;
+        const int64_t jc = j0 + 16 * s;
+        const int64_t n = std::min<int64_t>(32, a.n - jc);
+        if (m == 32 && n == 32) {
+          block32x32(rows, rowStride, b0, b1, plan.kBlocks, a.out + i0 * a.outStride + jc,
+                     a.outStride);
+          continue;
+        }
+        block32x32(rows, rowStride, b0, b1, plan.kBlocks, scratch, 32);
+        for (int64_t i = 0; i < m; ++i)
+          std::memcpy(a.out + (i0 + i) * a.outStride + jc, scratch + i * 32,
+                      static_cast<size_t>(n) * sizeof(int32_t));
+      }
+    }
+  }
+  _tile_release();
+}
+
+void runAmx(const Args &a, int32_t numThreads) {
+  AmxPlan plan;
+  plan.kBlocks = wordsOf(a.k);
+  const int64_t kBytes = plan.kBlocks * 64;
+  // Panels: at most 256 columns and about 512 KiB unpacked, at least 32 columns.
+  int64_t maxCols = std::clamp<int64_t>((int64_t{512} << 10) / kBytes / 32 * 32, 32, 256);
+  int64_t threads = threadCount(numThreads);
+  int64_t perThread = (a.n + threads - 1) / threads;
+  plan.panelCols = std::clamp<int64_t>((perThread + 31) / 32 * 32, 32, maxCols);
+  plan.panels = (a.n + plan.panelCols - 1) / plan.panelCols;
+  threads = std::min(threads, plan.panels);
+
+  std::vector<int8_t> copy;
+  if (a.k % 64 == 0) {
+    plan.a = a.x;
+    plan.aStride = a.xStride;
+    plan.fullRows = a.m / 32 * 32;
+  } else {
+    // Zero-padded copy of every row: tiles read whole 64-byte blocks.
+    plan.fullRows = (a.m + 31) / 32 * 32;
+    copy.assign(static_cast<size_t>(plan.fullRows * kBytes), 0);
+    for (int64_t i = 0; i < a.m; ++i)
+      std::memcpy(copy.data() + i * kBytes, a.x + i * a.xStride, static_cast<size_t>(a.k));
+    plan.a = copy.data();
+    plan.aStride = kBytes;
+  }
+  std::vector<int8_t> tail;
+  plan.tail = nullptr;
+  if (plan.fullRows < a.m) {
+    tail.assign(static_cast<size_t>(32 * kBytes), 0);
+    for (int64_t i = plan.fullRows; i < a.m; ++i)
+      std::memcpy(tail.data() + (i - plan.fullRows) * kBytes, a.x + i * a.xStride,
+                  static_cast<size_t>(a.k));
+    plan.tail = tail.data();
+  }
+  parallelFor(threads, [&](int64_t t) { amxWorker(a, plan, t, threads); });
+}
+
+BNN_AMX double amxPeak(int64_t iterations) {
+  configureTiles();
+  alignas(64) static int8_t data[kTileBytes] = {1};
+  _tile_loadd(4, data, 64);
+  _tile_loadd(5, data, 64);
+  _tile_loadd(6, data, 64);
+  _tile_loadd(7, data, 64);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < iterations; ++i) {
+    _tile_dpbssd(0, 4, 6);
+    _tile_dpbssd(1, 4, 7);
+    _tile_dpbssd(2, 5, 6);
+    _tile_dpbssd(3, 5, 7);
+  }
+  alignas(64) int32_t sink[256];
+  _tile_stored(0, sink, 64);
+  auto end = std::chrono::steady_clock::now();
+  _tile_release();
+  volatile int32_t keep = sink[0];
+  (void)keep;
+  double seconds = std::chrono::duration<double>(end - start).count();
+  // Each tdpbssd: 16 x 16 outputs x 64 products.
+  return seconds > 0 ? double(iterations) * 4 * 16 * 16 * 64 / seconds : 0;
+}
+
+#else
+bool amxAvailable() { return false; }
+#endif
+
+} // namespace
+
+const char *bnn::lowBitGemmPathName(LowBitGemmPath path) {
+  return path == LowBitGemmPath::Amx ? "amx" : "portable";
+}
+
+bool bnn::lowBitGemmPathSupported(LowBitGemmPath path) {
+  return path == LowBitGemmPath::Portable || amxAvailable();
+}
+
+void bnn::int8LowBitGemmWithPath(LowBitGemmPath path, const int8_t *x, int64_t m, int64_t xStride,
+                                 const uint64_t *w, int64_t n, int64_t wStride, int64_t k,
+                                 bool ternary, int32_t *out, int64_t outStride,
+                                 int32_t numThreads) {
+  if (m <= 0 || n <= 0 || k <= 0)
+    return;
+  Args a{x, m, xStride, w, n, wStride, k, ternary, out, outStride};
+#if BNN_LOWBIT_X86
+  if (path == LowBitGemmPath::Amx && amxAvailable()) {
+    runAmx(a, numThreads);
+    return;
+  }
+#endif
+  runPortable(a, numThreads);
+}
+
+double bnn::amxInt8PeakMacsPerSecond(int64_t iterations) {
+#if BNN_LOWBIT_X86
+  if (amxAvailable())
+    return amxPeak(iterations);
+#endif
+  (void)iterations;
+  return 0;
+}
+
+extern "C" void bnn_ukernel_int8_lowbit_gemm(const int8_t *x, int64_t m, int64_t xStride,
+                                             const uint64_t *w, int64_t n, int64_t wStride,
+                                             int64_t k, int32_t ternary, int32_t *out,
+                                             int64_t outStride, int32_t numThreads) {
+  bnn::int8LowBitGemmWithPath(bnn::LowBitGemmPath::Amx, x, m, xStride, w, n, wStride, k,
+                              ternary != 0, out, outStride, numThreads);
+}
+
+extern "C" int32_t bnn_ukernel_amx_available(void) { return amxAvailable() ? 1 : 0; }

@@ -12,10 +12,13 @@
 //    lanes), then one masked blend gives +1/-1 and a zero-masked move gives 0: a few
 //    instructions per 64 bytes, no byte transpose. Bits past k select 0 (the panel is zero
 //    padded), so A's bytes there never count.
+//  - The activations are packed once per call (by the threads, before the product) into A tiles:
+//    per block of 32 rows and 64 k, two contiguous 1 KiB tiles, zero past m and k. Contiguous
+//    tile loads avoid the cache-set conflicts of power-of-two row strides, and every tail is
+//    the same code.
 //  - Every block of 32 activation rows then runs against the whole panel: 2 A tiles (16 rows x
 //    64 k) x 2 B tiles (64 k x 16 columns) into 4 i32 C tiles per 32 x 32 outputs (tdpbssd,
-//    signed x signed). Activations are read in place when k is a multiple of 64; otherwise (and
-//    for a last partial block of rows) from a zero-padded copy.
+//    signed x signed).
 //  - Linux must grant the tile data state once per process (arch_prctl ARCH_REQ_XCOMP_PERM);
 //    if it refuses, or the CPU lacks a feature, the portable path runs instead.
 //
@@ -27,7 +30,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
-#include <mutex>
+#include <new>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -228,17 +232,17 @@ BNN_AMX void unpackSubPanel(const Args &a, int64_t j0, int64_t kBlocks, int8_t *
   }
 }
 
-/// 32 x 32 outputs at (i0, j0) from A rows (a, aStride) and the two B sub-panels b0, b1.
-BNN_AMX void block32x32(const int8_t *a0, int64_t aStride, const int8_t *b0, const int8_t *b1,
-                        int64_t kBlocks, int32_t *c, int64_t cStride) {
-  const int8_t *a1 = a0 + 16 * aStride;
+/// 32 x 32 outputs from the packed A tiles of a row block (kBlocks x 2 tiles: rows 0-15 then
+/// 16-31 of each 64-k block) and the two B sub-panels b0, b1, stored at c (row stride cStride).
+BNN_AMX void block32x32(const int8_t *aTiles, const int8_t *b0, const int8_t *b1, int64_t kBlocks,
+                        int32_t *c, int64_t cStride) {
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);
   _tile_zero(3);
   for (int64_t kb = 0; kb < kBlocks; ++kb) {
-    _tile_loadd(4, a0 + kb * 64, aStride);
-    _tile_loadd(5, a1 + kb * 64, aStride);
+    _tile_loadd(4, aTiles + kb * 2 * kTileBytes, 64);
+    _tile_loadd(5, aTiles + kb * 2 * kTileBytes + kTileBytes, 64);
     _tile_loadd(6, b0 + kb * kTileBytes, 64);
     _tile_loadd(7, b1 + kb * kTileBytes, 64);
     _tile_dpbssd(0, 4, 6);
@@ -254,45 +258,57 @@ BNN_AMX void block32x32(const int8_t *a0, int64_t aStride, const int8_t *b0, con
 }
 
 struct AmxPlan {
-  int64_t kBlocks, panelCols, panels;
-  const int8_t *a;    // activations for full row blocks
-  int64_t aStride;    // their row stride
-  int64_t fullRows;   // rows read from `a` (a multiple of 32)
-  const int8_t *tail; // the last partial block of rows, 32 x kBlocks * 64 zero-padded, or null
+  int64_t kBlocks, panelCols, panels, rowBlocks;
+  /// Activations packed as A tiles: row block b, k block kb, half h at
+  /// ((b * kBlocks + kb) * 2 + h) KiB, each tile 16 rows x 64 bytes contiguous, zero past m
+  /// and k. Contiguous 1 KiB tile loads, the same for every tail.
+  const int8_t *a;
 };
 
-BNN_AMX void amxWorker(const Args &a, const AmxPlan &plan, int64_t t, int64_t threads) {
+/// Packs row blocks t, t + threads, ... of the activations into plan.a's layout.
+void packActivations(const Args &a, int8_t *packed, int64_t kBlocks, int64_t rowBlocks, int64_t t,
+                     int64_t threads) {
+  for (int64_t b = t; b < rowBlocks; b += threads) {
+    int8_t *block = packed + b * kBlocks * 2 * kTileBytes;
+    std::memset(block, 0, static_cast<size_t>(kBlocks * 2 * kTileBytes));
+    for (int64_t r = 0; r < 32 && b * 32 + r < a.m; ++r) {
+      const int8_t *row = a.x + (b * 32 + r) * a.xStride;
+      int8_t *dest = block + (r / 16) * kTileBytes + (r % 16) * 64;
+      for (int64_t kb = 0; kb < kBlocks; ++kb)
+        std::memcpy(dest + kb * 2 * kTileBytes, row + kb * 64,
+                    static_cast<size_t>(std::min<int64_t>(64, a.k - kb * 64)));
+    }
+  }
+}
+
+BNN_AMX void amxWorker(const Args &a, const AmxPlan &plan, int8_t *panel, int64_t t,
+                       int64_t threads) {
   configureTiles();
-  const int64_t kBytes = plan.kBlocks * 64;
-  std::vector<int8_t> storage(static_cast<size_t>(plan.panelCols * kBytes + 64));
-  int8_t *panel = storage.data() + ((64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64);
+  const int64_t panelTiles = plan.kBlocks * kTileBytes; // bytes of one 16-column sub-panel
   alignas(64) int32_t scratch[32 * 32];
   for (int64_t p = t; p < plan.panels; p += threads) {
     const int64_t j0 = p * plan.panelCols;
     const int64_t cols = std::min(plan.panelCols, a.n - j0);
     const int64_t subPanels = (cols + 15) / 16;
     for (int64_t s = 0; s < subPanels; ++s)
-      unpackSubPanel(a, j0 + 16 * s, plan.kBlocks, panel + s * plan.kBlocks * kTileBytes);
+      unpackSubPanel(a, j0 + 16 * s, plan.kBlocks, panel + s * panelTiles);
     // An odd last sub-panel pairs with a zero one (its outputs are never stored).
     if (subPanels % 2)
-      std::memset(panel + subPanels * plan.kBlocks * kTileBytes, 0,
-                  static_cast<size_t>(plan.kBlocks * kTileBytes));
-    for (int64_t i0 = 0; i0 < a.m; i0 += 32) {
-      const bool inTail = i0 >= plan.fullRows;
-      const int8_t *rows = inTail ? plan.tail : plan.a + i0 * plan.aStride;
-      const int64_t rowStride = inTail ? kBytes : plan.aStride;
+      std::memset(panel + subPanels * panelTiles, 0, static_cast<size_t>(panelTiles));
+    for (int64_t rb = 0; rb < plan.rowBlocks; ++rb) {
+      const int8_t *aTiles = plan.a + rb * plan.kBlocks * 2 * kTileBytes;
+      const int64_t i0 = rb * 32;
       const int64_t m = std::min<int64_t>(32, a.m - i0);
       for (int64_t s = 0; s < subPanels; s += 2) {
-        const int8_t *b0 = panel + s * plan.kBlocks * kTileBytes;
-        const int8_t *b1 = b0 + plan.kBlocks * kTileBytes;
+        const int8_t *b0 = panel + s * panelTiles;
+        const int8_t *b1 = b0 + panelTiles;
         const int64_t jc = j0 + 16 * s;
         const int64_t n = std::min<int64_t>(32, a.n - jc);
         if (m == 32 && n == 32) {
-          block32x32(rows, rowStride, b0, b1, plan.kBlocks, a.out + i0 * a.outStride + jc,
-                     a.outStride);
+          block32x32(aTiles, b0, b1, plan.kBlocks, a.out + i0 * a.outStride + jc, a.outStride);
           continue;
         }
-        block32x32(rows, rowStride, b0, b1, plan.kBlocks, scratch, 32);
+        block32x32(aTiles, b0, b1, plan.kBlocks, scratch, 32);
         for (int64_t i = 0; i < m; ++i)
           std::memcpy(a.out + (i0 + i) * a.outStride + jc, scratch + i * 32,
                       static_cast<size_t>(n) * sizeof(int32_t));
@@ -302,42 +318,50 @@ BNN_AMX void amxWorker(const Args &a, const AmxPlan &plan, int64_t t, int64_t th
   _tile_release();
 }
 
-void runAmx(const Args &a, int32_t numThreads) {
+/// 64-byte aligned storage of `bytes` bytes (may throw std::bad_alloc).
+struct AlignedBuffer {
+  explicit AlignedBuffer(int64_t bytes) : storage(static_cast<size_t>(bytes + 64)) {}
+  int8_t *data() {
+    auto address = reinterpret_cast<uintptr_t>(storage.data());
+    return storage.data() + (64 - address % 64) % 64;
+  }
+  std::vector<int8_t> storage;
+};
+
+/// The AMX product; false (nothing written) when its buffers cannot be allocated.
+bool runAmx(const Args &a, int32_t numThreads) {
   AmxPlan plan;
   plan.kBlocks = wordsOf(a.k);
   const int64_t kBytes = plan.kBlocks * 64;
-  // Panels: at most 256 columns and about 512 KiB unpacked, at least 32 columns.
+  // Panels: at most 256 columns and about 512 KiB unpacked (L2 also holds the activation
+  // block), at least 32 columns; at least one panel per thread where N allows.
   int64_t maxCols = std::clamp<int64_t>((int64_t{512} << 10) / kBytes / 32 * 32, 32, 256);
   int64_t threads = threadCount(numThreads);
   int64_t perThread = (a.n + threads - 1) / threads;
   plan.panelCols = std::clamp<int64_t>((perThread + 31) / 32 * 32, 32, maxCols);
   plan.panels = (a.n + plan.panelCols - 1) / plan.panelCols;
+  plan.rowBlocks = (a.m + 31) / 32;
   threads = std::min(threads, plan.panels);
-
-  std::vector<int8_t> copy;
-  if (a.k % 64 == 0) {
-    plan.a = a.x;
-    plan.aStride = a.xStride;
-    plan.fullRows = a.m / 32 * 32;
-  } else {
-    // Zero-padded copy of every row: tiles read whole 64-byte blocks.
-    plan.fullRows = (a.m + 31) / 32 * 32;
-    copy.assign(static_cast<size_t>(plan.fullRows * kBytes), 0);
-    for (int64_t i = 0; i < a.m; ++i)
-      std::memcpy(copy.data() + i * kBytes, a.x + i * a.xStride, static_cast<size_t>(a.k));
-    plan.a = copy.data();
-    plan.aStride = kBytes;
+  // Every buffer is allocated here, before any thread starts: an allocation failure then
+  // leaves the caller to run the portable path.
+  std::vector<AlignedBuffer> panels;
+  std::optional<AlignedBuffer> packed;
+  try {
+    packed.emplace(plan.rowBlocks * 32 * kBytes);
+    // One extra sub-panel: the zero partner of an odd last one.
+    for (int64_t t = 0; t < threads; ++t)
+      panels.emplace_back((plan.panelCols + 16) * kBytes);
+  } catch (const std::bad_alloc &) {
+    return false;
   }
-  std::vector<int8_t> tail;
-  plan.tail = nullptr;
-  if (plan.fullRows < a.m) {
-    tail.assign(static_cast<size_t>(32 * kBytes), 0);
-    for (int64_t i = plan.fullRows; i < a.m; ++i)
-      std::memcpy(tail.data() + (i - plan.fullRows) * kBytes, a.x + i * a.xStride,
-                  static_cast<size_t>(a.k));
-    plan.tail = tail.data();
-  }
-  parallelFor(threads, [&](int64_t t) { amxWorker(a, plan, t, threads); });
+  int8_t *packedData = packed->data();
+  const int64_t packThreads = std::min(threads, plan.rowBlocks);
+  parallelFor(packThreads, [&](int64_t t) {
+    packActivations(a, packedData, plan.kBlocks, plan.rowBlocks, t, packThreads);
+  });
+  plan.a = packedData;
+  parallelFor(threads, [&](int64_t t) { amxWorker(a, plan, panels[t].data(), t, threads); });
+  return true;
 }
 
 BNN_AMX double amxPeak(int64_t iterations) {
@@ -391,10 +415,8 @@ void bnn::int8LowBitGemmWithPath(LowBitGemmPath path, const int8_t *x, int64_t m
     return;
   Args a{x, m, xStride, w, n, wStride, k, ternary, out, outStride};
 #if BNN_LOWBIT_X86
-  if (path == LowBitGemmPath::Amx && amxAvailable()) {
-    runAmx(a, numThreads);
+  if (path == LowBitGemmPath::Amx && amxAvailable() && runAmx(a, numThreads))
     return;
-  }
 #endif
   runPortable(a, numThreads);
 }

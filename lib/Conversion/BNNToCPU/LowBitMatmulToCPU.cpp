@@ -19,6 +19,13 @@
 // all activation rows in register blocks of lowBitRows x lowBitCols outputs. The fused
 // epilogue is bnn.xnor_linear's: ((float(dot) * weight_scale) * row_scale) + bias, then relu.
 //
+// On targets whose lowBitGemm is Amx, int8 products of at least amxMinRows activation rows
+// (GEMM, prefill) call the runtime's AMX-INT8 kernel instead (bnn_ukernel_int8_lowbit_gemm,
+// bnn/runtime/LowBitGemm.h, through a private wrapper `bnn_lowbit_gemm_call` as
+// bnn.hamming_topk calls its kernel); fewer rows keep the streaming register kernel, and a
+// dynamic row count picks at run time. bnn.lowbit_linear then applies its epilogue to the i32
+// products in a loop over the outputs.
+//
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
@@ -28,15 +35,16 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/SymbolTable.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -58,13 +66,13 @@ SmallVector<IntrinsicSignature> intrinsicsOf(MLIRContext *context, CPUTargetInfo
   };
   switch (dot) {
   case CPUTargetInfo::Int8Dot::Vnni:
-    return {{"llvm.x86.avx512.vpdpbusd.512", {vector(16, 32), vector(64, 8), vector(64, 8)},
+    return {{"llvm.x86.avx512.vpdpbusd.512",
+             {vector(16, 32), vector(64, 8), vector(64, 8)},
              vector(16, 32)}};
   case CPUTargetInfo::Int8Dot::MaddUbs:
     return {{"llvm.x86.avx2.pmadd.ub.sw", {vector(32, 8), vector(32, 8)}, vector(16, 16)},
             {"llvm.x86.avx2.pmadd.wd", {vector(16, 16), vector(16, 16)}, vector(8, 32)}};
-  case CPUTargetInfo::Int8Dot::Plain:
-    break;
+  case CPUTargetInfo::Int8Dot::Plain: break;
   }
   return {};
 }
@@ -108,6 +116,17 @@ public:
       : b(b), loc(loc), target(target), kind(kind), lhs(lhs), rhs(rhs), output(output), k(k),
         words(k / kWordBits + (k % kWordBits != 0)), epilogue(std::move(epilogue)) {}
 
+  /// The fused epilogue (or the copy) of products already computed into `dots`, an i32
+  /// buffer of the output's shape.
+  void emitEpilogueFrom(Value dots) {
+    Value rows = dimOf(b, loc, lhs, 0), cols = dimOf(b, loc, rhs, 0);
+    loop(index(0), rows, 1, [&](Value m) {
+      loop(index(0), cols, 1, [&](Value n) {
+        emitEpilogue(m, n, memref::LoadOp::create(b, loc, dots, ValueRange{m, n}));
+      });
+    });
+  }
+
   void emit(bool parallel) {
     // A GEMV (one activation row) keeps more weight rows live: the activation vector and its
     // sum are loaded once per block of singleRowCols weight rows instead of lowBitCols.
@@ -149,8 +168,8 @@ private:
     int64_t mr = target.lowBitRows;
     Value numRows = dimOf(b, loc, lhs, 0);
     Value span = numRows;
-    Value mainRows = arith::SubIOp::create(b, loc, span,
-                                           arith::RemUIOp::create(b, loc, span, index(mr)));
+    Value mainRows =
+        arith::SubIOp::create(b, loc, span, arith::RemUIOp::create(b, loc, span, index(mr)));
     loop(index(0), mainRows, mr, [&](Value m0) { emitBlock(m0, mr, n0, cols); });
     if (mr > 1)
       loop(mainRows, numRows, 1, [&](Value m0) { emitBlock(m0, 1, n0, cols); });
@@ -162,9 +181,8 @@ private:
       rowIndex.push_back(i == 0 ? m0 : arith::AddIOp::create(b, loc, m0, index(i)).getResult());
     for (int64_t j = 0; j < cols; ++j)
       colIndex.push_back(j == 0 ? n0 : arith::AddIOp::create(b, loc, n0, index(j)).getResult());
-    SmallVector<Value> dots = kind == Kind::TernaryBinary
-                                  ? emitBitSerialBlock(rowIndex, colIndex)
-                                  : emitInt8Block(rowIndex, colIndex);
+    SmallVector<Value> dots = kind == Kind::TernaryBinary ? emitBitSerialBlock(rowIndex, colIndex)
+                                                          : emitInt8Block(rowIndex, colIndex);
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < cols; ++j)
         emitEpilogue(rowIndex[i], colIndex[j], dots[i * cols + j]);
@@ -201,8 +219,8 @@ private:
             }
             for (int64_t i = 0; i < rows; ++i)
               for (int64_t j = 0; j < cols; ++j) {
-                Value differ = arith::AndIOp::create(
-                    lb, ll, mask[j], arith::XOrIOp::create(lb, ll, a[i], sign[j]));
+                Value differ = arith::AndIOp::create(lb, ll, mask[j],
+                                                     arith::XOrIOp::create(lb, ll, a[i], sign[j]));
                 next.push_back(arith::AddIOp::create(lb, ll, accs[i * cols + j],
                                                      math::CtPopOp::create(lb, ll, differ)));
               }
@@ -238,12 +256,9 @@ private:
   /// The accumulator of one output for the target's int8 dot product.
   VectorType int8AccumulatorType() {
     switch (target.int8Dot) {
-    case CPUTargetInfo::Int8Dot::Vnni:
-      return VectorType::get({16}, b.getI32Type());
-    case CPUTargetInfo::Int8Dot::MaddUbs:
-      return VectorType::get({8}, b.getI32Type());
-    case CPUTargetInfo::Int8Dot::Plain:
-      break;
+    case CPUTargetInfo::Int8Dot::Vnni: return VectorType::get({16}, b.getI32Type());
+    case CPUTargetInfo::Int8Dot::MaddUbs: return VectorType::get({8}, b.getI32Type());
+    case CPUTargetInfo::Int8Dot::Plain: break;
     }
     return VectorType::get({1}, b.getI32Type());
   }
@@ -263,8 +278,7 @@ private:
       for (int64_t h = 0; h < 2; ++h) {
         auto slice = [&](Value v) {
           return vector::ExtractStridedSliceOp::create(ob, ol, v, ArrayRef<int64_t>{32 * h},
-                                                       ArrayRef<int64_t>{32},
-                                                       ArrayRef<int64_t>{1});
+                                                       ArrayRef<int64_t>{32}, ArrayRef<int64_t>{1});
         };
         Value products = callIntrinsic(ob, ol, "llvm.x86.avx2.pmadd.ub.sw", pairs,
                                        ValueRange{slice(u), slice(x)});
@@ -274,8 +288,7 @@ private:
       }
       return acc;
     }
-    case CPUTargetInfo::Int8Dot::Plain:
-      break;
+    case CPUTargetInfo::Int8Dot::Plain: break;
     }
     auto wide = VectorType::get({kWordBits}, i32);
     Value products = arith::MulIOp::create(ob, ol, arith::ExtUIOp::create(ob, ol, wide, u),
@@ -304,7 +317,8 @@ private:
       return arith::SelectOp::create(ob, ol, bitsOf(ob, ol, first), constant(2), constant(0));
     Value maskWord = memref::LoadOp::create(
         ob, ol, rhs, ValueRange{n, arith::AddIOp::create(ob, ol, w, indexConst(ob, ol, words))});
-    Value nonZero = arith::SelectOp::create(ob, ol, bitsOf(ob, ol, first), constant(2), constant(0));
+    Value nonZero =
+        arith::SelectOp::create(ob, ol, bitsOf(ob, ol, first), constant(2), constant(0));
     return arith::SelectOp::create(ob, ol, bitsOf(ob, ol, maskWord), nonZero, constant(1));
   }
 
@@ -342,11 +356,11 @@ private:
     SmallVector<Value> accs(rows * cols + rows, zero);
     int64_t fullWords = k / kWordBits;
     if (fullWords > 0) {
-      auto wordLoop = scf::ForOp::create(
-          b, loc, index(0), index(fullWords), index(1), accs,
-          [&](OpBuilder &lb, Location ll, Value w, ValueRange iterAccs) {
-            scf::YieldOp::create(lb, ll, step(lb, ll, w, iterAccs, false));
-          });
+      auto wordLoop =
+          scf::ForOp::create(b, loc, index(0), index(fullWords), index(1), accs,
+                             [&](OpBuilder &lb, Location ll, Value w, ValueRange iterAccs) {
+                               scf::YieldOp::create(lb, ll, step(lb, ll, w, iterAccs, false));
+                             });
       accs.assign(wordLoop.getResults().begin(), wordLoop.getResults().end());
     }
     if (k % kWordBits != 0)
@@ -376,8 +390,8 @@ private:
     Value y = arith::SIToFPOp::create(b, loc, b.getF32Type(), dot);
     if (epilogue.weightScale) {
       Value at = epilogue.perTensorWeightScale ? index(0) : n;
-      y = arith::MulFOp::create(b, loc, y,
-                                memref::LoadOp::create(b, loc, epilogue.weightScale, ValueRange{at}));
+      y = arith::MulFOp::create(
+          b, loc, y, memref::LoadOp::create(b, loc, epilogue.weightScale, ValueRange{at}));
     }
     if (epilogue.rowScale)
       y = arith::MulFOp::create(b, loc, y,
@@ -400,14 +414,64 @@ private:
   LowBitEpilogue epilogue;
 };
 
+constexpr llvm::StringLiteral kAmxKernelName = "bnn_ukernel_int8_lowbit_gemm";
+constexpr llvm::StringLiteral kAmxCallName = "bnn_lowbit_gemm_call";
+constexpr llvm::StringLiteral kMaxThreadsName = "omp_get_max_threads";
+
+/// `bnn_lowbit_gemm_call(x, w, out, ternary, threads)`: the C kernel's call on the buffers'
+/// pointers, sizes and row strides (M and K from x, N from w). Null when a symbol of one of
+/// the names exists with another type.
+func::FuncOp getOrCreateAmxCallWrapper(OpBuilder &b, ModuleOp module) {
+  MLIRContext *context = b.getContext();
+  Type i64 = b.getI64Type(), i32 = b.getI32Type();
+  auto wrapperType =
+      FunctionType::get(context,
+                        {rowsBufferType(context, b.getI8Type()), rowsBufferType(context, i64),
+                         rowsBufferType(context, i32), i32, i32},
+                        {});
+  if (auto existing = module.lookupSymbol<func::FuncOp>(kAmxCallName))
+    return existing.getFunctionType() == wrapperType && !existing.isExternal() ? existing
+                                                                               : func::FuncOp();
+  auto ptr = LLVM::LLVMPointerType::get(context);
+  func::FuncOp kernel = getOrDeclare(
+      b, module, kAmxKernelName,
+      FunctionType::get(context, {ptr, i64, i64, ptr, i64, i64, i64, i32, ptr, i64, i32}, {}));
+  if (!kernel || module.lookupSymbol(kAmxCallName))
+    return func::FuncOp();
+
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = module.getLoc();
+  auto wrapper = func::FuncOp::create(b, loc, kAmxCallName, wrapperType);
+  wrapper.setPrivate();
+  Block *body = wrapper.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  Value x = body->getArgument(0), w = body->getArgument(1), out = body->getArgument(2);
+  auto toI64 = [&](Value v) -> Value { return arith::IndexCastOp::create(b, loc, i64, v); };
+  auto sizeOf = [&](Value buffer, int64_t dim) {
+    return toI64(memref::DimOp::create(b, loc, buffer, dim));
+  };
+  auto rowStride = [&](Value buffer) {
+    return toI64(memref::ExtractStridedMetadataOp::create(b, loc, buffer).getStrides()[0]);
+  };
+  func::CallOp::create(b, loc, kernel,
+                       ValueRange{elementPointer(b, loc, x), sizeOf(x, 0), rowStride(x),
+                                  elementPointer(b, loc, w), sizeOf(w, 0), rowStride(w),
+                                  sizeOf(x, 1), body->getArgument(3), elementPointer(b, loc, out),
+                                  rowStride(out), body->getArgument(4)});
+  func::ReturnOp::create(b, loc);
+  return wrapper;
+}
+
 /// A read-only rank-1 buffer of a scale or bias vector (row_scale flattened like the rows).
 Value readVector(OpBuilder &b, Location loc, Value tensor) {
   if (!tensor)
     return Value();
   auto type = cast<RankedTensorType>(tensor.getType());
   if (type.getRank() == 0) {
-    tensor = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({1}, type.getElementType()),
-                                           tensor, ArrayRef<ReassociationIndices>{});
+    tensor =
+        tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({1}, type.getElementType()),
+                                      tensor, ArrayRef<ReassociationIndices>{});
   } else if (type.getRank() > 1) {
     ReassociationIndices all;
     for (int64_t i = 0; i < type.getRank(); ++i)
@@ -423,8 +487,7 @@ Value readVector(OpBuilder &b, Location loc, Value tensor) {
 }
 
 /// Shared lowering of bnn.lowbit_matmul and bnn.lowbit_linear.
-template <typename OpTy>
-struct LowBitMatmulLowering : OpConversionPattern<OpTy> {
+template <typename OpTy> struct LowBitMatmulLowering : OpConversionPattern<OpTy> {
   LowBitMatmulLowering(const TypeConverter &converter, MLIRContext *context,
                        const CPUTargetInfo &target, bool parallel)
       : OpConversionPattern<OpTy>(converter, context), target(target), parallel(parallel) {}
@@ -442,8 +505,8 @@ struct LowBitMatmulLowering : OpConversionPattern<OpTy> {
     Value rhsRows = adaptor.getRhs();
     // Ternary weights N x 2 x W: one row of 2W words (sign plane, then mask plane).
     if (isa<bnn::TernaryType>(rhsType))
-      rhsRows = tensor::CollapseShapeOp::create(
-          rewriter, loc, rhsRows, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+      rhsRows = tensor::CollapseShapeOp::create(rewriter, loc, rhsRows,
+                                                ArrayRef<ReassociationIndices>{{0}, {1, 2}});
     Value lhs = readBuffer(rewriter, loc, lhsRows);
     Value rhs = readBuffer(rewriter, loc, rhsRows);
     int64_t staticRows = cast<RankedTensorType>(lhsRows.getType()).getDimSize(0);
@@ -472,10 +535,65 @@ struct LowBitMatmulLowering : OpConversionPattern<OpTy> {
     int64_t wordsPerRow = k / kWordBits + (k % kWordBits != 0);
     int64_t work = ShapedType::isDynamic(staticCols) ? ShapedType::kDynamic
                                                      : workOf(staticRows, staticCols * wordsPerRow);
+    auto module = op->template getParentOfType<ModuleOp>();
     if (kind != Kind::TernaryBinary)
-      declareIntrinsics(rewriter, op->template getParentOfType<ModuleOp>(), target.int8Dot);
-    LowBitEmitter(rewriter, loc, target, kind, lhs, rhs, output, k, epilogue)
-        .emit(runInParallel(op, parallel, target, work));
+      declareIntrinsics(rewriter, module, target.int8Dot);
+    bool inParallel = runInParallel(op, parallel, target, work);
+    LowBitEmitter emitter(rewriter, loc, target, kind, lhs, rhs, output, k, epilogue);
+    // The AMX kernel for products of at least amxMinRows rows (a run-time choice when the
+    // row count is dynamic), the register kernel for fewer.
+    bool amx = kind != Kind::TernaryBinary && target.lowBitGemm == CPUTargetInfo::LowBitGemm::Amx &&
+               (ShapedType::isDynamic(staticRows) || staticRows >= target.amxMinRows);
+    if (!amx) {
+      emitter.emit(inParallel);
+    } else {
+      func::FuncOp wrapper = getOrCreateAmxCallWrapper(rewriter, module);
+      func::FuncOp maxThreads =
+          inParallel ? getOrDeclare(rewriter, module, kMaxThreadsName,
+                                    rewriter.getFunctionType({}, rewriter.getI32Type()))
+                     : func::FuncOp();
+      if (!wrapper || (inParallel && !maxThreads))
+        return op.emitOpError("cannot call the runtime kernel: the module already defines @")
+               << kAmxKernelName << ", @" << kAmxCallName << " or @" << kMaxThreadsName
+               << " with another type";
+      auto emitCall = [&] {
+        Type i32 = rewriter.getI32Type();
+        Value threads =
+            inParallel ? func::CallOp::create(rewriter, loc, maxThreads, ValueRange{}).getResult(0)
+                       : arith::ConstantIntOp::create(rewriter, loc, i32, 1).getResult();
+        Value ternary =
+            arith::ConstantIntOp::create(rewriter, loc, i32, kind == Kind::Int8Ternary ? 1 : 0);
+        // lowbit_linear: i32 products into a scratch buffer, then the epilogue.
+        Value dots = output;
+        if (epilogue.toFloat)
+          dots = allocBuffer(rewriter, loc, RankedTensorType::get({staticRows, staticCols}, i32),
+                             dynamicSizes);
+        MLIRContext *context = rewriter.getContext();
+        auto cast = [&](Value buffer, Type elementType) -> Value {
+          return memref::CastOp::create(rewriter, loc, rowsBufferType(context, elementType),
+                                        buffer);
+        };
+        func::CallOp::create(rewriter, loc, wrapper,
+                             ValueRange{cast(lhs, rewriter.getI8Type()),
+                                        cast(rhs, rewriter.getI64Type()), cast(dots, i32), ternary,
+                                        threads});
+        if (epilogue.toFloat)
+          emitter.emitEpilogueFrom(dots);
+      };
+      if (!ShapedType::isDynamic(staticRows)) {
+        emitCall();
+      } else {
+        Value rows = dimOf(rewriter, loc, lhs, 0);
+        Value many = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::uge, rows,
+                                           indexConst(rewriter, loc, target.amxMinRows));
+        auto ifOp = scf::IfOp::create(rewriter, loc, many, /*withElseRegion=*/true);
+        OpBuilder::InsertionGuard guard(rewriter);
+        rewriter.setInsertionPointToStart(ifOp.thenBlock());
+        emitCall();
+        rewriter.setInsertionPointToStart(ifOp.elseBlock());
+        emitter.emit(inParallel);
+      }
+    }
     Value result = toTensor(rewriter, loc, output);
     rewriter.replaceOp(op, expandFromRows(rewriter, loc, result, op.getType(), adaptor.getLhs()));
     return success();
@@ -514,22 +632,21 @@ struct QuantizeAbsmaxLowering : OpConversionPattern<bnn::QuantizeAbsmaxOp> {
     AffineMap rowMap = AffineMap::get(rank, 0, leading, rewriter.getContext());
     SmallVector<utils::IteratorType> reduceLast(rank, utils::IteratorType::parallel);
     reduceLast.back() = utils::IteratorType::reduction;
-    Value eps = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(
-                                                             op.getEps().convertToFloat()));
+    Value eps = arith::ConstantOp::create(rewriter, loc,
+                                          rewriter.getF32FloatAttr(op.getEps().convertToFloat()));
     Value maxInit = linalg::FillOp::create(
                         rewriter, loc, eps,
                         tensor::EmptyOp::create(rewriter, loc, rowsType, rowDynamic).getResult())
                         .getResult(0);
-    Value maxima =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{rowsType}, ValueRange{input}, ValueRange{maxInit},
-            ArrayRef<AffineMap>{identity, rowMap}, reduceLast,
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              Value magnitude = math::AbsFOp::create(b, l, args[0]);
-              linalg::YieldOp::create(
-                  b, l, arith::MaxNumFOp::create(b, l, args[1], magnitude).getResult());
-            })
-            .getResult(0);
+    Value maxima = linalg::GenericOp::create(
+                       rewriter, loc, TypeRange{rowsType}, ValueRange{input}, ValueRange{maxInit},
+                       ArrayRef<AffineMap>{identity, rowMap}, reduceLast,
+                       [&](OpBuilder &b, Location l, ValueRange args) {
+                         Value magnitude = math::AbsFOp::create(b, l, args[0]);
+                         linalg::YieldOp::create(
+                             b, l, arith::MaxNumFOp::create(b, l, args[1], magnitude).getResult());
+                       })
+                       .getResult(0);
     auto constant = [&](OpBuilder &b, Location l, float value) {
       return arith::ConstantOp::create(b, l, b.getF32FloatAttr(value));
     };
@@ -548,8 +665,8 @@ struct QuantizeAbsmaxLowering : OpConversionPattern<bnn::QuantizeAbsmaxOp> {
               v = arith::MinimumFOp::create(
                   b, l, arith::MaximumFOp::create(b, l, v, constant(b, l, -127.0f)),
                   constant(b, l, 127.0f));
-              linalg::YieldOp::create(
-                  b, l, arith::FPToSIOp::create(b, l, b.getI8Type(), v).getResult());
+              linalg::YieldOp::create(b, l,
+                                      arith::FPToSIOp::create(b, l, b.getI8Type(), v).getResult());
             })
             .getResult(0);
     AffineMap rowIdentity = rewriter.getMultiDimIdentityMap(rank - 1);
@@ -581,10 +698,10 @@ struct TernaryConstantLowering : OpConversionPattern<bnn::TernaryConstantOp> {
 } // namespace
 
 void bnn::cpu::populateLowBitToCPUPatterns(const TypeConverter &converter,
-                                           RewritePatternSet &patterns,
-                                           const CPUTargetInfo &target, bool parallel) {
+                                           RewritePatternSet &patterns, const CPUTargetInfo &target,
+                                           bool parallel) {
   patterns.add<TernaryConstantLowering, QuantizeAbsmaxLowering>(converter, patterns.getContext());
-  patterns.add<LowBitMatmulLowering<bnn::LowBitMatmulOp>,
-               LowBitMatmulLowering<bnn::LowBitLinearOp>>(converter, patterns.getContext(),
-                                                          target, parallel);
+  patterns
+      .add<LowBitMatmulLowering<bnn::LowBitMatmulOp>, LowBitMatmulLowering<bnn::LowBitLinearOp>>(
+          converter, patterns.getContext(), target, parallel);
 }

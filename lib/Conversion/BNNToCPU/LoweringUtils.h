@@ -15,8 +15,12 @@
 #include "mlir/IR/Value.h"
 
 namespace mlir {
+class ModuleOp;
 class RewritePatternSet;
 class TypeConverter;
+namespace func {
+class FuncOp;
+} // namespace func
 } // namespace mlir
 
 namespace bnn::cpu {
@@ -53,8 +57,7 @@ mlir::Value dimOf(mlir::OpBuilder &b, mlir::Location loc, mlir::Value shaped, in
 /// Whether the kernel of `op`, doing about `work` 64-bit word operations (ShapedType::kDynamic
 /// when unknown), runs its rows on several threads: not inside a parallel loop already (bnn-tile
 /// made one), and not so small that forking threads costs more than the work.
-bool runInParallel(mlir::Operation *op, bool parallel, const CPUTargetInfo &target,
-                   int64_t work);
+bool runInParallel(mlir::Operation *op, bool parallel, const CPUTargetInfo &target, int64_t work);
 
 /// rows * perRow, or kDynamic if rows is (or if the product overflows).
 int64_t workOf(int64_t rows, int64_t perRow);
@@ -64,19 +67,36 @@ void forEachRow(mlir::OpBuilder &b, mlir::Location loc, mlir::Value rows, bool p
                 llvm::function_ref<void(mlir::OpBuilder &, mlir::Location, mlir::Value)> body);
 
 /// for (iv = lb; iv < ub; iv += step) body(iv), with no loop-carried values.
-void forLoop(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lb, mlir::Value ub,
-             int64_t step,
+void forLoop(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lb, mlir::Value ub, int64_t step,
              llvm::function_ref<void(mlir::OpBuilder &, mlir::Location, mlir::Value)> body);
 
 /// The bnn sign rule on a float vector or scalar: +1 (true) unless x < 0, so -0.0 and NaN are
 /// +1. `uge` is "unordered or greater-equal": exactly !(x < 0).
 mlir::Value isPlusOne(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 
+//===----------------------------------------------------------------------===//
+// Calls of runtime micro-kernels (bnn_ukernel_*)
+//===----------------------------------------------------------------------===//
+
+/// A 2-d buffer of `elementType` with contiguous rows and any row stride and offset: what the
+/// call wrappers of runtime kernels take, so that every operand (a static or dynamic buffer, a
+/// row slice) casts to it.
+mlir::MemRefType rowsBufferType(mlir::MLIRContext *context, mlir::Type elementType);
+
+/// Declares `name` in `module` with `type` unless it is there (the first lowering declares it,
+/// the others reuse it). Returns the function, or null when a symbol of that name with another
+/// type exists.
+mlir::func::FuncOp getOrDeclare(mlir::OpBuilder &b, mlir::ModuleOp module, llvm::StringRef name,
+                                mlir::FunctionType type);
+
+/// The address of element [0, 0] of a 2-d buffer as an !llvm.ptr.
+mlir::Value elementPointer(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer);
+
 /// bnn.constant, bnn.slice, bnn.pack, bnn.unpack, bnn.pack_ternary, bnn.unpack_ternary,
 /// bnn.sign, bnn.ste, bnn.scaled_sign.
 void populatePackSignToCPUPatterns(const mlir::TypeConverter &converter,
-                                   mlir::RewritePatternSet &patterns,
-                                   const CPUTargetInfo &target, bool parallel);
+                                   mlir::RewritePatternSet &patterns, const CPUTargetInfo &target,
+                                   bool parallel);
 
 /// bnn.xnor_popcount, bnn.xnor_linear.
 void populateMatmulToCPUPatterns(const mlir::TypeConverter &converter,

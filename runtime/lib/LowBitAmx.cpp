@@ -203,7 +203,6 @@ BNN_AMX void unpackSubPanel(const Args &a, int64_t j0, int64_t kBlocks, int8_t *
   const __m512i even = _mm512_load_si512(evenOffsets), odd = _mm512_load_si512(oddOffsets);
   const __m512i plusOne = _mm512_set1_epi8(1), minusOne = _mm512_set1_epi8(-1);
   const __m512i four = _mm512_set1_epi8(4);
-  const __mmask64 evenBits = 0x0F0F0F0F0F0F0F0FULL, oddBits = ~evenBits;
   for (int64_t kb = 0; kb < kBlocks; ++kb) {
     const uint64_t valid =
         (kb + 1) * kWordBits <= a.k ? ~uint64_t{0} : (uint64_t{1} << (a.k % kWordBits)) - 1;
@@ -215,31 +214,52 @@ BNN_AMX void unpackSubPanel(const Args &a, int64_t j0, int64_t kBlocks, int8_t *
       maskEven = _mm512_and_si512(gather(even, a.w + words + kb, 8), validWords);
       maskOdd = _mm512_and_si512(gather(odd, a.w + words + kb, 8), validWords);
     }
-    // Per qword lane: bytes 4g..4g+3 twice (even rows fill bits 0-3 of each byte pair, odd
-    // rows bits 4-7).
-    __m512i select = _mm512_set1_epi64(0x0302010003020100LL);
+    // Lane i of the `low` vectors holds bits 0-31 of weight row 2i (low half) and of row
+    // 2i + 1 (high half), the `high` vectors bits 32-63. Tile row g < 8 takes bits 4g..4g+3 of
+    // both weight rows from `low` (select bytes 4g..4g+3 and 32 + 4g..4g+3), row g + 8 the same
+    // bits of `high`: one vpshufbitqmb per plane per tile row.
+    const __m512i signLow =
+        _mm512_mask_blend_epi32(0xAAAA, signEven, _mm512_slli_epi64(signOdd, 32));
+    const __m512i signHigh =
+        _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(signEven, 32), signOdd);
+    const __m512i maskLow =
+        _mm512_mask_blend_epi32(0xAAAA, maskEven, _mm512_slli_epi64(maskOdd, 32));
+    const __m512i maskHigh =
+        _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(maskEven, 32), maskOdd);
+    __m512i select = _mm512_set1_epi64(0x2322212003020100LL);
     int8_t *tile = tiles + kb * kTileBytes;
-    for (int g = 0; g < 16; ++g) {
-      __mmask64 sign = (_mm512_bitshuffle_epi64_mask(signEven, select) & evenBits) |
-                       (_mm512_bitshuffle_epi64_mask(signOdd, select) & oddBits);
-      __mmask64 nonZero = (_mm512_bitshuffle_epi64_mask(maskEven, select) & evenBits) |
-                          (_mm512_bitshuffle_epi64_mask(maskOdd, select) & oddBits);
-      __m512i values =
-          _mm512_maskz_mov_epi8(nonZero, _mm512_mask_blend_epi8(sign, minusOne, plusOne));
-      _mm512_store_si512(tile + g * 64, values);
+    for (int g = 0; g < 8; ++g) {
+      __m512i low = _mm512_maskz_mov_epi8(
+          _mm512_bitshuffle_epi64_mask(maskLow, select),
+          _mm512_mask_blend_epi8(_mm512_bitshuffle_epi64_mask(signLow, select), minusOne, plusOne));
+      __m512i high = _mm512_maskz_mov_epi8(
+          _mm512_bitshuffle_epi64_mask(maskHigh, select),
+          _mm512_mask_blend_epi8(_mm512_bitshuffle_epi64_mask(signHigh, select), minusOne,
+                                 plusOne));
+      _mm512_store_si512(tile + g * 64, low);
+      _mm512_store_si512(tile + (g + 8) * 64, high);
       select = _mm512_add_epi8(select, four);
     }
   }
 }
 
-/// 32 x 32 outputs from the packed A tiles of a row block (kBlocks x 2 tiles: rows 0-15 then
-/// 16-31 of each 64-k block) and the two B sub-panels b0, b1, stored at c (row stride cStride).
+/// Adds to the 32 x 32 i32 outputs at c (row stride cStride; zero first when `first`) the
+/// products of kBlocks 64-k blocks: A tiles of a row block (2 per k block: rows 0-15 then
+/// 16-31) against the two B sub-panels b0, b1.
 BNN_AMX void block32x32(const int8_t *aTiles, const int8_t *b0, const int8_t *b1, int64_t kBlocks,
-                        int32_t *c, int64_t cStride) {
-  _tile_zero(0);
-  _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
+                        bool first, int32_t *c, int64_t cStride) {
+  const int64_t stride = cStride * 4;
+  if (first) {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+  } else {
+    _tile_loadd(0, c, stride);
+    _tile_loadd(1, c + 16, stride);
+    _tile_loadd(2, c + 16 * cStride, stride);
+    _tile_loadd(3, c + 16 * cStride + 16, stride);
+  }
   for (int64_t kb = 0; kb < kBlocks; ++kb) {
     _tile_loadd(4, aTiles + kb * 2 * kTileBytes, 64);
     _tile_loadd(5, aTiles + kb * 2 * kTileBytes + kTileBytes, 64);
@@ -250,12 +270,16 @@ BNN_AMX void block32x32(const int8_t *aTiles, const int8_t *b0, const int8_t *b1
     _tile_dpbssd(2, 5, 6);
     _tile_dpbssd(3, 5, 7);
   }
-  const int64_t stride = cStride * 4;
   _tile_stored(0, c, stride);
   _tile_stored(1, c + 16, stride);
   _tile_stored(2, c + 16 * cStride, stride);
   _tile_stored(3, c + 16 * cStride + 16, stride);
 }
+
+/// k blocks per chunk of the product: the A tiles of one chunk of a row block (32 rows x 512
+/// bytes, 16 KiB) stay in L1 while every sub-panel pair of the panel uses them, so the tile
+/// loads that miss L1 are the B tiles' alone.
+constexpr int64_t kChunkBlocks = 8;
 
 struct AmxPlan {
   int64_t kBlocks, panelCols, panels, rowBlocks;
@@ -281,11 +305,11 @@ void packActivations(const Args &a, int8_t *packed, int64_t kBlocks, int64_t row
   }
 }
 
-BNN_AMX void amxWorker(const Args &a, const AmxPlan &plan, int8_t *panel, int64_t t,
-                       int64_t threads) {
+BNN_AMX void amxWorker(const Args &a, const AmxPlan &plan, int8_t *panel, int32_t *rowBlock,
+                       int64_t t, int64_t threads) {
   configureTiles();
   const int64_t panelTiles = plan.kBlocks * kTileBytes; // bytes of one 16-column sub-panel
-  alignas(64) int32_t scratch[32 * 32];
+  const int64_t cStride = plan.panelCols + 32;          // rowBlock: 32 x cStride i32
   for (int64_t p = t; p < plan.panels; p += threads) {
     const int64_t j0 = p * plan.panelCols;
     const int64_t cols = std::min(plan.panelCols, a.n - j0);
@@ -297,22 +321,19 @@ BNN_AMX void amxWorker(const Args &a, const AmxPlan &plan, int8_t *panel, int64_
       std::memset(panel + subPanels * panelTiles, 0, static_cast<size_t>(panelTiles));
     for (int64_t rb = 0; rb < plan.rowBlocks; ++rb) {
       const int8_t *aTiles = plan.a + rb * plan.kBlocks * 2 * kTileBytes;
-      const int64_t i0 = rb * 32;
-      const int64_t m = std::min<int64_t>(32, a.m - i0);
-      for (int64_t s = 0; s < subPanels; s += 2) {
-        const int8_t *b0 = panel + s * panelTiles;
-        const int8_t *b1 = b0 + panelTiles;
-        const int64_t jc = j0 + 16 * s;
-        const int64_t n = std::min<int64_t>(32, a.n - jc);
-        if (m == 32 && n == 32) {
-          block32x32(aTiles, b0, b1, plan.kBlocks, a.out + i0 * a.outStride + jc, a.outStride);
-          continue;
+      // The 32 x cols outputs accumulate in rowBlock (L1/L2-resident), chunk by chunk of k.
+      for (int64_t kb = 0; kb < plan.kBlocks; kb += kChunkBlocks) {
+        const int64_t blocks = std::min(kChunkBlocks, plan.kBlocks - kb);
+        for (int64_t s = 0; s < subPanels; s += 2) {
+          const int8_t *b0 = panel + s * panelTiles + kb * kTileBytes;
+          block32x32(aTiles + kb * 2 * kTileBytes, b0, b0 + panelTiles, blocks, kb == 0,
+                     rowBlock + 16 * s, cStride);
         }
-        block32x32(aTiles, b0, b1, plan.kBlocks, scratch, 32);
-        for (int64_t i = 0; i < m; ++i)
-          std::memcpy(a.out + (i0 + i) * a.outStride + jc, scratch + i * 32,
-                      static_cast<size_t>(n) * sizeof(int32_t));
       }
+      const int64_t i0 = rb * 32, m = std::min<int64_t>(32, a.m - i0);
+      for (int64_t i = 0; i < m; ++i)
+        std::memcpy(a.out + (i0 + i) * a.outStride + j0, rowBlock + i * cStride,
+                    static_cast<size_t>(cols) * sizeof(int32_t));
     }
   }
   _tile_release();
@@ -344,13 +365,15 @@ bool runAmx(const Args &a, int32_t numThreads) {
   threads = std::min(threads, plan.panels);
   // Every buffer is allocated here, before any thread starts: an allocation failure then
   // leaves the caller to run the portable path.
-  std::vector<AlignedBuffer> panels;
+  std::vector<AlignedBuffer> panels, rowBlocks;
   std::optional<AlignedBuffer> packed;
   try {
     packed.emplace(plan.rowBlocks * 32 * kBytes);
-    // One extra sub-panel: the zero partner of an odd last one.
-    for (int64_t t = 0; t < threads; ++t)
+    for (int64_t t = 0; t < threads; ++t) {
+      // One extra sub-panel: the zero partner of an odd last one.
       panels.emplace_back((plan.panelCols + 16) * kBytes);
+      rowBlocks.emplace_back(32 * (plan.panelCols + 32) * int64_t(sizeof(int32_t)));
+    }
   } catch (const std::bad_alloc &) {
     return false;
   }
@@ -360,7 +383,10 @@ bool runAmx(const Args &a, int32_t numThreads) {
     packActivations(a, packedData, plan.kBlocks, plan.rowBlocks, t, packThreads);
   });
   plan.a = packedData;
-  parallelFor(threads, [&](int64_t t) { amxWorker(a, plan, panels[t].data(), t, threads); });
+  parallelFor(threads, [&](int64_t t) {
+    amxWorker(a, plan, panels[t].data(), reinterpret_cast<int32_t *>(rowBlocks[t].data()), t,
+              threads);
+  });
   return true;
 }
 

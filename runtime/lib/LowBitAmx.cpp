@@ -7,18 +7,19 @@
 //    and sized so the unpacked panel stays within about 512 KiB of L2).
 //  - A panel is unpacked once into a per-thread buffer of B tiles: for every 16 weight rows and
 //    every 64 k, one 1 KiB tile in VNNI layout (tile row g holds, for each of the 16 weight
-//    rows, the 4 bytes k = 4g..4g+3). The unpack builds the 64 byte-select bits of a tile row
-//    straight from the bit planes with vpshufbitqmb (even and odd weight rows in two qword
-//    lanes), then one masked blend gives +1/-1 and a zero-masked move gives 0: a few
-//    instructions per 64 bytes, no byte transpose. Bits past k select 0 (the panel is zero
-//    padded), so A's bytes there never count.
+//    rows, the 4 bytes k = 4g..4g+3). The unpack gathers the plane words of 16 weight rows,
+//    pairs rows 2i and 2i+1 by 32-bit halves in one qword lane, and builds the 64 byte-select
+//    bits of a tile row with one vpshufbitqmb per plane; a masked blend gives +1/-1 and a
+//    zero-masked move 0: about six instructions per 64 bytes, no byte transpose. Bits past k
+//    select 0 (the panel is zero padded), so A's bytes there never count.
 //  - The activations are packed once per call (by the threads, before the product) into A tiles:
 //    per block of 32 rows and 64 k, two contiguous 1 KiB tiles, zero past m and k. Contiguous
 //    tile loads avoid the cache-set conflicts of power-of-two row strides, and every tail is
 //    the same code.
-//  - Every block of 32 activation rows then runs against the whole panel: 2 A tiles (16 rows x
-//    64 k) x 2 B tiles (64 k x 16 columns) into 4 i32 C tiles per 32 x 32 outputs (tdpbssd,
-//    signed x signed).
+//  - Every block of 32 activation rows then runs against the whole panel, in chunks of 512 k
+//    (the chunk's A tiles, 16 KiB, stay in L1 for every pair of sub-panels): 2 A tiles (16 rows
+//    x 64 k) x 2 B tiles (64 k x 16 columns) into 4 i32 C tiles per 32 x 32 outputs (tdpbssd,
+//    signed x signed), accumulated in a per-thread 32 x panel buffer and copied out per block.
 //  - Linux must grant the tile data state once per process (arch_prctl ARCH_REQ_XCOMP_PERM);
 //    if it refuses, or the CPU lacks a feature, the portable path runs instead.
 //
@@ -27,7 +28,6 @@
 #include "bnn/runtime/LowBitGemm.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <new>

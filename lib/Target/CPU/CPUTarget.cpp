@@ -36,7 +36,7 @@ const TargetRow kTargets[] = {
     // micro-kernel (docs/CPU.md: measured crossover against the vpdpbusd kernel).
     {"amx", /*vectorWords=*/8, /*registerRows=*/4, /*registerCols=*/4, /*singleRowCols=*/8,
      /*outerRows=*/4, /*outerPanels=*/4, /*tileRows=*/64, /*tileCols=*/256, Int8Dot::Vnni,
-     /*lowBitRows=*/4, /*lowBitCols=*/4, LowBitGemm::Amx, /*amxMinRows=*/16, "icelake-server",
+     /*lowBitRows=*/4, /*lowBitCols=*/4, LowBitGemm::Amx, /*amxMinRows=*/8, "icelake-server",
      kAvx512Features},
     // AVX-512 VPOPCNTDQ (32 zmm registers). Dot-product block: 4 x 4 zmm accumulators + 4 + 4
     // operands. Outer-product block: 4 x 4 zmm accumulators (128 outputs) + 4 panel vectors + a

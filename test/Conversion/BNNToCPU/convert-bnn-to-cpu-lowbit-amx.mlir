@@ -1,5 +1,5 @@
-// Target amx (CPUTargetInfo::lowBitGemm = Amx, amxMinRows = 16): int8 x ternary / binary
-// products of at least 16 rows call the runtime's AMX kernel through @bnn_lowbit_gemm_call;
+// Target amx (CPUTargetInfo::lowBitGemm = Amx, amxMinRows = 8): int8 x ternary / binary
+// products of at least 8 rows call the runtime's AMX kernel through @bnn_lowbit_gemm_call;
 // fewer rows keep the vpdpbusd register kernel; a dynamic row count picks at run time; ternary
 // x binary never calls it; bnn.lowbit_linear applies its epilogue to the kernel's i32 products.
 // Target avx512 never calls it.
@@ -30,27 +30,27 @@ func.func @gemm_ternary(%x: tensor<64x100xi8>, %w: !bnn.ternary<48x100>) -> tens
 // Binary weights: ternary flag 0.
 // CHECK-LABEL: func.func @gemm_binary
 // CHECK: call @bnn_lowbit_gemm_call(%{{.*}}, %{{.*}}, %{{.*}}, %c0_i32, %{{.*}})
-func.func @gemm_binary(%x: tensor<16x64xi8>, %w: !bnn.packed<20x64>) -> tensor<16x20xi32> {
-  %y = bnn.lowbit_matmul %x, %w : tensor<16x64xi8>, !bnn.packed<20x64> -> tensor<16x20xi32>
-  return %y : tensor<16x20xi32>
+func.func @gemm_binary(%x: tensor<8x64xi8>, %w: !bnn.packed<20x64>) -> tensor<8x20xi32> {
+  %y = bnn.lowbit_matmul %x, %w : tensor<8x64xi8>, !bnn.packed<20x64> -> tensor<8x20xi32>
+  return %y : tensor<8x20xi32>
 }
 
 // -----
 
-// 15 rows < amxMinRows: the streaming register kernel.
+// 7 rows < amxMinRows: the streaming register kernel.
 // CHECK-LABEL: func.func @few_rows
 // CHECK-NOT: bnn_lowbit_gemm_call
 // CHECK: call @llvm.x86.avx512.vpdpbusd.512
-func.func @few_rows(%x: tensor<15x64xi8>, %w: !bnn.packed<20x64>) -> tensor<15x20xi32> {
-  %y = bnn.lowbit_matmul %x, %w : tensor<15x64xi8>, !bnn.packed<20x64> -> tensor<15x20xi32>
-  return %y : tensor<15x20xi32>
+func.func @few_rows(%x: tensor<7x64xi8>, %w: !bnn.packed<20x64>) -> tensor<7x20xi32> {
+  %y = bnn.lowbit_matmul %x, %w : tensor<7x64xi8>, !bnn.packed<20x64> -> tensor<7x20xi32>
+  return %y : tensor<7x20xi32>
 }
 
 // -----
 
-// Dynamic rows: rows >= 16 calls the kernel, else the register kernel.
+// Dynamic rows: rows >= 8 calls the kernel, else the register kernel.
 // CHECK-LABEL: func.func @dynamic_rows
-// CHECK: %[[MIN:.*]] = arith.constant 16 : index
+// CHECK: %[[MIN:.*]] = arith.constant 8 : index
 // CHECK: %[[MANY:.*]] = arith.cmpi uge, %{{.*}}, %[[MIN]] : index
 // CHECK: scf.if %[[MANY]] {
 // CHECK: call @bnn_lowbit_gemm_call

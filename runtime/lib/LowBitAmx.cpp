@@ -103,19 +103,26 @@ inline int8_t weightAt(const Args &a, int64_t j, int64_t e) {
   return nonZero ? (sign ? 1 : -1) : 0;
 }
 
+/// Columns j0..j1: each weight row unpacked to int8 in chunks of k on the stack (no
+/// allocation, so nothing can throw on a worker thread), partial sums accumulated in out
+/// (every partial sum of |x| <= 128 times at most 16777215 weights fits in int32).
 void portableColumns(const Args &a, int64_t j0, int64_t j1) {
-  std::vector<int8_t> unpacked(static_cast<size_t>(a.k));
-  for (int64_t j = j0; j < j1; ++j) {
-    for (int64_t e = 0; e < a.k; ++e)
-      unpacked[static_cast<size_t>(e)] = weightAt(a, j, e);
-    for (int64_t i = 0; i < a.m; ++i) {
-      const int8_t *xi = a.x + i * a.xStride;
-      int32_t sum = 0; // |sum| <= 128 * k < 2^31 (k <= 16777215)
-      for (int64_t e = 0; e < a.k; ++e)
-        sum += int32_t{xi[e]} * int32_t{unpacked[static_cast<size_t>(e)]};
-      a.out[i * a.outStride + j] = sum;
+  constexpr int64_t kChunk = 4096;
+  int8_t unpacked[kChunk];
+  for (int64_t j = j0; j < j1; ++j)
+    for (int64_t e0 = 0; e0 < a.k; e0 += kChunk) {
+      const int64_t len = std::min(kChunk, a.k - e0);
+      for (int64_t e = 0; e < len; ++e)
+        unpacked[e] = weightAt(a, j, e0 + e);
+      for (int64_t i = 0; i < a.m; ++i) {
+        const int8_t *xi = a.x + i * a.xStride + e0;
+        int32_t sum = 0;
+        for (int64_t e = 0; e < len; ++e)
+          sum += int32_t{xi[e]} * int32_t{unpacked[e]};
+        int32_t &out = a.out[i * a.outStride + j];
+        out = e0 == 0 ? sum : out + sum;
+      }
     }
-  }
 }
 
 void runPortable(const Args &a, int32_t numThreads) {

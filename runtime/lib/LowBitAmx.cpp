@@ -30,6 +30,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <thread>
@@ -328,32 +330,96 @@ BNN_AMX void amxWorker(const Args &a, const AmxPlan &plan, int8_t *panel, int32_
       std::memset(panel + subPanels * panelTiles, 0, static_cast<size_t>(panelTiles));
     for (int64_t rb = 0; rb < plan.rowBlocks; ++rb) {
       const int8_t *aTiles = plan.a + rb * plan.kBlocks * 2 * kTileBytes;
-      // The 32 x cols outputs accumulate in rowBlock (L1/L2-resident), chunk by chunk of k.
+      // Outputs accumulate chunk by chunk of k: full 32 x 32 blocks in the output itself
+      // (the row block's 32 x cols outputs stay in L1/L2 meanwhile), partial ones in rowBlock.
+      const int64_t i0 = rb * 32, m = std::min<int64_t>(32, a.m - i0);
       for (int64_t kb = 0; kb < plan.kBlocks; kb += kChunkBlocks) {
         const int64_t blocks = std::min(kChunkBlocks, plan.kBlocks - kb);
         for (int64_t s = 0; s < subPanels; s += 2) {
           const int8_t *b0 = panel + s * panelTiles + kb * kTileBytes;
+          const int64_t jc = j0 + 16 * s;
+          const bool full = m == 32 && a.n - jc >= 32;
           block32x32(aTiles + kb * 2 * kTileBytes, b0, b0 + panelTiles, blocks, kb == 0,
-                     rowBlock + 16 * s, cStride);
+                     full ? a.out + i0 * a.outStride + jc : rowBlock + 16 * s,
+                     full ? a.outStride : cStride);
         }
       }
-      const int64_t i0 = rb * 32, m = std::min<int64_t>(32, a.m - i0);
-      for (int64_t i = 0; i < m; ++i)
-        std::memcpy(a.out + (i0 + i) * a.outStride + j0, rowBlock + i * cStride,
-                    static_cast<size_t>(cols) * sizeof(int32_t));
+      for (int64_t s = 0; s < subPanels; s += 2) {
+        const int64_t jc = j0 + 16 * s, n = std::min<int64_t>(32, a.n - jc);
+        if (m == 32 && n == 32)
+          continue;
+        for (int64_t i = 0; i < m; ++i)
+          std::memcpy(a.out + (i0 + i) * a.outStride + jc, rowBlock + i * cStride + 16 * s,
+                      static_cast<size_t>(n) * sizeof(int32_t));
+      }
     }
   }
   _tile_release();
 }
 
-/// 64-byte aligned storage of `bytes` bytes (may throw std::bad_alloc).
-struct AlignedBuffer {
-  explicit AlignedBuffer(int64_t bytes) : storage(static_cast<size_t>(bytes + 64)) {}
-  int8_t *data() {
-    auto address = reinterpret_cast<uintptr_t>(storage.data());
-    return storage.data() + (64 - address % 64) % 64;
+/// 64-byte aligned, uninitialised scratch kept for later calls: a process-wide pool, since
+/// the page faults and zeroing of fresh allocations cost about a tenth of a 256 x 2560 x 2560
+/// product. At most kPoolBuffers idle buffers are kept; calls on several threads at once each
+/// take their own.
+class BufferPool {
+public:
+  struct Buffer {
+    std::unique_ptr<int8_t[]> storage;
+    int64_t bytes = 0;
+    int8_t *data() const {
+      auto address = reinterpret_cast<uintptr_t>(storage.get());
+      return storage.get() + (64 - address % 64) % 64;
+    }
+  };
+
+  /// The smallest idle buffer of at least `bytes` bytes, or a new one (may throw
+  /// std::bad_alloc).
+  Buffer acquire(int64_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      size_t best = idle.size();
+      for (size_t i = 0; i < idle.size(); ++i)
+        if (idle[i].bytes >= bytes && (best == idle.size() || idle[i].bytes < idle[best].bytes))
+          best = i;
+      if (best < idle.size()) {
+        Buffer buffer = std::move(idle[best]);
+        idle.erase(idle.begin() + static_cast<std::ptrdiff_t>(best));
+        return buffer;
+      }
+    }
+    Buffer buffer;
+    buffer.storage.reset(new int8_t[static_cast<size_t>(bytes + 64)]);
+    buffer.bytes = bytes;
+    return buffer;
   }
-  std::vector<int8_t> storage;
+
+  void release(Buffer buffer) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (idle.size() < kPoolBuffers)
+      idle.push_back(std::move(buffer));
+  }
+
+  static BufferPool &get() {
+    static BufferPool pool;
+    return pool;
+  }
+
+private:
+  static constexpr size_t kPoolBuffers = 16;
+  std::mutex mutex;
+  std::vector<Buffer> idle;
+};
+
+/// A pool buffer for the duration of a call.
+struct Lease {
+  explicit Lease(int64_t bytes) : buffer(BufferPool::get().acquire(bytes)) {}
+  Lease(Lease &&) = default;
+  ~Lease() {
+    if (buffer.storage)
+      BufferPool::get().release(std::move(buffer));
+  }
+  int8_t *data() const { return buffer.data(); }
+  BufferPool::Buffer buffer;
 };
 
 /// The AMX product; false (nothing written) when its buffers cannot be allocated.
@@ -372,9 +438,11 @@ bool runAmx(const Args &a, int32_t numThreads) {
   threads = std::min(threads, plan.panels);
   // Every buffer is allocated here, before any thread starts: an allocation failure then
   // leaves the caller to run the portable path.
-  std::vector<AlignedBuffer> panels, rowBlocks;
-  std::optional<AlignedBuffer> packed;
+  std::vector<Lease> panels, rowBlocks;
+  std::optional<Lease> packed;
   try {
+    panels.reserve(static_cast<size_t>(threads));
+    rowBlocks.reserve(static_cast<size_t>(threads));
     packed.emplace(plan.rowBlocks * 32 * kBytes);
     for (int64_t t = 0; t < threads; ++t) {
       // One extra sub-panel: the zero partner of an odd last one.

@@ -89,7 +89,16 @@ struct Args {
   bool ternary;
   int32_t *out;
   int64_t outStride;
+  /// Binary activations instead of x: m rows of ceil(k/64) words, xStride words apart.
+  const uint64_t *xBits = nullptr;
 };
+
+/// Activation e of row i as an int8: x's byte, or +1/-1 from a binary activation bit.
+inline int32_t activationAt(const Args &a, int64_t i, int64_t e) {
+  if (!a.xBits)
+    return a.x[i * a.xStride + e];
+  return (a.xBits[i * a.xStride + e / kWordBits] >> (e % kWordBits)) & 1 ? 1 : -1;
+}
 
 //===----------------------------------------------------------------------===//
 // Portable path
@@ -118,10 +127,15 @@ void portableColumns(const Args &a, int64_t j0, int64_t j1) {
       for (int64_t e = 0; e < len; ++e)
         unpacked[e] = weightAt(a, j, e0 + e);
       for (int64_t i = 0; i < a.m; ++i) {
-        const int8_t *xi = a.x + i * a.xStride + e0;
         int32_t sum = 0;
-        for (int64_t e = 0; e < len; ++e)
-          sum += int32_t{xi[e]} * int32_t{unpacked[e]};
+        if (a.xBits) {
+          for (int64_t e = 0; e < len; ++e)
+            sum += activationAt(a, i, e0 + e) * int32_t{unpacked[e]};
+        } else {
+          const int8_t *xi = a.x + i * a.xStride + e0;
+          for (int64_t e = 0; e < len; ++e)
+            sum += int32_t{xi[e]} * int32_t{unpacked[e]};
+        }
         int32_t &out = a.out[i * a.outStride + j];
         out = e0 == 0 ? sum : out + sum;
       }
@@ -293,8 +307,17 @@ void packActivations(const Args &a, int8_t *packed, int64_t kBlocks, int64_t row
     int8_t *block = packed + b * kBlocks * 2 * kTileBytes;
     std::memset(block, 0, static_cast<size_t>(kBlocks * 2 * kTileBytes));
     for (int64_t r = 0; r < 32 && b * 32 + r < a.m; ++r) {
-      const int8_t *row = a.x + (b * 32 + r) * a.xStride;
       int8_t *dest = block + (r / 16) * kTileBytes + (r % 16) * 64;
+      if (a.xBits) { // binary activations: +1 / -1 bytes, 0 past k
+        const uint64_t *row = a.xBits + (b * 32 + r) * a.xStride;
+        for (int64_t kb = 0; kb < kBlocks; ++kb) {
+          const int64_t len = std::min<int64_t>(64, a.k - kb * 64);
+          for (int64_t q = 0; q < len; ++q)
+            dest[kb * 2 * kTileBytes + q] = (row[kb] >> q) & 1 ? 1 : -1;
+        }
+        continue;
+      }
+      const int8_t *row = a.x + (b * 32 + r) * a.xStride;
       for (int64_t kb = 0; kb < kBlocks; ++kb)
         std::memcpy(dest + kb * 2 * kTileBytes, row + kb * 64,
                     static_cast<size_t>(std::min<int64_t>(64, a.k - kb * 64)));
@@ -508,6 +531,19 @@ void bnn::int8LowBitGemmWithPath(LowBitGemmPath path, const int8_t *x, int64_t m
   runPortable(a, numThreads);
 }
 
+void bnn::binaryGemmWithPath(LowBitGemmPath path, const uint64_t *x, int64_t m, int64_t xStride,
+                             const uint64_t *w, int64_t n, int64_t wStride, int64_t k, int32_t *out,
+                             int64_t outStride, int32_t numThreads) {
+  if (m <= 0 || n <= 0 || k <= 0)
+    return;
+  Args a{nullptr, m, xStride, w, n, wStride, k, /*ternary=*/false, out, outStride, x};
+#if BNN_LOWBIT_X86
+  if (path == LowBitGemmPath::Amx && amxAvailable() && runAmx(a, numThreads))
+    return;
+#endif
+  runPortable(a, numThreads);
+}
+
 double bnn::amxInt8PeakMacsPerSecond(int64_t iterations) {
 #if BNN_LOWBIT_X86
   if (amxAvailable())
@@ -523,6 +559,13 @@ extern "C" void bnn_ukernel_int8_lowbit_gemm(const int8_t *x, int64_t m, int64_t
                                              int64_t outStride, int32_t numThreads) {
   bnn::int8LowBitGemmWithPath(bnn::LowBitGemmPath::Amx, x, m, xStride, w, n, wStride, k,
                               ternary != 0, out, outStride, numThreads);
+}
+
+extern "C" void bnn_ukernel_binary_gemm(const uint64_t *x, int64_t m, int64_t xStride,
+                                        const uint64_t *w, int64_t n, int64_t wStride, int64_t k,
+                                        int32_t *out, int64_t outStride, int32_t numThreads) {
+  bnn::binaryGemmWithPath(bnn::LowBitGemmPath::Amx, x, m, xStride, w, n, wStride, k, out, outStride,
+                          numThreads);
 }
 
 extern "C" int32_t bnn_ukernel_amx_available(void) { return amxAvailable() ? 1 : 0; }

@@ -163,6 +163,44 @@ TEST(LowBitGemm, AmxEdgeCases) {
   edgeCases(LowBitGemmPath::Amx);
 }
 
+/// Binary x binary: activations drawn as +-1, packed here (bit 1 = +1), garbage padding.
+void binarySweep(LowBitGemmPath path) {
+  std::mt19937_64 rng(99);
+  for (int64_t m : {1, 17, 33, 70})
+    for (int64_t n : {1, 16, 35})
+      for (int64_t k : {1, 4, 63, 64, 65, 200, 4100}) {
+        Problem p = makeProblem(m, n, k, /*ternary=*/false, rng, 0, /*garbagePadding=*/true, 2);
+        const int64_t words = (k + 63) / 64, xStride = words + 1;
+        std::vector<uint64_t> bits(static_cast<size_t>(m * xStride), 0);
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t e = 0; e < k; ++e) {
+            bool plus = rng() & 1;
+            p.x[static_cast<size_t>(i * p.xStride + e)] = plus ? 1 : -1;
+            if (plus)
+              bits[static_cast<size_t>(i * xStride + e / 64)] |= uint64_t{1} << (e % 64);
+          }
+        if (k % 64)
+          for (int64_t i = 0; i < m; ++i)
+            bits[static_cast<size_t>(i * xStride + words - 1)] |= ~((uint64_t{1} << (k % 64)) - 1);
+        std::vector<int32_t> expected = reference(p), got(expected.size(), 0);
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = n; j < p.outStride; ++j)
+            expected[static_cast<size_t>(i * p.outStride + j)] = 0;
+        bnn::binaryGemmWithPath(path, bits.data(), m, xStride, p.w.data(), n, p.wStride, k,
+                                got.data(), p.outStride, 2);
+        EXPECT_EQ(got, expected) << bnn::lowBitGemmPathName(path) << " binary x binary m=" << m
+                                 << " n=" << n << " k=" << k;
+      }
+}
+
+TEST(LowBitGemm, PortableBinaryBinary) { binarySweep(LowBitGemmPath::Portable); }
+
+TEST(LowBitGemm, AmxBinaryBinary) {
+  if (!bnn::lowBitGemmPathSupported(LowBitGemmPath::Amx))
+    GTEST_SKIP() << "AMX-INT8 unavailable here: the AMX path is untested";
+  binarySweep(LowBitGemmPath::Amx);
+}
+
 TEST(LowBitGemm, CEntryPointMatches) {
   // The C entry point uses AMX where available, else the portable path: same results.
   std::mt19937_64 rng(11);

@@ -33,6 +33,15 @@ void bnn_ukernel_int8_lowbit_gemm(const int8_t *x, int64_t m, int64_t xStride, c
                                   int64_t n, int64_t wStride, int64_t k, int32_t ternary,
                                   int32_t *out, int64_t outStride, int32_t numThreads);
 
+/* Binary x binary (bnn.xnor_popcount's product): out[i * outStride + j] = sum_e a_i[e] * w_j[e]
+ * with both operands +1 / -1 (bit 1 = +1), i.e. k - 2 * popcount(a_i XOR w_j) over k bits.
+ * x: m rows of ceil(k/64) words, xStride words apart; w as the binary weights above. The
+ * activations are unpacked to +-1 int8 tiles once per call. Not called by compiled code yet
+ * (docs/CPU.md says why); for benchmarks and tests. */
+void bnn_ukernel_binary_gemm(const uint64_t *x, int64_t m, int64_t xStride, const uint64_t *w,
+                             int64_t n, int64_t wStride, int64_t k, int32_t *out, int64_t outStride,
+                             int32_t numThreads);
+
 /* 1 when this process can run the AMX path: the CPU has AMX-TILE, AMX-INT8, AVX-512BW and
  * BITALG, and Linux granted the tile data state (arch_prctl(ARCH_REQ_XCOMP_PERM,
  * XFEATURE_XTILEDATA), requested once per process on the first call). */
@@ -58,6 +67,11 @@ bool lowBitGemmPathSupported(LowBitGemmPath path);
 void int8LowBitGemmWithPath(LowBitGemmPath path, const int8_t *x, int64_t m, int64_t xStride,
                             const uint64_t *w, int64_t n, int64_t wStride, int64_t k, bool ternary,
                             int32_t *out, int64_t outStride, int32_t numThreads);
+
+/// bnn_ukernel_binary_gemm on `path`; an unsupported Amx runs the portable path.
+void binaryGemmWithPath(LowBitGemmPath path, const uint64_t *x, int64_t m, int64_t xStride,
+                        const uint64_t *w, int64_t n, int64_t wStride, int64_t k, int32_t *out,
+                        int64_t outStride, int32_t numThreads);
 
 /// The AMX-INT8 peak of one core measured by a register-resident loop (tile dot products on
 /// tiles already loaded, no memory traffic): int8 multiply-accumulates per second, or 0 where

@@ -435,6 +435,47 @@ void lowBitGemmSection(mlir::MLIRContext &context, int cores, int reps, std::mt1
   }
   if (!haveAmx)
     return;
+  // Binary x binary: the runtime's AMX kernel (bnn_ukernel_binary_gemm, called directly: no
+  // lowering routes bnn.xnor_popcount to it) against bnn's compiled xnor-popcount GEMM.
+  outs() << "\nBinary x binary (bnn.xnor_popcount's product): AMX kernel (+-1 int8 tiles) vs the "
+            "compiled xor+popcount kernel, T = 10^12 (bit-)MACs/s\n";
+  outs() << format("%-18s %-3s %10s %12s %7s %10s %12s\n", "M x N x K", "thr", "amx ms",
+                   "popcount ms", "amx T", "popcount T", "popcount/amx");
+  for (const GemmShape &s : shapes) {
+    const int64_t words = (s.k + 63) / 64;
+    bnn::HostTensor a(bnn::ElementType::I64, {s.m, words}), b(bnn::ElementType::I64, {s.n, words});
+    const uint64_t tail = s.k % 64 ? (uint64_t(1) << (s.k % 64)) - 1 : ~uint64_t(0);
+    for (bnn::HostTensor *t : {&a, &b}) {
+      uint64_t *d = t->data<uint64_t>();
+      for (int64_t i = 0; i < t->shape[0] * words; ++i)
+        d[i] = rng() & (i % words == words - 1 ? tail : ~uint64_t(0));
+    }
+    for (int threads : {1, cores}) {
+      std::vector<int32_t> amxOut(size_t(s.m * s.n));
+      double amxSeconds = bestSeconds(
+          [&] {
+            bnn::binaryGemmWithPath(bnn::LowBitGemmPath::Amx, a.data<uint64_t>(), s.m, words,
+                                    b.data<uint64_t>(), s.n, words, s.k, amxOut.data(), s.n,
+                                    threads);
+          },
+          reps);
+      auto jit = compileOrExit(context, gemmModule(Shape{s.m, s.n, s.k}), threads);
+      std::vector<bnn::HostTensor> in = {a, b};
+      std::vector<bnn::HostTensor> out = {bnn::HostTensor(bnn::ElementType::I32, {s.m, s.n})};
+      double popSeconds = timeEntry(*jit, "gemm", in, out, reps);
+      if (std::memcmp(amxOut.data(), out[0].bytes.data(), amxOut.size() * 4)) {
+        errs() << "bnn-bench-cpu: the AMX and xnor-popcount binary products differ\n";
+        std::exit(1);
+      }
+      double macs = double(s.m) * s.n * s.k;
+      outs() << format("%-18s %-3d %10.3f %12.3f %7.2f %10.2f %12.2f\n",
+                       (std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
+                        std::to_string(s.k))
+                           .c_str(),
+                       threads, amxSeconds * 1e3, popSeconds * 1e3, macs / amxSeconds * 1e-12,
+                       macs / popSeconds * 1e-12, popSeconds / amxSeconds);
+    }
+  }
   // The crossover that sets amxMinRows: the AMX kernel (called directly, as compiled code
   // calls it) against the vpdpbusd kernel for few rows, ternary x int8, N = K = 2560, 1 thread.
   outs() << "\nAMX crossover (ternary x int8, M x 2560 x 2560, 1 thread; amxMinRows of target "

@@ -301,8 +301,8 @@ struct AmxPlan {
 };
 
 /// Packs row blocks t, t + threads, ... of the activations into plan.a's layout.
-void packActivations(const Args &a, int8_t *packed, int64_t kBlocks, int64_t rowBlocks, int64_t t,
-                     int64_t threads) {
+BNN_AMX void packActivations(const Args &a, int8_t *packed, int64_t kBlocks, int64_t rowBlocks,
+                             int64_t t, int64_t threads) {
   for (int64_t b = t; b < rowBlocks; b += threads) {
     int8_t *block = packed + b * kBlocks * 2 * kTileBytes;
     std::memset(block, 0, static_cast<size_t>(kBlocks * 2 * kTileBytes));
@@ -312,8 +312,10 @@ void packActivations(const Args &a, int8_t *packed, int64_t kBlocks, int64_t row
         const uint64_t *row = a.xBits + (b * 32 + r) * a.xStride;
         for (int64_t kb = 0; kb < kBlocks; ++kb) {
           const int64_t len = std::min<int64_t>(64, a.k - kb * 64);
-          for (int64_t q = 0; q < len; ++q)
-            dest[kb * 2 * kTileBytes + q] = (row[kb] >> q) & 1 ? 1 : -1;
+          const __mmask64 valid = len == 64 ? ~__mmask64{0} : (__mmask64{1} << len) - 1;
+          __m512i values = _mm512_maskz_mov_epi8(
+              valid, _mm512_mask_blend_epi8(row[kb], _mm512_set1_epi8(-1), _mm512_set1_epi8(1)));
+          _mm512_storeu_si512(dest + kb * 2 * kTileBytes, values);
         }
         continue;
       }

@@ -6,6 +6,9 @@
 // L1-resident register-blocked AVX-512 micro-kernel (xor, vpopcntq, add on 512-bit registers),
 // the xor+popcount roofline; and for GEMV (M = 1) the bytes of packed weights streamed per
 // second as a fraction of the read bandwidth measured over a buffer of the same size.
+// --lowbit-only: the low-bit GEMVs, then int8 x ternary / binary GEMMs on the AMX kernel
+// (target amx) and the vpdpbusd kernel (target avx512) next to oneDNN's s8 matmul and the
+// AMX-INT8 peak, binary x binary on AMX vs xor+popcount, and the AMX crossover over M.
 //
 //   bnn-bench-cpu [--quick] [--target=native]
 //
@@ -84,7 +87,8 @@ static const char *const overview =
     "  bnn-bench-cpu --quick               (smoke test)\n"
     "  bnn-bench-cpu --shape=64x4096x4096 --shape=1x16384x16384 --target=avx2\n"
     "  bnn-bench-cpu --shape=2048x2048x2048 --tile-rows=32 --tile-cols=128\n"
-    "  bnn-bench-cpu --lowbit-only --target=avx2   (low-bit GEMVs on the avx2 path)\n";
+    "  bnn-bench-cpu --lowbit-only --target=avx2   (low-bit GEMVs on the avx2 path; the GEMM\n"
+    "                                              section always measures targets amx and avx512)\n";
 
 namespace {
 
@@ -360,7 +364,13 @@ std::pair<bnn::HostTensor, bnn::HostTensor> lowBitOperands(int64_t m, int64_t n,
 }
 
 void lowBitGemmSection(mlir::MLIRContext &context, int cores, int reps, std::mt19937_64 &rng) {
-  const bool haveAmx = bnn::lowBitGemmPathSupported(bnn::LowBitGemmPath::Amx);
+  if (!bnn::hostSupports(*bnn::getCPUTargetInfo("avx512"))) {
+    outs() << "\nLow-bit GEMM section skipped: it compares target amx with target avx512, and this "
+              "CPU cannot run avx512 code\n";
+    return;
+  }
+  const bool haveAmx = bnn::lowBitGemmPathSupported(bnn::LowBitGemmPath::Amx) &&
+                       bnn::hostSupports(*bnn::getCPUTargetInfo("amx"));
   outs() << "\nLow-bit GEMM (bnn.lowbit_matmul, int8 activations): bnn amx = target amx (the "
             "runtime's AMX-INT8 kernel), bnn vnni = target avx512 (vpdpbusd register kernel), "
             "onednn = oneDNN "

@@ -87,8 +87,8 @@ static const char *const overview =
     "  bnn-bench-cpu --quick               (smoke test)\n"
     "  bnn-bench-cpu --shape=64x4096x4096 --shape=1x16384x16384 --target=avx2\n"
     "  bnn-bench-cpu --shape=2048x2048x2048 --tile-rows=32 --tile-cols=128\n"
-    "  bnn-bench-cpu --lowbit-only --target=avx2   (low-bit GEMVs on the avx2 path; the GEMM\n"
-    "                                              section always measures targets amx and avx512)\n";
+    "  bnn-bench-cpu --lowbit-only --target=avx2   (low-bit GEMVs on the avx2 path; the\n"
+    "                                    GEMM section always measures targets amx and avx512)\n";
 
 namespace {
 

@@ -1,9 +1,10 @@
 //===- CPUTarget.h - what bnn knows about an x86 CPU target -----*- C++ -*-===//
 //
-// The one place that maps a CPU target name (`native`, `amx`, `avx512`, `avx2`, `generic`) to the
-// decisions code generation takes from it: the vector width of the XOR/popcount loop, the
-// register block of the micro-kernel, the cache/thread tile sizes of bnn-tile, and the LLVM CPU
-// and features the code is compiled for. A tuning database will override these defaults later
+// The one place that maps a CPU target name (`native`, `amx`, `avx512`, `avx2`, `generic`) to
+// the decisions code generation takes from it: the vector width of the XOR/popcount loop, the
+// register block of the micro-kernel, the cache/thread tile sizes of bnn-tile, which low-bit
+// GEMM method runs (register kernels or the runtime's AMX kernel), and the LLVM CPU and
+// features the code is compiled for. A tuning database will override these defaults later
 // through the same struct.
 //
 //===----------------------------------------------------------------------===//
@@ -80,8 +81,8 @@ llvm::StringRef getCPUTargetNames();
 inline constexpr const char kCPUTargetOptionHelp[] =
     "CPU target: native (this machine), amx, avx512, avx2 or generic";
 
-/// Resolves `name` (native, amx, avx512, avx2, generic) to its code generation decisions; `native`
-/// asks the host CPU. Fails with a message naming the valid targets for anything else.
+/// Resolves `name` (native, amx, avx512, avx2, generic) to its code generation decisions;
+/// `native` asks the host CPU. Fails with a message naming the valid targets for anything else.
 llvm::Expected<CPUTargetInfo> getCPUTargetInfo(llvm::StringRef name);
 
 /// The `target` option of a CPU pass: getCPUTargetInfo(name), or, for an unknown name, the

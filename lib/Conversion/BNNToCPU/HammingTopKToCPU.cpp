@@ -40,16 +40,16 @@ func::FuncOp getOrCreateCallWrapper(OpBuilder &b, ModuleOp module) {
   MLIRContext *context = b.getContext();
   MemRefType words = rowsBufferType(context, b.getI64Type());
   MemRefType distances = rowsBufferType(context, b.getI32Type());
-  auto wrapperType =
-      FunctionType::get(context, {words, words, distances, words, b.getI32Type()}, {});
+  auto wrapperType = FunctionType::get(context, {words, words, distances, words, b.getI32Type()},
+                                       {});
   if (auto existing = module.lookupSymbol<func::FuncOp>(kCallName))
     return existing.getFunctionType() == wrapperType && !existing.isExternal() ? existing
-                                                                               : func::FuncOp();
+                                                                              : func::FuncOp();
   auto ptr = LLVM::LLVMPointerType::get(context);
   Type i64 = b.getI64Type(), i32 = b.getI32Type();
-  func::FuncOp kernel =
-      getOrDeclare(b, module, kKernelName,
-                   FunctionType::get(context, {ptr, i64, ptr, i64, i64, i64, ptr, ptr, i32}, {}));
+  func::FuncOp kernel = getOrDeclare(
+      b, module, kKernelName,
+      FunctionType::get(context, {ptr, i64, ptr, i64, i64, i64, ptr, ptr, i32}, {}));
   if (!kernel || module.lookupSymbol(kCallName))
     return func::FuncOp();
 

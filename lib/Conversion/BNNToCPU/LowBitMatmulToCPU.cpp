@@ -26,6 +26,7 @@
 // dynamic row count picks at run time. bnn.lowbit_linear then applies its epilogue to the i32
 // products in a loop over the outputs.
 //
+//
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
@@ -37,14 +38,14 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -66,13 +67,13 @@ SmallVector<IntrinsicSignature> intrinsicsOf(MLIRContext *context, CPUTargetInfo
   };
   switch (dot) {
   case CPUTargetInfo::Int8Dot::Vnni:
-    return {{"llvm.x86.avx512.vpdpbusd.512",
-             {vector(16, 32), vector(64, 8), vector(64, 8)},
+    return {{"llvm.x86.avx512.vpdpbusd.512", {vector(16, 32), vector(64, 8), vector(64, 8)},
              vector(16, 32)}};
   case CPUTargetInfo::Int8Dot::MaddUbs:
     return {{"llvm.x86.avx2.pmadd.ub.sw", {vector(32, 8), vector(32, 8)}, vector(16, 16)},
             {"llvm.x86.avx2.pmadd.wd", {vector(16, 16), vector(16, 16)}, vector(8, 32)}};
-  case CPUTargetInfo::Int8Dot::Plain: break;
+  case CPUTargetInfo::Int8Dot::Plain:
+    break;
   }
   return {};
 }
@@ -168,8 +169,8 @@ private:
     int64_t mr = target.lowBitRows;
     Value numRows = dimOf(b, loc, lhs, 0);
     Value span = numRows;
-    Value mainRows =
-        arith::SubIOp::create(b, loc, span, arith::RemUIOp::create(b, loc, span, index(mr)));
+    Value mainRows = arith::SubIOp::create(b, loc, span,
+                                           arith::RemUIOp::create(b, loc, span, index(mr)));
     loop(index(0), mainRows, mr, [&](Value m0) { emitBlock(m0, mr, n0, cols); });
     if (mr > 1)
       loop(mainRows, numRows, 1, [&](Value m0) { emitBlock(m0, 1, n0, cols); });
@@ -181,8 +182,9 @@ private:
       rowIndex.push_back(i == 0 ? m0 : arith::AddIOp::create(b, loc, m0, index(i)).getResult());
     for (int64_t j = 0; j < cols; ++j)
       colIndex.push_back(j == 0 ? n0 : arith::AddIOp::create(b, loc, n0, index(j)).getResult());
-    SmallVector<Value> dots = kind == Kind::TernaryBinary ? emitBitSerialBlock(rowIndex, colIndex)
-                                                          : emitInt8Block(rowIndex, colIndex);
+    SmallVector<Value> dots = kind == Kind::TernaryBinary
+                                  ? emitBitSerialBlock(rowIndex, colIndex)
+                                  : emitInt8Block(rowIndex, colIndex);
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < cols; ++j)
         emitEpilogue(rowIndex[i], colIndex[j], dots[i * cols + j]);
@@ -219,8 +221,8 @@ private:
             }
             for (int64_t i = 0; i < rows; ++i)
               for (int64_t j = 0; j < cols; ++j) {
-                Value differ = arith::AndIOp::create(lb, ll, mask[j],
-                                                     arith::XOrIOp::create(lb, ll, a[i], sign[j]));
+                Value differ = arith::AndIOp::create(
+                    lb, ll, mask[j], arith::XOrIOp::create(lb, ll, a[i], sign[j]));
                 next.push_back(arith::AddIOp::create(lb, ll, accs[i * cols + j],
                                                      math::CtPopOp::create(lb, ll, differ)));
               }
@@ -256,9 +258,12 @@ private:
   /// The accumulator of one output for the target's int8 dot product.
   VectorType int8AccumulatorType() {
     switch (target.int8Dot) {
-    case CPUTargetInfo::Int8Dot::Vnni: return VectorType::get({16}, b.getI32Type());
-    case CPUTargetInfo::Int8Dot::MaddUbs: return VectorType::get({8}, b.getI32Type());
-    case CPUTargetInfo::Int8Dot::Plain: break;
+    case CPUTargetInfo::Int8Dot::Vnni:
+      return VectorType::get({16}, b.getI32Type());
+    case CPUTargetInfo::Int8Dot::MaddUbs:
+      return VectorType::get({8}, b.getI32Type());
+    case CPUTargetInfo::Int8Dot::Plain:
+      break;
     }
     return VectorType::get({1}, b.getI32Type());
   }
@@ -278,7 +283,8 @@ private:
       for (int64_t h = 0; h < 2; ++h) {
         auto slice = [&](Value v) {
           return vector::ExtractStridedSliceOp::create(ob, ol, v, ArrayRef<int64_t>{32 * h},
-                                                       ArrayRef<int64_t>{32}, ArrayRef<int64_t>{1});
+                                                       ArrayRef<int64_t>{32},
+                                                       ArrayRef<int64_t>{1});
         };
         Value products = callIntrinsic(ob, ol, "llvm.x86.avx2.pmadd.ub.sw", pairs,
                                        ValueRange{slice(u), slice(x)});
@@ -288,7 +294,8 @@ private:
       }
       return acc;
     }
-    case CPUTargetInfo::Int8Dot::Plain: break;
+    case CPUTargetInfo::Int8Dot::Plain:
+      break;
     }
     auto wide = VectorType::get({kWordBits}, i32);
     Value products = arith::MulIOp::create(ob, ol, arith::ExtUIOp::create(ob, ol, wide, u),
@@ -317,8 +324,7 @@ private:
       return arith::SelectOp::create(ob, ol, bitsOf(ob, ol, first), constant(2), constant(0));
     Value maskWord = memref::LoadOp::create(
         ob, ol, rhs, ValueRange{n, arith::AddIOp::create(ob, ol, w, indexConst(ob, ol, words))});
-    Value nonZero =
-        arith::SelectOp::create(ob, ol, bitsOf(ob, ol, first), constant(2), constant(0));
+    Value nonZero = arith::SelectOp::create(ob, ol, bitsOf(ob, ol, first), constant(2), constant(0));
     return arith::SelectOp::create(ob, ol, bitsOf(ob, ol, maskWord), nonZero, constant(1));
   }
 
@@ -356,11 +362,11 @@ private:
     SmallVector<Value> accs(rows * cols + rows, zero);
     int64_t fullWords = k / kWordBits;
     if (fullWords > 0) {
-      auto wordLoop =
-          scf::ForOp::create(b, loc, index(0), index(fullWords), index(1), accs,
-                             [&](OpBuilder &lb, Location ll, Value w, ValueRange iterAccs) {
-                               scf::YieldOp::create(lb, ll, step(lb, ll, w, iterAccs, false));
-                             });
+      auto wordLoop = scf::ForOp::create(
+          b, loc, index(0), index(fullWords), index(1), accs,
+          [&](OpBuilder &lb, Location ll, Value w, ValueRange iterAccs) {
+            scf::YieldOp::create(lb, ll, step(lb, ll, w, iterAccs, false));
+          });
       accs.assign(wordLoop.getResults().begin(), wordLoop.getResults().end());
     }
     if (k % kWordBits != 0)
@@ -390,8 +396,8 @@ private:
     Value y = arith::SIToFPOp::create(b, loc, b.getF32Type(), dot);
     if (epilogue.weightScale) {
       Value at = epilogue.perTensorWeightScale ? index(0) : n;
-      y = arith::MulFOp::create(
-          b, loc, y, memref::LoadOp::create(b, loc, epilogue.weightScale, ValueRange{at}));
+      y = arith::MulFOp::create(b, loc, y,
+                                memref::LoadOp::create(b, loc, epilogue.weightScale, ValueRange{at}));
     }
     if (epilogue.rowScale)
       y = arith::MulFOp::create(b, loc, y,
@@ -469,9 +475,8 @@ Value readVector(OpBuilder &b, Location loc, Value tensor) {
     return Value();
   auto type = cast<RankedTensorType>(tensor.getType());
   if (type.getRank() == 0) {
-    tensor =
-        tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({1}, type.getElementType()),
-                                      tensor, ArrayRef<ReassociationIndices>{});
+    tensor = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({1}, type.getElementType()),
+                                           tensor, ArrayRef<ReassociationIndices>{});
   } else if (type.getRank() > 1) {
     ReassociationIndices all;
     for (int64_t i = 0; i < type.getRank(); ++i)
@@ -487,7 +492,8 @@ Value readVector(OpBuilder &b, Location loc, Value tensor) {
 }
 
 /// Shared lowering of bnn.lowbit_matmul and bnn.lowbit_linear.
-template <typename OpTy> struct LowBitMatmulLowering : OpConversionPattern<OpTy> {
+template <typename OpTy>
+struct LowBitMatmulLowering : OpConversionPattern<OpTy> {
   LowBitMatmulLowering(const TypeConverter &converter, MLIRContext *context,
                        const CPUTargetInfo &target, bool parallel)
       : OpConversionPattern<OpTy>(converter, context), target(target), parallel(parallel) {}
@@ -505,8 +511,8 @@ template <typename OpTy> struct LowBitMatmulLowering : OpConversionPattern<OpTy>
     Value rhsRows = adaptor.getRhs();
     // Ternary weights N x 2 x W: one row of 2W words (sign plane, then mask plane).
     if (isa<bnn::TernaryType>(rhsType))
-      rhsRows = tensor::CollapseShapeOp::create(rewriter, loc, rhsRows,
-                                                ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+      rhsRows = tensor::CollapseShapeOp::create(
+          rewriter, loc, rhsRows, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
     Value lhs = readBuffer(rewriter, loc, lhsRows);
     Value rhs = readBuffer(rewriter, loc, rhsRows);
     int64_t staticRows = cast<RankedTensorType>(lhsRows.getType()).getDimSize(0);
@@ -632,21 +638,22 @@ struct QuantizeAbsmaxLowering : OpConversionPattern<bnn::QuantizeAbsmaxOp> {
     AffineMap rowMap = AffineMap::get(rank, 0, leading, rewriter.getContext());
     SmallVector<utils::IteratorType> reduceLast(rank, utils::IteratorType::parallel);
     reduceLast.back() = utils::IteratorType::reduction;
-    Value eps = arith::ConstantOp::create(rewriter, loc,
-                                          rewriter.getF32FloatAttr(op.getEps().convertToFloat()));
+    Value eps = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(
+                                                             op.getEps().convertToFloat()));
     Value maxInit = linalg::FillOp::create(
                         rewriter, loc, eps,
                         tensor::EmptyOp::create(rewriter, loc, rowsType, rowDynamic).getResult())
                         .getResult(0);
-    Value maxima = linalg::GenericOp::create(
-                       rewriter, loc, TypeRange{rowsType}, ValueRange{input}, ValueRange{maxInit},
-                       ArrayRef<AffineMap>{identity, rowMap}, reduceLast,
-                       [&](OpBuilder &b, Location l, ValueRange args) {
-                         Value magnitude = math::AbsFOp::create(b, l, args[0]);
-                         linalg::YieldOp::create(
-                             b, l, arith::MaxNumFOp::create(b, l, args[1], magnitude).getResult());
-                       })
-                       .getResult(0);
+    Value maxima =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{rowsType}, ValueRange{input}, ValueRange{maxInit},
+            ArrayRef<AffineMap>{identity, rowMap}, reduceLast,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value magnitude = math::AbsFOp::create(b, l, args[0]);
+              linalg::YieldOp::create(
+                  b, l, arith::MaxNumFOp::create(b, l, args[1], magnitude).getResult());
+            })
+            .getResult(0);
     auto constant = [&](OpBuilder &b, Location l, float value) {
       return arith::ConstantOp::create(b, l, b.getF32FloatAttr(value));
     };
@@ -665,8 +672,8 @@ struct QuantizeAbsmaxLowering : OpConversionPattern<bnn::QuantizeAbsmaxOp> {
               v = arith::MinimumFOp::create(
                   b, l, arith::MaximumFOp::create(b, l, v, constant(b, l, -127.0f)),
                   constant(b, l, 127.0f));
-              linalg::YieldOp::create(b, l,
-                                      arith::FPToSIOp::create(b, l, b.getI8Type(), v).getResult());
+              linalg::YieldOp::create(
+                  b, l, arith::FPToSIOp::create(b, l, b.getI8Type(), v).getResult());
             })
             .getResult(0);
     AffineMap rowIdentity = rewriter.getMultiDimIdentityMap(rank - 1);
@@ -698,10 +705,10 @@ struct TernaryConstantLowering : OpConversionPattern<bnn::TernaryConstantOp> {
 } // namespace
 
 void bnn::cpu::populateLowBitToCPUPatterns(const TypeConverter &converter,
-                                           RewritePatternSet &patterns, const CPUTargetInfo &target,
-                                           bool parallel) {
+                                           RewritePatternSet &patterns,
+                                           const CPUTargetInfo &target, bool parallel) {
   patterns.add<TernaryConstantLowering, QuantizeAbsmaxLowering>(converter, patterns.getContext());
-  patterns
-      .add<LowBitMatmulLowering<bnn::LowBitMatmulOp>, LowBitMatmulLowering<bnn::LowBitLinearOp>>(
-          converter, patterns.getContext(), target, parallel);
+  patterns.add<LowBitMatmulLowering<bnn::LowBitMatmulOp>,
+               LowBitMatmulLowering<bnn::LowBitLinearOp>>(converter, patterns.getContext(),
+                                                          target, parallel);
 }

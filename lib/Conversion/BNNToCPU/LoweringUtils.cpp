@@ -6,10 +6,10 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/CheckedArithmetic.h"
 
@@ -62,8 +62,9 @@ Value expandFromRows(OpBuilder &b, Location loc, Value rows, RankedTensorType re
     else
       outputShape.push_back(tensor::DimOp::create(b, loc, shapeSource, i).getResult());
   }
-  return tensor::ExpandShapeOp::create(
-      b, loc, resultType, rows, ArrayRef<ReassociationIndices>{leading, {rank - 1}}, outputShape);
+  return tensor::ExpandShapeOp::create(b, loc, resultType, rows,
+                                       ArrayRef<ReassociationIndices>{leading, {rank - 1}},
+                                       outputShape);
 }
 
 /// A read-only buffer view of a rows x cols tensor whose rows are contiguous (all bnn kernels
@@ -121,9 +122,10 @@ void forEachRow(OpBuilder &b, Location loc, Value rows, bool parallel,
                 function_ref<void(OpBuilder &, Location, Value)> body) {
   Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1);
   if (parallel) {
-    scf::ParallelOp::create(
-        b, loc, ValueRange{zero}, ValueRange{rows}, ValueRange{one},
-        [&](OpBuilder &nb, Location nloc, ValueRange ivs) { body(nb, nloc, ivs[0]); });
+    scf::ParallelOp::create(b, loc, ValueRange{zero}, ValueRange{rows}, ValueRange{one},
+                            [&](OpBuilder &nb, Location nloc, ValueRange ivs) {
+                              body(nb, nloc, ivs[0]);
+                            });
     return;
   }
   scf::ForOp::create(b, loc, zero, rows, one, ValueRange{},

@@ -57,7 +57,8 @@ mlir::Value dimOf(mlir::OpBuilder &b, mlir::Location loc, mlir::Value shaped, in
 /// Whether the kernel of `op`, doing about `work` 64-bit word operations (ShapedType::kDynamic
 /// when unknown), runs its rows on several threads: not inside a parallel loop already (bnn-tile
 /// made one), and not so small that forking threads costs more than the work.
-bool runInParallel(mlir::Operation *op, bool parallel, const CPUTargetInfo &target, int64_t work);
+bool runInParallel(mlir::Operation *op, bool parallel, const CPUTargetInfo &target,
+                   int64_t work);
 
 /// rows * perRow, or kDynamic if rows is (or if the product overflows).
 int64_t workOf(int64_t rows, int64_t perRow);
@@ -67,7 +68,8 @@ void forEachRow(mlir::OpBuilder &b, mlir::Location loc, mlir::Value rows, bool p
                 llvm::function_ref<void(mlir::OpBuilder &, mlir::Location, mlir::Value)> body);
 
 /// for (iv = lb; iv < ub; iv += step) body(iv), with no loop-carried values.
-void forLoop(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lb, mlir::Value ub, int64_t step,
+void forLoop(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lb, mlir::Value ub,
+             int64_t step,
              llvm::function_ref<void(mlir::OpBuilder &, mlir::Location, mlir::Value)> body);
 
 /// The bnn sign rule on a float vector or scalar: +1 (true) unless x < 0, so -0.0 and NaN are
@@ -95,8 +97,8 @@ mlir::Value elementPointer(mlir::OpBuilder &b, mlir::Location loc, mlir::Value b
 /// bnn.constant, bnn.slice, bnn.pack, bnn.unpack, bnn.pack_ternary, bnn.unpack_ternary,
 /// bnn.sign, bnn.ste, bnn.scaled_sign.
 void populatePackSignToCPUPatterns(const mlir::TypeConverter &converter,
-                                   mlir::RewritePatternSet &patterns, const CPUTargetInfo &target,
-                                   bool parallel);
+                                   mlir::RewritePatternSet &patterns,
+                                   const CPUTargetInfo &target, bool parallel);
 
 /// bnn.xnor_popcount, bnn.xnor_linear.
 void populateMatmulToCPUPatterns(const mlir::TypeConverter &converter,

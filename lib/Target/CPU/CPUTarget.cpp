@@ -15,8 +15,8 @@ namespace {
 /// The CPU targets, one row each (the fields of CPUTargetInfo, in its order).
 struct TargetRow {
   const char *name;
-  int64_t vectorWords, registerRows, registerCols, singleRowCols, outerRows, outerPanels, tileRows,
-      tileCols;
+  int64_t vectorWords, registerRows, registerCols, singleRowCols, outerRows, outerPanels,
+      tileRows, tileCols;
   CPUTargetInfo::Int8Dot int8Dot;
   int64_t lowBitRows, lowBitCols;
   CPUTargetInfo::LowBitGemm lowBitGemm;
@@ -44,8 +44,8 @@ const TargetRow kTargets[] = {
     // VNNI too, so int8 x low-bit products use vpdpbusd (4 x 4 zmm accumulators).
     {"avx512", /*vectorWords=*/8, /*registerRows=*/4, /*registerCols=*/4, /*singleRowCols=*/8,
      /*outerRows=*/4, /*outerPanels=*/4, /*tileRows=*/64, /*tileCols=*/256, Int8Dot::Vnni,
-     /*lowBitRows=*/4, /*lowBitCols=*/4, LowBitGemm::Registers, /*amxMinRows=*/0, "icelake-server",
-     kAvx512Features},
+     /*lowBitRows=*/4, /*lowBitCols=*/4, LowBitGemm::Registers, /*amxMinRows=*/0,
+     "icelake-server", kAvx512Features},
     // AVX2 (16 ymm registers); its popcount sequence (vpshufb nibble table) keeps three constants
     // live. Dot-product block: 2 x 3 accumulators + 2 + 3 operands fit without spills.
     // Outer-product block: 2 x 3 accumulators + 3 panel vectors + a broadcast word.
@@ -57,7 +57,8 @@ const TargetRow kTargets[] = {
     // arithmetic; no outer-product form.
     {"generic", /*vectorWords=*/1, /*registerRows=*/2, /*registerCols=*/2, /*singleRowCols=*/4,
      /*outerRows=*/0, /*outerPanels=*/1, /*tileRows=*/64, /*tileCols=*/256, Int8Dot::Plain,
-     /*lowBitRows=*/1, /*lowBitCols=*/2, LowBitGemm::Registers, /*amxMinRows=*/0, "x86-64", ""},
+     /*lowBitRows=*/1, /*lowBitCols=*/2, LowBitGemm::Registers, /*amxMinRows=*/0, "x86-64",
+     ""},
 };
 
 CPUTargetInfo makeTarget(llvm::StringRef name) {
@@ -122,7 +123,8 @@ llvm::Expected<CPUTargetInfo> bnn::getCPUTargetInfo(llvm::StringRef name) {
                                  getCPUTargetNames().str() + ")");
 }
 
-std::optional<CPUTargetInfo> bnn::resolveCPUTargetOption(mlir::Operation *op, llvm::StringRef pass,
+std::optional<CPUTargetInfo> bnn::resolveCPUTargetOption(mlir::Operation *op,
+                                                         llvm::StringRef pass,
                                                          llvm::StringRef name) {
   llvm::Expected<CPUTargetInfo> info = getCPUTargetInfo(name);
   if (info)

@@ -6,6 +6,9 @@
 // L1-resident register-blocked AVX-512 micro-kernel (xor, vpopcntq, add on 512-bit registers),
 // the xor+popcount roofline; and for GEMV (M = 1) the bytes of packed weights streamed per
 // second as a fraction of the read bandwidth measured over a buffer of the same size.
+// --lowbit-only: the low-bit GEMVs, then int8 x ternary / binary GEMMs on the AMX kernel
+// (target amx) and the vpdpbusd kernel (target avx512) next to oneDNN's s8 matmul and the
+// AMX-INT8 peak, binary x binary on AMX vs xor+popcount, and the AMX crossover over M.
 //
 //   bnn-bench-cpu [--quick] [--target=native]
 //
@@ -15,6 +18,7 @@
 #include "bnn/InitAll.h"
 #include "bnn/Support/ToolOptions.h"
 #include "bnn/Target/CPUTarget.h"
+#include "bnn/runtime/LowBitGemm.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -31,6 +35,7 @@
 #include <cblas.h>
 #include <immintrin.h>
 #include <omp.h>
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include <unistd.h>
 
@@ -64,8 +69,9 @@ static cl::opt<int64_t> tileCols("tile-cols", cl::desc("bnn-tile columns (0: tar
                                  cl::init(0), cl::cat(benchCategory));
 static cl::opt<bool> lowBitOnly(
     "lowbit-only",
-    cl::desc("Only the low-bit GEMV section (bnn.lowbit_matmul: ternary x int8, binary x int8, "
-             "ternary x binary at 1 x 16384 x 16384)"),
+    cl::desc("Only the low-bit sections: GEMV (bnn.lowbit_matmul: ternary x int8, binary x int8, "
+             "ternary x binary at 1 x 16384 x 16384) and int8 GEMM (the AMX kernel, the vpdpbusd "
+             "kernel, oneDNN's s8 matmul and the AMX-INT8 peak)"),
     cl::init(false), cl::cat(benchCategory));
 static cl::opt<uint64_t> maxMemoryMB(
     "max-memory-mb",
@@ -81,7 +87,8 @@ static const char *const overview =
     "  bnn-bench-cpu --quick               (smoke test)\n"
     "  bnn-bench-cpu --shape=64x4096x4096 --shape=1x16384x16384 --target=avx2\n"
     "  bnn-bench-cpu --shape=2048x2048x2048 --tile-rows=32 --tile-cols=128\n"
-    "  bnn-bench-cpu --lowbit-only --target=avx2   (low-bit GEMVs on the avx2 path)\n";
+    "  bnn-bench-cpu --lowbit-only --target=avx2   (low-bit GEMVs on the avx2 path; the\n"
+    "                                    GEMM section always measures targets amx and avx512)\n";
 
 namespace {
 
@@ -273,6 +280,245 @@ double timeEntry(bnn::JitModule &jit, StringRef name, ArrayRef<bnn::HostTensor> 
       reps);
 }
 
+//===----------------------------------------------------------------------===//
+// Low-bit GEMM: AMX-INT8 kernel vs vpdpbusd kernel vs oneDNN s8 matmul vs the AMX peak
+//===----------------------------------------------------------------------===//
+
+/// int8 MACs per second of `threads` threads each running the register-resident AMX loop
+/// (bnn::amxInt8PeakMacsPerSecond: tile dot products on loaded tiles), 0 without AMX.
+double amxPeak(int threads, int64_t iterations) {
+  double total = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+  total += bnn::amxInt8PeakMacsPerSecond(iterations);
+  return total;
+}
+
+/// Best-of seconds of oneDNN's s8 x s8 -> s32 matmul (M x K times K x N, the weights
+/// reordered once into the layout oneDNN picks, as a user of the library would keep them) on
+/// `threads` OpenMP threads; prints oneDNN's implementation name once per shape.
+double oneDnnS8Seconds(int64_t m, int64_t n, int64_t k, int threads, int reps,
+                       std::string &implementation) {
+  using namespace dnnl;
+  using dt = memory::data_type;
+  using tag = memory::format_tag;
+  engine eng(engine::kind::cpu, 0);
+  stream strm(eng);
+  memory::desc aDesc({m, k}, dt::s8, tag::ab), bPlain({k, n}, dt::s8, tag::ab);
+  memory::desc bAny({k, n}, dt::s8, tag::any), cDesc({m, n}, dt::s32, tag::ab);
+  matmul::primitive_desc pd(matmul::desc(aDesc, bAny, cDesc), eng);
+  implementation = pd.impl_info_str();
+  memory a(aDesc, eng), bSrc(bPlain, eng), b(pd.weights_desc(), eng), c(cDesc, eng);
+  std::mt19937_64 rng(5);
+  for (memory *mem : {&a, &bSrc}) {
+    auto *bytes = static_cast<uint8_t *>(mem->get_data_handle());
+    for (size_t i = 0; i < mem->get_desc().get_size(); ++i)
+      bytes[i] = uint8_t(rng());
+  }
+  reorder(bSrc, b).execute(strm, bSrc, b);
+  strm.wait();
+  matmul prim(pd);
+  omp_set_num_threads(threads);
+  double seconds = bestSeconds(
+      [&] {
+        prim.execute(strm, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+        strm.wait();
+      },
+      reps);
+  omp_set_num_threads(omp_get_num_procs());
+  return seconds;
+}
+
+std::string lowBitGemmModule(int64_t m, int64_t n, int64_t k, bool ternary) {
+  std::string M = std::to_string(m), N = std::to_string(n), K = std::to_string(k);
+  std::string x = "tensor<" + M + "x" + K + "xi8>";
+  std::string w = (ternary ? "!bnn.ternary<" : "!bnn.packed<") + N + "x" + K + ">";
+  std::string out = "tensor<" + M + "x" + N + "xi32>";
+  return "func.func @gemm(%x: " + x + ", %w: " + w + ") -> " + out +
+         " {\n  %y = bnn.lowbit_matmul %x, %w : " + x + ", " + w + " -> " + out +
+         "\n  return %y : " + out + "\n}\n";
+}
+
+/// Random int8 activations (m x k) and random weights of the kind (n rows), as host tensors.
+std::pair<bnn::HostTensor, bnn::HostTensor> lowBitOperands(int64_t m, int64_t n, int64_t k,
+                                                           bool ternary, std::mt19937_64 &rng) {
+  const int64_t words = (k + 63) / 64;
+  bnn::HostTensor x(bnn::ElementType::I8, {m, k});
+  for (uint8_t &byte : x.bytes)
+    byte = uint8_t(rng());
+  bnn::HostTensor w = ternary ? bnn::HostTensor(bnn::ElementType::I64, {n, 2, words})
+                              : bnn::HostTensor(bnn::ElementType::I64, {n, words});
+  uint64_t *wd = w.data<uint64_t>();
+  const uint64_t tail = k % 64 ? (uint64_t(1) << (k % 64)) - 1 : ~uint64_t(0);
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t i = 0; i < words; ++i) {
+      uint64_t valid = i == words - 1 ? tail : ~uint64_t(0);
+      uint64_t sign = rng() & valid, mask = rng() & valid;
+      if (ternary) {
+        wd[(row * 2) * words + i] = sign & mask;
+        wd[(row * 2 + 1) * words + i] = mask;
+      } else {
+        wd[row * words + i] = sign;
+      }
+    }
+  return {std::move(x), std::move(w)};
+}
+
+void lowBitGemmSection(mlir::MLIRContext &context, int cores, int reps, std::mt19937_64 &rng) {
+  if (!bnn::hostSupports(*bnn::getCPUTargetInfo("avx512"))) {
+    outs() << "\nLow-bit GEMM section skipped: it compares target amx with target avx512, and this "
+              "CPU cannot run avx512 code\n";
+    return;
+  }
+  const bool haveAmx = bnn::lowBitGemmPathSupported(bnn::LowBitGemmPath::Amx) &&
+                       bnn::hostSupports(*bnn::getCPUTargetInfo("amx"));
+  outs() << "\nLow-bit GEMM (bnn.lowbit_matmul, int8 activations): bnn amx = target amx (the "
+            "runtime's AMX-INT8 kernel), bnn vnni = target avx512 (vpdpbusd register kernel), "
+            "onednn = oneDNN "
+         << dnnl_version()->major << "." << dnnl_version()->minor << "." << dnnl_version()->patch
+         << " s8 x s8 -> s32 matmul of the same shape; T = 10^12 int8 MACs/s\n";
+  if (!haveAmx) {
+    outs() << "  (no AMX-INT8 here, or Linux refused the tile state: only the vnni and oneDNN "
+              "columns are measured)\n";
+  }
+  double peak1 = haveAmx ? amxPeak(1, 2000000) : 0, peakAll = haveAmx ? amxPeak(cores, 2000000) : 0;
+  outs() << format("AMX-INT8 peak (register-resident tdpbssd loop): %.2f T on 1 thread, %.2f T "
+                   "on %d\n",
+                   peak1 * 1e-12, peakAll * 1e-12, cores);
+  outs() << format("%-15s %-16s %-3s %9s %9s %9s %7s %7s %7s %9s %9s %9s\n", "kind",
+                   "M x N x K", "thr", "amx ms", "vnni ms", "onednn ms", "amx T", "vnni T",
+                   "onednn T", "amx/vnni", "amx/onednn", "amx/peak");
+  struct GemmShape {
+    int64_t m, n, k;
+  };
+  std::vector<GemmShape> shapes = {{256, 2560, 2560}, {256, 6912, 2560}, {2048, 2048, 2048}};
+  if (quick)
+    shapes = {{256, 2560, 2560}};
+  for (const GemmShape &s : shapes) {
+    std::string onednnImpl;
+    for (bool ternary : {true, false}) {
+      auto [x, w] = lowBitOperands(s.m, s.n, s.k, ternary, rng);
+      std::string source = lowBitGemmModule(s.m, s.n, s.k, ternary);
+      std::vector<bnn::HostTensor> in = {x, w};
+      for (int threads : {1, cores}) {
+        std::vector<bnn::HostTensor> out = {bnn::HostTensor(bnn::ElementType::I32, {s.m, s.n})};
+        double amxSeconds = 0, vnniSeconds = 0;
+        std::vector<int32_t> amxResult;
+        if (haveAmx) {
+          std::string saved = target;
+          target = "amx";
+          auto jit = compileOrExit(context, source, threads);
+          target = saved;
+          amxSeconds = timeEntry(*jit, "gemm", in, out, reps);
+          amxResult.assign(out[0].data<int32_t>(), out[0].data<int32_t>() + s.m * s.n);
+        }
+        {
+          std::string saved = target;
+          target = "avx512";
+          auto jit = compileOrExit(context, source, threads);
+          target = saved;
+          vnniSeconds = timeEntry(*jit, "gemm", in, out, reps);
+        }
+        // Both bnn paths are exact: they must agree bit for bit.
+        if (haveAmx && std::memcmp(amxResult.data(), out[0].bytes.data(), amxResult.size() * 4)) {
+          errs() << "bnn-bench-cpu: the amx and avx512 results of " << s.m << "x" << s.n << "x"
+                 << s.k << " differ\n";
+          std::exit(1);
+        }
+        double onednnSeconds = oneDnnS8Seconds(s.m, s.n, s.k, threads, reps, onednnImpl);
+        double macs = double(s.m) * s.n * s.k;
+        double peak = threads == 1 ? peak1 : peakAll;
+        auto rate = [&](double seconds) { return seconds > 0 ? macs / seconds * 1e-12 : 0.0; };
+        outs() << format("%-15s %-16s %-3d %9.3f %9.3f %9.3f %7.2f %7.2f %7.2f %9.2f %9.2f "
+                         "%9.2f\n",
+                         ternary ? "ternary x int8" : "binary x int8",
+                         (std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
+                          std::to_string(s.k))
+                             .c_str(),
+                         threads, amxSeconds * 1e3, vnniSeconds * 1e3, onednnSeconds * 1e3,
+                         rate(amxSeconds), rate(vnniSeconds), rate(onednnSeconds),
+                         amxSeconds > 0 ? vnniSeconds / amxSeconds : 0.0,
+                         amxSeconds > 0 ? onednnSeconds / amxSeconds : 0.0,
+                         peak > 0 ? rate(amxSeconds) * 1e12 / peak : 0.0);
+      }
+    }
+    outs() << "  oneDNN implementation: " << onednnImpl << "\n";
+  }
+  if (!haveAmx)
+    return;
+  // Binary x binary: the runtime's AMX kernel (bnn_ukernel_binary_gemm, called directly: no
+  // lowering routes bnn.xnor_popcount to it) against bnn's compiled xnor-popcount GEMM.
+  outs() << "\nBinary x binary (bnn.xnor_popcount's product): AMX kernel (+-1 int8 tiles) vs the "
+            "compiled xor+popcount kernel, T = 10^12 (bit-)MACs/s\n";
+  outs() << format("%-18s %-3s %10s %12s %7s %10s %12s\n", "M x N x K", "thr", "amx ms",
+                   "popcount ms", "amx T", "popcount T", "popcount/amx");
+  for (const GemmShape &s : shapes) {
+    const int64_t words = (s.k + 63) / 64;
+    bnn::HostTensor a(bnn::ElementType::I64, {s.m, words}), b(bnn::ElementType::I64, {s.n, words});
+    const uint64_t tail = s.k % 64 ? (uint64_t(1) << (s.k % 64)) - 1 : ~uint64_t(0);
+    for (bnn::HostTensor *t : {&a, &b}) {
+      uint64_t *d = t->data<uint64_t>();
+      for (int64_t i = 0; i < t->shape[0] * words; ++i)
+        d[i] = rng() & (i % words == words - 1 ? tail : ~uint64_t(0));
+    }
+    for (int threads : {1, cores}) {
+      std::vector<int32_t> amxOut(size_t(s.m * s.n));
+      double amxSeconds = bestSeconds(
+          [&] {
+            bnn::binaryGemmWithPath(bnn::LowBitGemmPath::Amx, a.data<uint64_t>(), s.m, words,
+                                    b.data<uint64_t>(), s.n, words, s.k, amxOut.data(), s.n,
+                                    threads);
+          },
+          reps);
+      auto jit = compileOrExit(context, gemmModule(Shape{s.m, s.n, s.k}), threads);
+      std::vector<bnn::HostTensor> in = {a, b};
+      std::vector<bnn::HostTensor> out = {bnn::HostTensor(bnn::ElementType::I32, {s.m, s.n})};
+      double popSeconds = timeEntry(*jit, "gemm", in, out, reps);
+      if (std::memcmp(amxOut.data(), out[0].bytes.data(), amxOut.size() * 4)) {
+        errs() << "bnn-bench-cpu: the AMX and xnor-popcount binary products differ\n";
+        std::exit(1);
+      }
+      double macs = double(s.m) * s.n * s.k;
+      outs() << format("%-18s %-3d %10.3f %12.3f %7.2f %10.2f %12.2f\n",
+                       (std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
+                        std::to_string(s.k))
+                           .c_str(),
+                       threads, amxSeconds * 1e3, popSeconds * 1e3, macs / amxSeconds * 1e-12,
+                       macs / popSeconds * 1e-12, popSeconds / amxSeconds);
+    }
+  }
+  // The crossover that sets amxMinRows: the AMX kernel (called directly, as compiled code
+  // calls it) against the vpdpbusd kernel for few rows, ternary x int8, N = K = 2560, 1 thread.
+  outs() << "\nAMX crossover (ternary x int8, M x 2560 x 2560, 1 thread; amxMinRows of target "
+            "amx = "
+         << bnn::getCPUTargetInfo("amx")->amxMinRows << ")\n";
+  outs() << format("%-6s %10s %10s %9s\n", "M", "amx ms", "vnni ms", "amx/vnni");
+  for (int64_t m : {1, 2, 4, 8, 12, 16, 24, 32, 64}) {
+    const int64_t n = 2560, k = 2560;
+    auto [x, w] = lowBitOperands(m, n, k, true, rng);
+    std::vector<int32_t> result(size_t(m * n));
+    double amxSeconds = bestSeconds(
+        [&] {
+          bnn::int8LowBitGemmWithPath(bnn::LowBitGemmPath::Amx, x.data<int8_t>(), m, k,
+                                      w.data<uint64_t>(), n, 2 * (k / 64), k, true,
+                                      result.data(), n, 1);
+        },
+        reps * 4);
+    std::string saved = target;
+    target = "avx512";
+    auto jit = compileOrExit(context, lowBitGemmModule(m, n, k, true), 1);
+    target = saved;
+    std::vector<bnn::HostTensor> in = {x, w};
+    std::vector<bnn::HostTensor> out = {bnn::HostTensor(bnn::ElementType::I32, {m, n})};
+    double vnniSeconds = timeEntry(*jit, "gemm", in, out, reps * 4);
+    if (std::memcmp(result.data(), out[0].bytes.data(), result.size() * 4)) {
+      errs() << "bnn-bench-cpu: the amx and avx512 results of " << m << "x2560x2560 differ\n";
+      std::exit(1);
+    }
+    outs() << format("%-6lld %10.3f %10.3f %9.2f\n", (long long)m, amxSeconds * 1e3,
+                     vnniSeconds * 1e3, vnniSeconds / amxSeconds);
+  }
+}
+
 /// The low-bit GEMV section: 1 x N x K bnn.lowbit_matmul for each operand kind, on 1 and
 /// `cores` threads, the weight bytes streamed per second against the read bandwidth of a buffer
 /// of the same size (the roofline of a GEMV whose weights are far beyond L2).
@@ -411,6 +657,7 @@ int main(int argc, char **argv) {
     outs() << "bnn CPU benchmark: target " << info->name << ", " << cores << " cores; best of "
            << reps << " runs after a warm-up\n";
     lowBitGemvSection(context, cores, reps, rng);
+    lowBitGemmSection(context, cores, reps, rng);
     return 0;
   }
   outs() << "bnn CPU benchmark: target " << info->name << ", " << cores

@@ -145,7 +145,8 @@ std::string writeHeader(const std::vector<std::pair<std::string, FunctionSignatu
      << " for target " << target.name << (threads ? " (multi-threaded, OpenMP)" : "")
      << ". Do not edit.\n"
      << " *\n"
-     << " * Link the object with the bnn runtime (libBNNRuntime.a: memref support)"
+     << " * Link the object with the bnn runtime (libBNNRuntime.a: memref support and the\n"
+     << " * micro-kernels some ops call, C++ with std::thread)"
      << (threads ? " and LLVM's OpenMP runtime (libomp)" : "") << ".\n"
      << " * Each function `bnn_<name>` takes its inputs, then caller-allocated outputs, as\n"
      << " * dense row-major buffers of the static shapes below; packed binary values are\n"

@@ -5,6 +5,7 @@
 
 #include "bnn/Pipelines/CPUPipeline.h"
 #include "bnn/runtime/HammingTopK.h"
+#include "bnn/runtime/LowBitGemm.h"
 #include "bnn/runtime/MemRef.h"
 #include "bnn/IR/BNNTypes.h"
 
@@ -184,6 +185,9 @@ llvm::Expected<std::unique_ptr<JitModule>> JitModule::compile(mlir::ModuleOp mod
     llvm::orc::SymbolMap symbols;
     symbols[interner("memrefCopy")] = {llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
                                        llvm::JITSymbolFlags::Exported};
+    symbols[interner("bnn_ukernel_int8_lowbit_gemm")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&bnn_ukernel_int8_lowbit_gemm),
+        llvm::JITSymbolFlags::Exported};
     symbols[interner("bnn_ukernel_hamming_topk")] = {
         llvm::orc::ExecutorAddr::fromPtr(&bnn_ukernel_hamming_topk),
         llvm::JITSymbolFlags::Exported};

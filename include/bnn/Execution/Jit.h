@@ -55,7 +55,7 @@ struct HostTensor {
 };
 
 struct JitOptions {
-  /// CPU target: native, avx512, avx2 or generic.
+  /// CPU target: native, amx, avx512, avx2 or generic.
   std::string target = "native";
   /// Threads for parallel loops: 0 = all cores, 1 = single-threaded (compiled without OpenMP).
   unsigned numThreads = 0;

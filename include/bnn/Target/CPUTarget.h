@@ -1,9 +1,10 @@
 //===- CPUTarget.h - what bnn knows about an x86 CPU target -----*- C++ -*-===//
 //
-// The one place that maps a CPU target name (`native`, `avx512`, `avx2`, `generic`) to the
-// decisions code generation takes from it: the vector width of the XOR/popcount loop, the
-// register block of the micro-kernel, the cache/thread tile sizes of bnn-tile, and the LLVM CPU
-// and features the code is compiled for. A tuning database will override these defaults later
+// The one place that maps a CPU target name (`native`, `amx`, `avx512`, `avx2`, `generic`) to
+// the decisions code generation takes from it: the vector width of the XOR/popcount loop, the
+// register block of the micro-kernel, the cache/thread tile sizes of bnn-tile, which low-bit
+// GEMM method runs (register kernels or the runtime's AMX kernel), and the LLVM CPU and
+// features the code is compiled for. A tuning database will override these defaults later
 // through the same struct.
 //
 //===----------------------------------------------------------------------===//
@@ -25,7 +26,7 @@ class Operation;
 namespace bnn {
 
 struct CPUTargetInfo {
-  /// Canonical name: avx512, avx2 or generic (`native` resolves to one of them).
+  /// Canonical name: amx, avx512, avx2 or generic (`native` resolves to one of them).
   std::string name;
   /// 64-bit words per vector in the XOR/popcount loop (8 = 512 bits, 4 = 256, 1 = scalar).
   int64_t vectorWords = 1;
@@ -58,6 +59,16 @@ struct CPUTargetInfo {
   /// Register block of the low-bit kernels: activation rows x weight rows accumulated at once.
   int64_t lowBitRows = 1;
   int64_t lowBitCols = 1;
+  /// How int8 x ternary and int8 x binary products (bnn.lowbit_matmul, bnn.lowbit_linear) of
+  /// at least amxMinRows activation rows run: the register-blocked kernel above (Registers,
+  /// every target) or a call of the runtime's AMX-INT8 micro-kernel (Amx:
+  /// bnn_ukernel_int8_lowbit_gemm, bnn/runtime/LowBitGemm.h), which keeps the weights as bits
+  /// in memory and unpacks panels of them to +-1/0 int8 tiles reused by every row block.
+  /// Fewer rows (GEMV, small batches) stream the bits through the register kernel.
+  /// Measured in docs/CPU.md.
+  enum class LowBitGemm { Registers, Amx };
+  LowBitGemm lowBitGemm = LowBitGemm::Registers;
+  int64_t amxMinRows = 0;
   /// What LLVM compiles for: a CPU name and a feature string (`+avx2,+popcnt,...`).
   std::string llvmCPU;
   std::string llvmFeatures;
@@ -68,15 +79,15 @@ llvm::StringRef getCPUTargetNames();
 
 /// The help text of every CPU `target` option (tools, pipeline; the passes' .td says the same).
 inline constexpr const char kCPUTargetOptionHelp[] =
-    "CPU target: native (this machine), avx512, avx2 or generic";
+    "CPU target: native (this machine), amx, avx512, avx2 or generic";
 
-/// Resolves `name` (native, avx512, avx2, generic) to its code generation decisions; `native`
-/// asks the host CPU. Fails with a message naming the valid targets for anything else.
+/// Resolves `name` (native, amx, avx512, avx2, generic) to its code generation decisions;
+/// `native` asks the host CPU. Fails with a message naming the valid targets for anything else.
 llvm::Expected<CPUTargetInfo> getCPUTargetInfo(llvm::StringRef name);
 
 /// The `target` option of a CPU pass: getCPUTargetInfo(name), or, for an unknown name, the
 /// one diagnostic every pass gives, on `op`: "<pass>: unknown CPU target 'x' (expected one of
-/// native, avx512, avx2, generic)". The pass then signals failure.
+/// native, amx, avx512, avx2, generic)". The pass then signals failure.
 std::optional<CPUTargetInfo> resolveCPUTargetOption(mlir::Operation *op, llvm::StringRef pass,
                                                     llvm::StringRef name);
 

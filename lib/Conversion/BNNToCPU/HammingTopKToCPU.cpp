@@ -33,48 +33,11 @@ constexpr llvm::StringLiteral kCallName = "bnn_hamming_topk_call";
 /// sets it from --threads before every call).
 constexpr llvm::StringLiteral kMaxThreadsName = "omp_get_max_threads";
 
-/// A 2-d buffer of `elementType` with contiguous rows and any row stride and offset: what the
-/// call wrapper takes, so that every operand (a static or dynamic buffer, a row slice) casts
-/// to it.
-MemRefType rowsBufferType(MLIRContext *context, Type elementType) {
-  auto layout = StridedLayoutAttr::get(context, ShapedType::kDynamic,
-                                       ArrayRef<int64_t>{ShapedType::kDynamic, 1});
-  return MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic}, elementType, layout);
-}
-
-/// Declares `name` in `module` with `type` unless it is there (the first lowering declares it,
-/// the others reuse it). Returns the function, or null when a symbol of that name with another
-/// type exists.
 /// Whether `name` is free in `module` or already a function of `type` (getOrDeclare succeeds).
 bool canDeclare(ModuleOp module, StringRef name, FunctionType type) {
   Operation *existing = module.lookupSymbol(name);
   auto func = dyn_cast_or_null<func::FuncOp>(existing);
   return !existing || (func && func.getFunctionType() == type);
-}
-
-func::FuncOp getOrDeclare(OpBuilder &b, ModuleOp module, StringRef name, FunctionType type) {
-  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
-    return existing.getFunctionType() == type ? existing : func::FuncOp();
-  if (module.lookupSymbol(name))
-    return func::FuncOp();
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToEnd(module.getBody());
-  auto func = func::FuncOp::create(b, module.getLoc(), name, type);
-  func.setPrivate();
-  return func;
-}
-
-/// The address of element [0, 0] of a 2-d buffer as an !llvm.ptr.
-Value elementPointer(OpBuilder &b, Location loc, Value buffer) {
-  auto type = cast<MemRefType>(buffer.getType());
-  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, buffer);
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, metadata.getBaseBuffer());
-  Value elementBytes = indexConst(b, loc, type.getElementTypeBitWidth() / 8);
-  Value offsetBytes = arith::MulIOp::create(b, loc, metadata.getOffset(), elementBytes);
-  Value address = arith::AddIOp::create(b, loc, base, offsetBytes);
-  Value address64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), address);
-  return LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext()),
-                                  address64);
 }
 
 /// `bnn_hamming_topk_call(queries, database, distances, indices, threads)`: the C kernel's

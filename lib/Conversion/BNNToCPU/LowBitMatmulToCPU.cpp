@@ -19,6 +19,14 @@
 // all activation rows in register blocks of lowBitRows x lowBitCols outputs. The fused
 // epilogue is bnn.xnor_linear's: ((float(dot) * weight_scale) * row_scale) + bias, then relu.
 //
+// On targets whose lowBitGemm is Amx, int8 products of at least amxMinRows activation rows
+// (GEMM, prefill) call the runtime's AMX-INT8 kernel instead (bnn_ukernel_int8_lowbit_gemm,
+// bnn/runtime/LowBitGemm.h, through a private wrapper `bnn_lowbit_gemm_call` as
+// bnn.hamming_topk calls its kernel); fewer rows keep the streaming register kernel, and a
+// dynamic row count picks at run time. bnn.lowbit_linear then applies its epilogue to the i32
+// products in a loop over the outputs.
+//
+//
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
@@ -28,6 +36,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
@@ -107,6 +116,17 @@ public:
                 Value rhs, Value output, int64_t k, LowBitEpilogue epilogue)
       : b(b), loc(loc), target(target), kind(kind), lhs(lhs), rhs(rhs), output(output), k(k),
         words(k / kWordBits + (k % kWordBits != 0)), epilogue(std::move(epilogue)) {}
+
+  /// The fused epilogue (or the copy) of products already computed into `dots`, an i32
+  /// buffer of the output's shape.
+  void emitEpilogueFrom(Value dots) {
+    Value rows = dimOf(b, loc, lhs, 0), cols = dimOf(b, loc, rhs, 0);
+    loop(index(0), rows, 1, [&](Value m) {
+      loop(index(0), cols, 1, [&](Value n) {
+        emitEpilogue(m, n, memref::LoadOp::create(b, loc, dots, ValueRange{m, n}));
+      });
+    });
+  }
 
   void emit(bool parallel) {
     // A GEMV (one activation row) keeps more weight rows live: the activation vector and its
@@ -400,6 +420,55 @@ private:
   LowBitEpilogue epilogue;
 };
 
+constexpr llvm::StringLiteral kAmxKernelName = "bnn_ukernel_int8_lowbit_gemm";
+constexpr llvm::StringLiteral kAmxCallName = "bnn_lowbit_gemm_call";
+constexpr llvm::StringLiteral kMaxThreadsName = "omp_get_max_threads";
+
+/// `bnn_lowbit_gemm_call(x, w, out, ternary, threads)`: the C kernel's call on the buffers'
+/// pointers, sizes and row strides (M and K from x, N from w). Null when a symbol of one of
+/// the names exists with another type.
+func::FuncOp getOrCreateAmxCallWrapper(OpBuilder &b, ModuleOp module) {
+  MLIRContext *context = b.getContext();
+  Type i64 = b.getI64Type(), i32 = b.getI32Type();
+  auto wrapperType =
+      FunctionType::get(context,
+                        {rowsBufferType(context, b.getI8Type()), rowsBufferType(context, i64),
+                         rowsBufferType(context, i32), i32, i32},
+                        {});
+  if (auto existing = module.lookupSymbol<func::FuncOp>(kAmxCallName))
+    return existing.getFunctionType() == wrapperType && !existing.isExternal() ? existing
+                                                                               : func::FuncOp();
+  auto ptr = LLVM::LLVMPointerType::get(context);
+  func::FuncOp kernel = getOrDeclare(
+      b, module, kAmxKernelName,
+      FunctionType::get(context, {ptr, i64, i64, ptr, i64, i64, i64, i32, ptr, i64, i32}, {}));
+  if (!kernel || module.lookupSymbol(kAmxCallName))
+    return func::FuncOp();
+
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = module.getLoc();
+  auto wrapper = func::FuncOp::create(b, loc, kAmxCallName, wrapperType);
+  wrapper.setPrivate();
+  Block *body = wrapper.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  Value x = body->getArgument(0), w = body->getArgument(1), out = body->getArgument(2);
+  auto toI64 = [&](Value v) -> Value { return arith::IndexCastOp::create(b, loc, i64, v); };
+  auto sizeOf = [&](Value buffer, int64_t dim) {
+    return toI64(memref::DimOp::create(b, loc, buffer, dim));
+  };
+  auto rowStride = [&](Value buffer) {
+    return toI64(memref::ExtractStridedMetadataOp::create(b, loc, buffer).getStrides()[0]);
+  };
+  func::CallOp::create(b, loc, kernel,
+                       ValueRange{elementPointer(b, loc, x), sizeOf(x, 0), rowStride(x),
+                                  elementPointer(b, loc, w), sizeOf(w, 0), rowStride(w),
+                                  sizeOf(x, 1), body->getArgument(3), elementPointer(b, loc, out),
+                                  rowStride(out), body->getArgument(4)});
+  func::ReturnOp::create(b, loc);
+  return wrapper;
+}
+
 /// A read-only rank-1 buffer of a scale or bias vector (row_scale flattened like the rows).
 Value readVector(OpBuilder &b, Location loc, Value tensor) {
   if (!tensor)
@@ -472,10 +541,65 @@ struct LowBitMatmulLowering : OpConversionPattern<OpTy> {
     int64_t wordsPerRow = k / kWordBits + (k % kWordBits != 0);
     int64_t work = ShapedType::isDynamic(staticCols) ? ShapedType::kDynamic
                                                      : workOf(staticRows, staticCols * wordsPerRow);
+    auto module = op->template getParentOfType<ModuleOp>();
     if (kind != Kind::TernaryBinary)
-      declareIntrinsics(rewriter, op->template getParentOfType<ModuleOp>(), target.int8Dot);
-    LowBitEmitter(rewriter, loc, target, kind, lhs, rhs, output, k, epilogue)
-        .emit(runInParallel(op, parallel, target, work));
+      declareIntrinsics(rewriter, module, target.int8Dot);
+    bool inParallel = runInParallel(op, parallel, target, work);
+    LowBitEmitter emitter(rewriter, loc, target, kind, lhs, rhs, output, k, epilogue);
+    // The AMX kernel for products of at least amxMinRows rows (a run-time choice when the
+    // row count is dynamic), the register kernel for fewer.
+    bool amx = kind != Kind::TernaryBinary && target.lowBitGemm == CPUTargetInfo::LowBitGemm::Amx &&
+               (ShapedType::isDynamic(staticRows) || staticRows >= target.amxMinRows);
+    if (!amx) {
+      emitter.emit(inParallel);
+    } else {
+      func::FuncOp wrapper = getOrCreateAmxCallWrapper(rewriter, module);
+      func::FuncOp maxThreads =
+          inParallel ? getOrDeclare(rewriter, module, kMaxThreadsName,
+                                    rewriter.getFunctionType({}, rewriter.getI32Type()))
+                     : func::FuncOp();
+      if (!wrapper || (inParallel && !maxThreads))
+        return op.emitOpError("cannot call the runtime kernel: the module already defines @")
+               << kAmxKernelName << ", @" << kAmxCallName << " or @" << kMaxThreadsName
+               << " with another type";
+      auto emitCall = [&] {
+        Type i32 = rewriter.getI32Type();
+        Value threads =
+            inParallel ? func::CallOp::create(rewriter, loc, maxThreads, ValueRange{}).getResult(0)
+                       : arith::ConstantIntOp::create(rewriter, loc, i32, 1).getResult();
+        Value ternary =
+            arith::ConstantIntOp::create(rewriter, loc, i32, kind == Kind::Int8Ternary ? 1 : 0);
+        // lowbit_linear: i32 products into a scratch buffer, then the epilogue.
+        Value dots = output;
+        if (epilogue.toFloat)
+          dots = allocBuffer(rewriter, loc, RankedTensorType::get({staticRows, staticCols}, i32),
+                             dynamicSizes);
+        MLIRContext *context = rewriter.getContext();
+        auto cast = [&](Value buffer, Type elementType) -> Value {
+          return memref::CastOp::create(rewriter, loc, rowsBufferType(context, elementType),
+                                        buffer);
+        };
+        func::CallOp::create(rewriter, loc, wrapper,
+                             ValueRange{cast(lhs, rewriter.getI8Type()),
+                                        cast(rhs, rewriter.getI64Type()), cast(dots, i32), ternary,
+                                        threads});
+        if (epilogue.toFloat)
+          emitter.emitEpilogueFrom(dots);
+      };
+      if (!ShapedType::isDynamic(staticRows)) {
+        emitCall();
+      } else {
+        Value rows = dimOf(rewriter, loc, lhs, 0);
+        Value many = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::uge, rows,
+                                           indexConst(rewriter, loc, target.amxMinRows));
+        auto ifOp = scf::IfOp::create(rewriter, loc, many, /*withElseRegion=*/true);
+        OpBuilder::InsertionGuard guard(rewriter);
+        rewriter.setInsertionPointToStart(ifOp.thenBlock());
+        emitCall();
+        rewriter.setInsertionPointToStart(ifOp.elseBlock());
+        emitter.emit(inParallel);
+      }
+    }
     Value result = toTensor(rewriter, loc, output);
     rewriter.replaceOp(op, expandFromRows(rewriter, loc, result, op.getType(), adaptor.getLhs()));
     return success();

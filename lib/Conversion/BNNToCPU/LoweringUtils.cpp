@@ -4,6 +4,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -152,3 +155,40 @@ Value isPlusOne(OpBuilder &b, Location loc, Value x) {
   return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UGE, x, zero);
 }
 } // namespace bnn::cpu
+
+/// A 2-d buffer of `elementType` with contiguous rows and any row stride and offset: what the
+/// call wrapper takes, so that every operand (a static or dynamic buffer, a row slice) casts
+/// to it.
+MemRefType bnn::cpu::rowsBufferType(MLIRContext *context, Type elementType) {
+  auto layout = StridedLayoutAttr::get(context, ShapedType::kDynamic,
+                                       ArrayRef<int64_t>{ShapedType::kDynamic, 1});
+  return MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic}, elementType, layout);
+}
+
+/// Declares `name` in `module` with `type` unless it is there (the first lowering declares it,
+/// the others reuse it). Returns the function, or null when a symbol of that name with another
+/// type exists.
+func::FuncOp bnn::cpu::getOrDeclare(OpBuilder &b, ModuleOp module, StringRef name,
+                                    FunctionType type) {
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing.getFunctionType() == type ? existing : func::FuncOp();
+  if (module.lookupSymbol(name))
+    return func::FuncOp();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  auto func = func::FuncOp::create(b, module.getLoc(), name, type);
+  func.setPrivate();
+  return func;
+}
+
+/// The address of element [0, 0] of a 2-d buffer as an !llvm.ptr.
+Value bnn::cpu::elementPointer(OpBuilder &b, Location loc, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, buffer);
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, metadata.getBaseBuffer());
+  Value elementBytes = indexConst(b, loc, type.getElementTypeBitWidth() / 8);
+  Value offsetBytes = arith::MulIOp::create(b, loc, metadata.getOffset(), elementBytes);
+  Value address = arith::AddIOp::create(b, loc, base, offsetBytes);
+  Value address64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), address);
+  return LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext()), address64);
+}

@@ -15,8 +15,12 @@
 #include "mlir/IR/Value.h"
 
 namespace mlir {
+class ModuleOp;
 class RewritePatternSet;
 class TypeConverter;
+namespace func {
+class FuncOp;
+} // namespace func
 } // namespace mlir
 
 namespace bnn::cpu {
@@ -71,6 +75,24 @@ void forLoop(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lb, mlir::Value
 /// The bnn sign rule on a float vector or scalar: +1 (true) unless x < 0, so -0.0 and NaN are
 /// +1. `uge` is "unordered or greater-equal": exactly !(x < 0).
 mlir::Value isPlusOne(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+
+//===----------------------------------------------------------------------===//
+// Calls of runtime micro-kernels (bnn_ukernel_*)
+//===----------------------------------------------------------------------===//
+
+/// A 2-d buffer of `elementType` with contiguous rows and any row stride and offset: what the
+/// call wrappers of runtime kernels take, so that every operand (a static or dynamic buffer, a
+/// row slice) casts to it.
+mlir::MemRefType rowsBufferType(mlir::MLIRContext *context, mlir::Type elementType);
+
+/// Declares `name` in `module` with `type` unless it is there (the first lowering declares it,
+/// the others reuse it). Returns the function, or null when a symbol of that name with another
+/// type exists.
+mlir::func::FuncOp getOrDeclare(mlir::OpBuilder &b, mlir::ModuleOp module, llvm::StringRef name,
+                                mlir::FunctionType type);
+
+/// The address of element [0, 0] of a 2-d buffer as an !llvm.ptr.
+mlir::Value elementPointer(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer);
 
 /// bnn.constant, bnn.slice, bnn.pack, bnn.unpack, bnn.pack_ternary, bnn.unpack_ternary,
 /// bnn.sign, bnn.ste, bnn.scaled_sign.

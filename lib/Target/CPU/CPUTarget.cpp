@@ -19,32 +19,46 @@ struct TargetRow {
       tileRows, tileCols;
   CPUTargetInfo::Int8Dot int8Dot;
   int64_t lowBitRows, lowBitCols;
+  CPUTargetInfo::LowBitGemm lowBitGemm;
+  int64_t amxMinRows;
   const char *llvmCPU, *llvmFeatures;
 };
 
 using Int8Dot = CPUTargetInfo::Int8Dot;
+using LowBitGemm = CPUTargetInfo::LowBitGemm;
+
+constexpr const char kAvx512Features[] =
+    "+avx512f,+avx512bw,+avx512dq,+avx512vl,+avx512vpopcntdq,+avx512vnni,+avx2,+popcnt";
 
 const TargetRow kTargets[] = {
+    // avx512 plus AMX-INT8 (Sapphire Rapids and later): the same generated code, except that
+    // int8 x ternary / binary products of at least amxMinRows rows call the runtime's AMX
+    // micro-kernel (docs/CPU.md: measured crossover against the vpdpbusd kernel).
+    {"amx", /*vectorWords=*/8, /*registerRows=*/4, /*registerCols=*/4, /*singleRowCols=*/8,
+     /*outerRows=*/4, /*outerPanels=*/4, /*tileRows=*/64, /*tileCols=*/256, Int8Dot::Vnni,
+     /*lowBitRows=*/4, /*lowBitCols=*/4, LowBitGemm::Amx, /*amxMinRows=*/8, "icelake-server",
+     kAvx512Features},
     // AVX-512 VPOPCNTDQ (32 zmm registers). Dot-product block: 4 x 4 zmm accumulators + 4 + 4
     // operands. Outer-product block: 4 x 4 zmm accumulators (128 outputs) + 4 panel vectors + a
     // broadcast lhs word. Ice Lake server is the first x86-64-v4 core with VPOPCNTDQ; it has
     // VNNI too, so int8 x low-bit products use vpdpbusd (4 x 4 zmm accumulators).
     {"avx512", /*vectorWords=*/8, /*registerRows=*/4, /*registerCols=*/4, /*singleRowCols=*/8,
      /*outerRows=*/4, /*outerPanels=*/4, /*tileRows=*/64, /*tileCols=*/256, Int8Dot::Vnni,
-     /*lowBitRows=*/4, /*lowBitCols=*/4, "icelake-server",
-     "+avx512f,+avx512bw,+avx512dq,+avx512vl,+avx512vpopcntdq,+avx512vnni,+avx2,+popcnt"},
+     /*lowBitRows=*/4, /*lowBitCols=*/4, LowBitGemm::Registers, /*amxMinRows=*/0,
+     "icelake-server", kAvx512Features},
     // AVX2 (16 ymm registers); its popcount sequence (vpshufb nibble table) keeps three constants
     // live. Dot-product block: 2 x 3 accumulators + 2 + 3 operands fit without spills.
     // Outer-product block: 2 x 3 accumulators + 3 panel vectors + a broadcast word.
     {"avx2", /*vectorWords=*/4, /*registerRows=*/2, /*registerCols=*/3, /*singleRowCols=*/4,
      /*outerRows=*/2, /*outerPanels=*/3, /*tileRows=*/64, /*tileCols=*/192, Int8Dot::MaddUbs,
-     /*lowBitRows=*/2, /*lowBitCols=*/2, "haswell",
+     /*lowBitRows=*/2, /*lowBitCols=*/2, LowBitGemm::Registers, /*amxMinRows=*/0, "haswell",
      "+avx2,+popcnt,-avx512f"},
     // Baseline x86-64, scalar words: no popcnt instruction, so LLVM expands ctpop into bit
     // arithmetic; no outer-product form.
     {"generic", /*vectorWords=*/1, /*registerRows=*/2, /*registerCols=*/2, /*singleRowCols=*/4,
      /*outerRows=*/0, /*outerPanels=*/1, /*tileRows=*/64, /*tileCols=*/256, Int8Dot::Plain,
-     /*lowBitRows=*/1, /*lowBitCols=*/2, "x86-64", ""},
+     /*lowBitRows=*/1, /*lowBitCols=*/2, LowBitGemm::Registers, /*amxMinRows=*/0, "x86-64",
+     ""},
 };
 
 CPUTargetInfo makeTarget(llvm::StringRef name) {
@@ -64,6 +78,8 @@ CPUTargetInfo makeTarget(llvm::StringRef name) {
     info.int8Dot = row.int8Dot;
     info.lowBitRows = row.lowBitRows;
     info.lowBitCols = row.lowBitCols;
+    info.lowBitGemm = row.lowBitGemm;
+    info.amxMinRows = row.amxMinRows;
     info.llvmCPU = row.llvmCPU;
     info.llvmFeatures = row.llvmFeatures;
     return info;
@@ -77,14 +93,26 @@ bool hostHas(llvm::StringRef feature) {
   return it != features.end() && it->second;
 }
 
+bool hostHasAvx512() {
+  return hostHas("avx512vpopcntdq") && hostHas("avx512f") && hostHas("avx512bw") &&
+         hostHas("avx512vnni");
+}
+
+/// What the runtime's AMX kernel needs besides avx512 (it also asks Linux for the tile state,
+/// and runs its portable path if refused).
+bool hostHasAmx() {
+  return hostHasAvx512() && hostHas("amx-tile") && hostHas("amx-int8") && hostHas("avx512bitalg");
+}
+
 } // namespace
 
-llvm::StringRef bnn::getCPUTargetNames() { return "native, avx512, avx2, generic"; }
+llvm::StringRef bnn::getCPUTargetNames() { return "native, amx, avx512, avx2, generic"; }
 
 llvm::Expected<CPUTargetInfo> bnn::getCPUTargetInfo(llvm::StringRef name) {
   if (name == "native") {
-    if (hostHas("avx512vpopcntdq") && hostHas("avx512f") && hostHas("avx512bw") &&
-        hostHas("avx512vnni"))
+    if (hostHasAmx())
+      return makeTarget("amx");
+    if (hostHasAvx512())
       return makeTarget("avx512");
     return makeTarget(hostHas("avx2") ? "avx2" : "generic");
   }
@@ -106,9 +134,10 @@ std::optional<CPUTargetInfo> bnn::resolveCPUTargetOption(mlir::Operation *op,
 }
 
 bool bnn::hostSupports(const CPUTargetInfo &info) {
+  if (info.name == "amx")
+    return hostHasAmx();
   if (info.name == "avx512")
-    return hostHas("avx512vpopcntdq") && hostHas("avx512f") && hostHas("avx512bw") &&
-           hostHas("avx512vnni");
+    return hostHasAvx512();
   if (info.name == "avx2")
     return hostHas("avx2");
   return true;

@@ -2,7 +2,7 @@
 // RUN: bnn-opt %s --bnn-tile="target=avx512" --split-input-file | FileCheck %s --check-prefix=DEFAULT
 // RUN: bnn-opt %s --bnn-tile="tile-rows=16 tile-cols=64 fuse-packs" --split-input-file | FileCheck %s --check-prefix=FUSE
 // RUN: not bnn-opt %s --bnn-tile="target=sparc" 2>&1 | FileCheck %s --check-prefix=BADTARGET
-// BADTARGET: bnn-tile: unknown CPU target 'sparc' (expected one of native, avx512, avx2, generic)
+// BADTARGET: bnn-tile: unknown CPU target 'sparc' (expected one of native, amx, avx512, avx2, generic)
 
 // CHECK-LABEL: func.func @gemm
 // CHECK-SAME: (%[[A:.*]]: !bnn.packed<128x1000>, %[[W:.*]]: !bnn.packed<300x1000>)

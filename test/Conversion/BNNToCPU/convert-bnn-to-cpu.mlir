@@ -2,7 +2,7 @@
 // RUN: bnn-opt %s --convert-bnn-to-cpu="target=avx2" --split-input-file | FileCheck %s --check-prefix=AVX2
 // RUN: bnn-opt %s --convert-bnn-to-cpu="target=generic parallel=false" --split-input-file | FileCheck %s --check-prefix=GENERIC
 // RUN: not bnn-opt %s --convert-bnn-to-cpu="target=z80" 2>&1 | FileCheck %s --check-prefix=BADTARGET
-// BADTARGET: convert-bnn-to-cpu: unknown CPU target 'z80' (expected one of native, avx512, avx2, generic)
+// BADTARGET: convert-bnn-to-cpu: unknown CPU target 'z80' (expected one of native, amx, avx512, avx2, generic)
 
 // The outer-product form (8 rows or more, vector targets): the rhs is interleaved into panels
 // of 8 (avx512) or 4 (avx2) rows with an in-register transpose (3 levels of shuffles), then

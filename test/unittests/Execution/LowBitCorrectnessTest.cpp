@@ -1,9 +1,10 @@
 //===- LowBitCorrectnessTest.cpp - low-bit kernels vs the reference --------===//
 //
 // bnn.lowbit_matmul for every operand kind (ternary x binary, int8 x ternary, int8 x binary),
-// JIT-compiled for every target path this machine can run (avx512: vpdpbusd, avx2:
-// vpmaddubsw, generic: plain arithmetic), single- and multi-threaded, bit-exact against the
-// reference functions over K in {1, 63, 64, 65, 255, 256, 257, 4096} x M, N in
+// JIT-compiled for every target path this machine can run (amx: int8 products of at least
+// amxMinRows rows call the runtime's AMX-INT8 kernel, fewer stream through vpdpbusd; avx512:
+// vpdpbusd; avx2: vpmaddubsw; generic: plain arithmetic), single- and multi-threaded, bit-exact
+// against the reference functions over K in {1, 63, 64, 65, 255, 256, 257, 4096} x M, N in
 // {1, 3, 64, 257}; pack_ternary / unpack_ternary; and the fused bnn.lowbit_linear epilogue.
 //
 // One function per kind and K takes 257 rows of each operand and the sizes M and N, and
@@ -466,7 +467,7 @@ func.func @bitlinear(%x: tensor<4x130xf32>, %w: tensor<9x130xf32>, %g: tensor<1x
 
 std::vector<Config> configs() {
   std::vector<Config> all;
-  for (const char *target : {"avx512", "avx2", "generic"})
+  for (const char *target : {"amx", "avx512", "avx2", "generic"})
     for (unsigned threads : {1u, 0u})
       all.push_back({target, threads});
   return all;

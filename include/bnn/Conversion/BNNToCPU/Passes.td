@@ -8,7 +8,7 @@ include "mlir/Pass/PassBase.td"
 // The one help text of a CPU `target` option in the passes; the same text is
 // bnn::kCPUTargetOptionHelp (bnn/Target/CPUTarget.h) for the pipeline and the tools, and the
 // names resolve through bnn::getCPUTargetInfo alone.
-defvar CPUTargetHelp = "CPU target: native (this machine), avx512, avx2 or generic";
+defvar CPUTargetHelp = "CPU target: native (this machine), amx, avx512, avx2 or generic";
 
 // bnn-tile lives with the CPU conversion (as IREE keeps target-specific tiling in
 // Codegen/LLVMCPU): its tile sizes are CPU target decisions (bnn::getCPUTargetInfo).

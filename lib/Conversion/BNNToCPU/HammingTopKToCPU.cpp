@@ -33,13 +33,6 @@ constexpr llvm::StringLiteral kCallName = "bnn_hamming_topk_call";
 /// sets it from --threads before every call).
 constexpr llvm::StringLiteral kMaxThreadsName = "omp_get_max_threads";
 
-/// Whether `name` is free in `module` or already a function of `type` (getOrDeclare succeeds).
-bool canDeclare(ModuleOp module, StringRef name, FunctionType type) {
-  Operation *existing = module.lookupSymbol(name);
-  auto func = dyn_cast_or_null<func::FuncOp>(existing);
-  return !existing || (func && func.getFunctionType() == type);
-}
-
 /// `bnn_hamming_topk_call(queries, database, distances, indices, threads)`: the C kernel's
 /// call on the buffers' pointers and sizes (Q and words from the queries, N from the database,
 /// k from the results).

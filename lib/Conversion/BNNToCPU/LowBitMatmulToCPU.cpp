@@ -439,19 +439,21 @@ func::FuncOp getOrCreateAmxCallWrapper(OpBuilder &b, ModuleOp module) {
     return existing.getFunctionType() == wrapperType && !existing.isExternal() ? existing
                                                                                : func::FuncOp();
   auto ptr = LLVM::LLVMPointerType::get(context);
-  func::FuncOp kernel = getOrDeclare(
-      b, module, kAmxKernelName,
-      FunctionType::get(context, {ptr, i64, i64, ptr, i64, i64, i64, i32, ptr, i64, i32}, {}));
-  if (!kernel || module.lookupSymbol(kAmxCallName))
+  FunctionType kernelType =
+      FunctionType::get(context, {ptr, i64, i64, ptr, i64, i64, i64, i32, ptr, i64, i32}, {});
+  if (module.lookupSymbol(kAmxCallName) || !canDeclare(module, kAmxKernelName, kernelType))
     return func::FuncOp();
+  func::FuncOp kernel = getOrDeclare(b, module, kAmxKernelName, kernelType);
 
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(module.getBody());
   Location loc = module.getLoc();
   auto wrapper = func::FuncOp::create(b, loc, kAmxCallName, wrapperType);
   wrapper.setPrivate();
-  Block *body = wrapper.addEntryBlock();
-  b.setInsertionPointToStart(body);
+  // Through the builder (the conversion's rewriter), so that a rolled-back conversion also
+  // frees the block.
+  SmallVector<Location> argLocs(wrapperType.getNumInputs(), loc);
+  Block *body = b.createBlock(&wrapper.getBody(), {}, wrapperType.getInputs(), argLocs);
   Value x = body->getArgument(0), w = body->getArgument(1), out = body->getArgument(2);
   auto toI64 = [&](Value v) -> Value { return arith::IndexCastOp::create(b, loc, i64, v); };
   auto sizeOf = [&](Value buffer, int64_t dim) {
@@ -553,11 +555,12 @@ struct LowBitMatmulLowering : OpConversionPattern<OpTy> {
     if (!amx) {
       emitter.emit(inParallel);
     } else {
-      func::FuncOp wrapper = getOrCreateAmxCallWrapper(rewriter, module);
-      func::FuncOp maxThreads =
-          inParallel ? getOrDeclare(rewriter, module, kMaxThreadsName,
-                                    rewriter.getFunctionType({}, rewriter.getI32Type()))
-                     : func::FuncOp();
+      FunctionType maxThreadsType = rewriter.getFunctionType({}, rewriter.getI32Type());
+      func::FuncOp wrapper, maxThreads;
+      if (!inParallel || canDeclare(module, kMaxThreadsName, maxThreadsType))
+        wrapper = getOrCreateAmxCallWrapper(rewriter, module);
+      if (wrapper && inParallel)
+        maxThreads = getOrDeclare(rewriter, module, kMaxThreadsName, maxThreadsType);
       if (!wrapper || (inParallel && !maxThreads))
         return op.emitOpError("cannot call the runtime kernel: the module already defines @")
                << kAmxKernelName << ", @" << kAmxCallName << " or @" << kMaxThreadsName

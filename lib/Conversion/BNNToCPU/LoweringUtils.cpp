@@ -168,6 +168,12 @@ MemRefType bnn::cpu::rowsBufferType(MLIRContext *context, Type elementType) {
 /// Declares `name` in `module` with `type` unless it is there (the first lowering declares it,
 /// the others reuse it). Returns the function, or null when a symbol of that name with another
 /// type exists.
+bool bnn::cpu::canDeclare(ModuleOp module, StringRef name, FunctionType type) {
+  Operation *existing = module.lookupSymbol(name);
+  auto func = dyn_cast_or_null<func::FuncOp>(existing);
+  return !existing || (func && func.getFunctionType() == type);
+}
+
 func::FuncOp bnn::cpu::getOrDeclare(OpBuilder &b, ModuleOp module, StringRef name,
                                     FunctionType type) {
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))

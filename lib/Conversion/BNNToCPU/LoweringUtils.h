@@ -91,6 +91,11 @@ mlir::MemRefType rowsBufferType(mlir::MLIRContext *context, mlir::Type elementTy
 mlir::func::FuncOp getOrDeclare(mlir::OpBuilder &b, mlir::ModuleOp module, llvm::StringRef name,
                                 mlir::FunctionType type);
 
+/// Whether getOrDeclare would succeed: `name` is free in `module` or already a function of
+/// `type`. Patterns check every symbol they need first, so that a failing pattern creates
+/// nothing (a half-built function would leak when the conversion rolls back).
+bool canDeclare(mlir::ModuleOp module, llvm::StringRef name, mlir::FunctionType type);
+
 /// The address of element [0, 0] of a 2-d buffer as an !llvm.ptr.
 mlir::Value elementPointer(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer);
 

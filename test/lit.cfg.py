@@ -42,6 +42,7 @@ tools = [
     "bnn-gpu-bundle-info",
     "bnn-embed",
     "bnn-checkpoint",
+    "bnn-tune",
 ]
 llvm_config.add_tool_substitutions(tools, [config.bnn_tools_dir])
 

@@ -78,7 +78,7 @@ static cl::opt<std::string> candidatesOption(
              "sync:64x128x3,wgmma:128x256x4:p132)"),
     cl::init(""), cl::cat(tuneCategory));
 static cl::opt<unsigned> jobs("j", cl::desc("Candidates compiled in parallel (default 2)"),
-                              cl::init(2), cl::cat(tuneCategory));
+                              cl::init(2), cl::Prefix, cl::cat(tuneCategory));
 static cl::opt<unsigned> repetitions("repetitions",
                                      cl::desc("Timed calls per round (fixed; default 20)"),
                                      cl::init(20), cl::cat(tuneCategory));
@@ -567,7 +567,7 @@ void runGpuCandidate(bnn::cuda::Device &device, const std::string &bundleText, c
 std::vector<Shape> defaultShapes(bool gpu) {
   if (gpu)
     return {{16, 4096, 4096},  {16, 8192, 8192},   {64, 4096, 4096},   {64, 8192, 8192},
-            {512, 4096, 4096}, {4096, 4096, 4096}, {8192, 8192, 8192}, {256, 1024, 1024}};
+            {512, 2048, 2048}, {4096, 4096, 4096}, {8192, 8192, 8192}, {256, 1024, 1024}};
   return {{1, 4096, 4096}, {16, 4096, 4096}, {64, 4096, 4096}, {256, 4096, 4096}};
 }
 

@@ -26,8 +26,7 @@
 #include "bnn/runtime/Reference.h"
 
 #ifdef BNN_TUNE_HAS_CUDA
-#include "bnn/runtime/CudaBackend.h"
-#include "bnn/runtime/GpuBundle.h"
+#include "GemmTiming.h" // runtime/cuda/tools: shared with bnn-tune-time
 #endif
 
 #include "mlir/IR/BuiltinOps.h"
@@ -107,6 +106,12 @@ static cl::opt<std::string> ptxasOption("ptxas",
                                         cl::desc("ptxas for the GPU candidates' cubins (default: "
                                                  "PATH, then /usr/local/cuda/bin/ptxas)"),
                                         cl::init(""), cl::cat(tuneCategory));
+static cl::opt<std::string> bundleDir(
+    "bundle-dir",
+    cl::desc("GPU: also write each compiled candidate's bundle to this directory and list it in "
+             "DIR/plan.tsv, for bnn-tune-time on the GPU machine (which has no MLIR); its "
+             "results, appended to the results file, are then read by a later bnn-tune run"),
+    cl::init(""), cl::cat(tuneCategory));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress line"), cl::init(false),
                            cl::cat(tuneCategory));
 
@@ -215,7 +220,9 @@ std::string gemmModule(const Shape &s) {
          "  return %c : " + c + "\n}\n";
 }
 
-/// Random packed rows with the padding bits past K zero (as bnn.pack leaves them).
+/// Random packed rows with the padding bits past K zero (as bnn.pack leaves them); the same
+/// generator as bnn::cuda::randomPackedRows (runtime/cuda/tools/GemmTiming.h), which
+/// bnn-tune-time uses on the GPU machine.
 std::vector<uint64_t> randomPacked(int64_t rows, int64_t k, uint64_t seed) {
   const int64_t words = (k + 63) / 64;
   std::vector<uint64_t> data(size_t(rows * words));
@@ -234,6 +241,7 @@ std::vector<uint64_t> randomPacked(int64_t rows, int64_t k, uint64_t seed) {
 
 struct Result {
   std::string chip, shape, candidate, status; // status: ok, invalid, mismatch, compiled
+  std::string driver;                         // GPU results timed by bnn-tune-time: where
   double timeUs = 0;
   std::string message;
 };
@@ -274,6 +282,7 @@ std::vector<Result> readResults(StringRef path) {
     r.status = *status;
     r.timeUs = o->getNumber("time_us").value_or(0);
     r.message = str("message").value_or("");
+    r.driver = str("driver").value_or("");
     results.push_back(r);
   }
   return results;
@@ -291,6 +300,8 @@ void appendResult(StringRef path, const Result &r) {
                  {"time_us", r.timeUs}};
   if (!r.message.empty())
     o["message"] = r.message;
+  if (!r.driver.empty())
+    o["driver"] = r.driver;
   os << json::Value(std::move(o)) << "\n";
   os.flush();
   if (os.has_error())
@@ -487,82 +498,6 @@ GpuCompiled compileGpuCandidate(const Shape &s, StringRef chip, const Candidate 
   return out;
 }
 
-#ifdef BNN_TUNE_HAS_CUDA
-/// Loads a compiled candidate, checks it against bnn::ref and times it with CUDA events.
-/// (Written for the GPU machine; this repository's CI has no GPU to run it on.)
-void runGpuCandidate(bnn::cuda::Device &device, const std::string &bundleText, const Shape &s,
-                     const std::vector<uint64_t> &a, const std::vector<uint64_t> &b,
-                     const std::vector<int32_t> &expected, Result &result) {
-  using namespace bnn::cuda;
-  auto failWith = [&](StringRef status, const std::string &message) {
-    result.status = status.str();
-    result.message = message;
-  };
-  Bundle bundle;
-  if (Status st = Bundle::parse(bundleText, bundle); !st)
-    return failWith("invalid", "bundle: " + st.message());
-  std::unique_ptr<Module> module;
-  if (Status st = Module::load(device, bundle, module); !st)
-    return failWith("invalid", "load: " + st.message());
-  const BundleFunction *function = bundle.findFunction("gemm");
-  if (!function || function->args.size() != 3)
-    return failWith("invalid", "the bundle has no gemm(a, b) -> c");
-  std::vector<DeviceBuffer> buffers(function->args.size());
-  std::vector<DeviceBuffer *> args;
-  for (size_t i = 0; i < buffers.size(); ++i) {
-    if (Status st = device.allocate(function->args[i].buffer.bytes(), buffers[i]); !st)
-      return failWith("invalid", st.message());
-    args.push_back(&buffers[i]);
-  }
-  if (buffers[0].size() != a.size() * 8 || buffers[1].size() != b.size() * 8 ||
-      buffers[2].size() != expected.size() * 4)
-    return failWith("invalid", "unexpected argument sizes in the manifest");
-  if (Status st = buffers[0].upload(a.data(), a.size() * 8); !st)
-    return failWith("invalid", st.message());
-  if (Status st = buffers[1].upload(b.data(), b.size() * 8); !st)
-    return failWith("invalid", st.message());
-  if (Status st = buffers[2].fill(0xAB); !st)
-    return failWith("invalid", st.message());
-  if (Status st = module->run("gemm", args); !st)
-    return failWith("invalid", "run: " + st.message());
-  std::vector<int32_t> got(expected.size());
-  if (Status st = buffers[2].download(got.data(), got.size() * 4); !st)
-    return failWith("invalid", st.message());
-  if (got != expected)
-    return failWith("mismatch", "differs from bnn::ref::xnorPopcount");
-  Device::Event start, stop;
-  if (Status st = device.createEvent(start); !st)
-    return failWith("invalid", st.message());
-  if (Status st = device.createEvent(stop); !st)
-    return failWith("invalid", st.message());
-  RunOptions async;
-  async.synchronize = false;
-  double best = 0;
-  for (unsigned round = 0; round < std::max(1u, unsigned(rounds)); ++round) {
-    Status st = device.record(start);
-    for (unsigned r = 0; st && r < std::max(1u, unsigned(repetitions)); ++r)
-      st = module->run("gemm", args, async);
-    if (st)
-      st = device.record(stop);
-    float ms = 0;
-    if (st)
-      st = device.elapsedMs(start, stop, ms);
-    if (!st) {
-      device.destroyEvent(start);
-      device.destroyEvent(stop);
-      return failWith("invalid", "timing: " + st.message());
-    }
-    double mean = 1000.0 * ms / std::max(1u, unsigned(repetitions));
-    if (round == 0 || mean < best)
-      best = mean;
-  }
-  device.destroyEvent(start);
-  device.destroyEvent(stop);
-  result.status = "ok";
-  result.timeUs = best;
-}
-#endif
-
 /// The built-in shapes: one per class worth having an entry for.
 std::vector<Shape> defaultShapes(bool gpu) {
   if (gpu)
@@ -691,16 +626,17 @@ int main(int argc, char **argv) {
              << chip << "\n";
       device.reset();
     } else {
-      int version = 0;
-      if (device->driverVersion(version))
-        gpuDriver = "CUDA " + std::to_string(version / 1000) + "." +
-                    std::to_string(version % 1000 / 10) + ", " + device->name();
-      else
-        gpuDriver = device->name();
+      gpuDriver = bnn::cuda::describeDriver(*device);
       canTime = true;
     }
   }
 #endif
+  if (!bundleDir.empty()) {
+    if (!gpu)
+      fatal("--bundle-dir is for GPU chips");
+    if (std::error_code ec = sys::fs::create_directories(bundleDir.getValue()))
+      fatal(bundleDir + ": " + ec.message());
+  }
   bool haveCubins = false;
   if (gpu) {
     haveCubins = !ptxasOption.empty() ? sys::fs::can_execute(ptxasOption)
@@ -806,9 +742,35 @@ int main(int argc, char **argv) {
           r.message = compiled[t].error;
         } else {
           r.status = "compiled";
+          if (!bundleDir.empty()) {
+            // For bnn-tune-time: DIR/<chip>_<shape>_<candidate>.bundle and a plan line.
+            std::string file = chip + "_" + shapeText + "_" + r.candidate + ".bundle";
+            std::replace(file.begin(), file.end(), ':', '_');
+            SmallString<256> path(bundleDir.getValue());
+            sys::path::append(path, file);
+            if (Error e = bnn::writeOutputFile(path, compiled[t].bundle))
+              fatal(toString(std::move(e)));
+            SmallString<256> plan(bundleDir.getValue());
+            sys::path::append(plan, "plan.tsv");
+            std::error_code ec;
+            raw_fd_ostream os(plan, ec, sys::fs::OF_Append | sys::fs::OF_Text);
+            if (ec)
+              fatal(plan + ": " + ec.message());
+            os << chip << "\t" << s.m << "\t" << s.n << "\t" << s.k << "\t" << r.candidate << "\t"
+               << file << "\n";
+            os.close();
+            if (os.has_error())
+              fatal(plan + ": write error");
+          }
 #ifdef BNN_TUNE_HAS_CUDA
-          if (canTime)
-            runGpuCandidate(*device, compiled[t].bundle, s, a, b, expected, r);
+          if (canTime) {
+            bnn::cuda::GemmTimingResult timing = bnn::cuda::timeGemmBundle(
+                *device, compiled[t].bundle, a, b, expected, repetitions, rounds);
+            r.status = timing.status;
+            r.message = timing.message;
+            r.timeUs = timing.timeUs;
+            r.driver = gpuDriver;
+          }
 #endif
         }
         compiled[t] = GpuCompiled();
@@ -859,7 +821,7 @@ int main(int argc, char **argv) {
       entry.untuned = false;
       entry.timeUs = best->timeUs;
       if (gpu) {
-        entry.device = gpuDriver;
+        entry.device = !best->driver.empty() ? best->driver : gpuDriver;
       } else {
         entry.device = hostCPUModel();
         entry.threads = numThreads;

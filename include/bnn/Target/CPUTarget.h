@@ -3,8 +3,8 @@
 // The one place that maps a CPU target name (`native`, `avx512`, `avx2`, `generic`) to the
 // decisions code generation takes from it: the vector width of the XOR/popcount loop, the
 // register block of the micro-kernel, the cache/thread tile sizes of bnn-tile, and the LLVM CPU
-// and features the code is compiled for. A tuning database will override these defaults later
-// through the same struct.
+// and features the code is compiled for. These are the defaults: bnn-tile's tile sizes are
+// overridden per shape class by the tuning database (tuning/cpu-<target>.json, docs/Tuning.md).
 //
 //===----------------------------------------------------------------------===//
 

@@ -320,9 +320,14 @@ public:
     ++done;
     if (quiet)
       return;
-    errs() << "\r[" << done << "/" << total << "] " << what << "\x1b[K";
-    if (done == total)
-      errs() << "\n";
+    // One line rewritten in place on a terminal; a line per step in a log.
+    if (errs().is_displayed()) {
+      errs() << "\r[" << done << "/" << total << "] " << what << "\x1b[K";
+      if (done == total)
+        errs() << "\n";
+    } else {
+      errs() << "[" << done << "/" << total << "] " << what << "\n";
+    }
   }
 
 private:

@@ -390,13 +390,10 @@ struct CpuCompiled {
   std::string error;
 };
 
-/// Checks the candidate against bnn::ref, then times it. Fills `result`.
-void runCpuCandidate(bnn::JitModule &jit, const Shape &s, const std::vector<int32_t> &expected,
-                     const bnn::HostTensor &a, const bnn::HostTensor &b, Result &result) {
-  bnn::HostTensor out(bnn::ElementType::I32, {s.m, s.n});
-  std::vector<bnn::HostTensor> outs;
-  outs.push_back(std::move(out));
-  std::vector<bnn::HostTensor> ins = {a, b};
+/// Checks the candidate against bnn::ref (status "ok", "invalid" or "mismatch").
+void checkCpuCandidate(bnn::JitModule &jit, const Shape &s, const std::vector<int32_t> &expected,
+                       const std::vector<bnn::HostTensor> &ins, std::vector<bnn::HostTensor> &outs,
+                       Result &result) {
   if (Error e = jit.runInto("gemm", ins, outs)) {
     result.status = "invalid";
     result.message = firstLine(toString(std::move(e)));
@@ -407,19 +404,18 @@ void runCpuCandidate(bnn::JitModule &jit, const Shape &s, const std::vector<int3
     result.message = "differs from bnn::ref::xnorPopcount";
     return;
   }
-  double best = 0;
-  for (unsigned round = 0; round < std::max(1u, unsigned(rounds)); ++round) {
-    auto start = std::chrono::steady_clock::now();
-    for (unsigned r = 0; r < std::max(1u, unsigned(repetitions)); ++r)
-      if (Error e = jit.runInto("gemm", ins, outs))
-        fatal(toString(std::move(e)));
-    std::chrono::duration<double, std::micro> elapsed = std::chrono::steady_clock::now() - start;
-    double mean = elapsed.count() / std::max(1u, unsigned(repetitions));
-    if (round == 0 || mean < best)
-      best = mean;
-  }
   result.status = "ok";
-  result.timeUs = best;
+}
+
+/// One round: the mean time per call of --repetitions calls, in microseconds.
+double timeCpuRound(bnn::JitModule &jit, const std::vector<bnn::HostTensor> &ins,
+                    std::vector<bnn::HostTensor> &outs) {
+  auto start = std::chrono::steady_clock::now();
+  for (unsigned r = 0; r < std::max(1u, unsigned(repetitions)); ++r)
+    if (Error e = jit.runInto("gemm", ins, outs))
+      fatal(toString(std::move(e)));
+  std::chrono::duration<double, std::micro> elapsed = std::chrono::steady_clock::now() - start;
+  return elapsed.count() / std::max(1u, unsigned(repetitions));
 }
 
 //===----------------------------------------------------------------------===//
@@ -712,24 +708,40 @@ int main(int argc, char **argv) {
       bnn::HostTensor tb(bnn::ElementType::I64, {s.n, (s.k + 63) / 64});
       std::memcpy(ta.bytes.data(), a.data(), a.size() * 8);
       std::memcpy(tb.bytes.data(), b.data(), b.size() * 8);
-      Progress timing(todo.size());
+      std::vector<bnn::HostTensor> ins = {ta, tb};
+      std::vector<bnn::HostTensor> outs;
+      outs.emplace_back(bnn::ElementType::I32, std::vector<int64_t>{s.m, s.n});
+      // Every candidate is checked first; then the rounds go over all of them in turn, so that
+      // the (shared) machine's drift affects every candidate alike.
       for (size_t t = 0; t < todo.size(); ++t) {
-        const Candidate &c = space[todo[t]];
         Result &r = fresh[t];
         r.chip = chip;
         r.shape = shapeText;
-        r.candidate = c.str(false);
+        r.candidate = space[todo[t]].str(false);
         if (!compiled[t].jit) {
           r.status = "invalid";
           r.message = compiled[t].error;
         } else {
-          runCpuCandidate(*compiled[t].jit, s, expected, ta, tb, r);
+          checkCpuCandidate(*compiled[t].jit, s, expected, ins, outs, r);
         }
+      }
+      size_t checked = llvm::count_if(fresh, [](const Result &r) { return r.status == "ok"; });
+      Progress timing(size_t(rounds) * checked);
+      for (unsigned round = 0; round < std::max(1u, unsigned(rounds)); ++round)
+        for (size_t t = 0; t < todo.size(); ++t) {
+          Result &r = fresh[t];
+          if (r.status != "ok")
+            continue;
+          double mean = timeCpuRound(*compiled[t].jit, ins, outs);
+          if (round == 0 || mean < r.timeUs)
+            r.timeUs = mean;
+          timing.step("round " + std::to_string(round + 1) + ": timed " + r.candidate + ": " +
+                      formatv("{0:f1} us", mean).str());
+        }
+      for (size_t t = 0; t < todo.size(); ++t) {
         compiled[t] = CpuCompiled();
-        appendResult(results, r);
-        done[resultKey(chip, shapeText, r.candidate)] = r;
-        timing.step("timed " + r.candidate + ": " +
-                    (r.status == "ok" ? formatv("{0:f1} us", r.timeUs).str() : r.status));
+        appendResult(results, fresh[t]);
+        done[resultKey(chip, shapeText, fresh[t].candidate)] = fresh[t];
       }
     } else {
       std::vector<GpuCompiled> compiled(todo.size());

@@ -85,9 +85,12 @@ static cl::opt<unsigned> rounds("rounds",
                                 cl::desc("Rounds of --repetitions calls; the fastest round's "
                                          "mean is the time (default 3)"),
                                 cl::init(3), cl::cat(tuneCategory));
-static cl::opt<unsigned> numThreads("num-threads",
-                                    cl::desc("CPU: threads the timed code runs on (default 1)"),
-                                    cl::init(1), cl::cat(tuneCategory));
+static cl::opt<unsigned> numThreads(
+    "num-threads",
+    cl::desc("CPU: threads the timed code runs on, as bnn::JitOptions::numThreads (default 0: "
+             "all cores, what the JIT and bnn-run use by default; 1: compiled without OpenMP). "
+             "Tile sizes tuned on one thread do not carry over to several"),
+    cl::init(0), cl::cat(tuneCategory));
 static cl::opt<std::string>
     outputPath("o",
                cl::desc("Database to write (default: tuning/<chip>.json under the current "
@@ -209,6 +212,13 @@ std::string hostCPUModel() {
       }
   }
   return sys::getHostCPUName().str();
+}
+
+/// The threads a CPU timing ran on (--num-threads, 0: the cores).
+int64_t recordedThreads() {
+  if (numThreads)
+    return numThreads;
+  return std::max(1u, std::thread::hardware_concurrency());
 }
 
 std::string gemmModule(const Shape &s) {
@@ -841,12 +851,12 @@ int main(int argc, char **argv) {
         entry.device = !best->driver.empty() ? best->driver : gpuDriver;
       } else {
         entry.device = hostCPUModel();
-        entry.threads = numThreads;
+        entry.threads = recordedThreads();
       }
     } else {
       entry.untuned = true;
       entry.device = gpu ? "none" : hostCPUModel();
-      entry.threads = gpu ? 0 : numThreads;
+      entry.threads = gpu ? 0 : recordedThreads();
     }
     if (!gpu) {
       tuning::CpuTileParams p;

@@ -44,6 +44,7 @@ tools = [
     "bnn-checkpoint",
     "bnn-sample-check",
     "bnn-compress",
+    "bnn-tune",
 ]
 llvm_config.add_tool_substitutions(tools, [config.bnn_tools_dir])
 

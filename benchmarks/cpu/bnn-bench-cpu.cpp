@@ -63,10 +63,19 @@ static cl::list<std::string>
     shapeList("shape", cl::desc("MxNxK to measure instead of the default shapes (repeatable; "
                                 "each size 1 to 2^31-1)"),
               cl::value_desc("MxNxK"), cl::cat(benchCategory));
-static cl::opt<int64_t> tileRows("tile-rows", cl::desc("bnn-tile rows (0: target default)"),
+static cl::opt<int64_t> tileRows("tile-rows", cl::desc("bnn-tile rows (0: the tuning database's "
+                                                       "entry, else the target default)"),
                                  cl::init(0), cl::cat(benchCategory));
-static cl::opt<int64_t> tileCols("tile-cols", cl::desc("bnn-tile columns (0: target default)"),
+static cl::opt<int64_t> tileCols("tile-cols", cl::desc("bnn-tile columns (0: the tuning "
+                                                       "database's entry, else the target "
+                                                       "default)"),
                                  cl::init(0), cl::cat(benchCategory));
+static cl::opt<std::string> tuningDb(
+    "tuning-db",
+    cl::desc("Tuning database for the tile sizes when neither --tile-rows nor --tile-cols is "
+             "given: default (tuning/cpu-<target>.json), none (the target defaults), a directory "
+             "or a file (docs/Tuning.md)"),
+    cl::init("default"), cl::cat(benchCategory));
 static cl::opt<bool> lowBitOnly(
     "lowbit-only",
     cl::desc("Only the low-bit sections: GEMV (bnn.lowbit_matmul: ternary x int8, binary x int8, "
@@ -257,6 +266,7 @@ std::unique_ptr<bnn::JitModule> compileOrExit(mlir::MLIRContext &context, const 
   options.numThreads = threads;
   options.tileRows = tileRows;
   options.tileCols = tileCols;
+  options.tuningDb = tuningDb;
   auto jit = module ? bnn::JitModule::compile(*module, options)
                     : Expected<std::unique_ptr<bnn::JitModule>>(
                           createStringError("bnn-bench-cpu: cannot parse the generated module"));

@@ -13,6 +13,7 @@
 #   bnn.jsonl         bnn-gpu-bench's measurements
 #   baselines.jsonl   baselines.py's measurements
 #   build.log         the cmake build
+#   tune-sm_90a.results.jsonl, tune.log  bnn-tune-time's timings of the tuning candidates
 # Exit status: non-zero when the sweep fails or a step breaks.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -51,6 +52,16 @@ fi
 
 echo "==> bnn kernels"
 "$BUILD/bin/bnn-gpu-bench" "$DIR"/bench-*.bundle | tee "$RESULTS/bnn.jsonl" || status=1
+
+if [ -f "$DIR/tune-sm_90a/plan.tsv" ]; then
+  # bnn-tune's candidates: checked bit-exact, timed with CUDA events; the results file comes
+  # back and `bnn-tune --results=...` writes tuning/sm_90a.json from it (docs/Tuning.md).
+  echo "==> Tuning candidates (bnn-tune-time)"
+  cp "$DIR/tune-sm_90a/results.jsonl" "$RESULTS/tune-sm_90a.results.jsonl"
+  "$BUILD/bin/bnn-tune-time" "$DIR/tune-sm_90a/plan.tsv" "$RESULTS/tune-sm_90a.results.jsonl" \
+    >"$RESULTS/tune.log" 2>&1 || status=1
+  tail -5 "$RESULTS/tune.log"
+fi
 
 echo "==> cuBLAS baselines (PyTorch)"
 PYTHONUNBUFFERED=1 python3 "$ROOT/benchmarks/gpu/baselines.py" | tee "$RESULTS/baselines.jsonl" || status=1

@@ -234,6 +234,7 @@ llvm::Error bnn::lowerToLLVMDialect(mlir::ModuleOp module, const JitOptions &opt
   pipeline.inference = options.inference;
   pipeline.tileRows = options.tileRows;
   pipeline.tileCols = options.tileCols;
+  pipeline.tuningDb = options.tuningDb;
   pipeline.maxBufferBytes = options.maxBufferBytes;
   buildCPUPipeline(pm, pipeline);
   std::string diagnostics;

@@ -31,6 +31,8 @@ void ::bnn::buildCPUPipeline(OpPassManager &pm, const ::bnn::CPUPipelineOptions 
   tile.target = options.target;
   tile.tileRows = options.tileRows;
   tile.tileCols = options.tileCols;
+  tile.tuningDb = options.tuningDb;
+  tile.tuningRemarks = options.tuningRemarks;
   pm.addNestedPass<func::FuncOp>(bnn::createBNNTile(tile));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -22,6 +22,9 @@ void bnn::buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options)
   lowering.tileM = options.tileM;
   lowering.tileN = options.tileN;
   lowering.stages = options.stages;
+  lowering.persistentBlocks = options.persistentBlocks;
+  lowering.tuningDb = options.tuningDb;
+  lowering.tuningRemarks = options.tuningRemarks;
   pm.addPass(createConvertBNNToGPU(lowering));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -64,6 +67,7 @@ llvm::Error bnn::checkGPUPipelineOptions(const GPUPipelineOptions &options) {
   overrides.tileM = options.tileM;
   overrides.tileN = options.tileN;
   overrides.stages = options.stages;
+  overrides.persistentBlocks = options.persistentBlocks;
   if (llvm::Error error = gpugen::checkGemmTilingOverrides(*chip, overrides))
     return error;
   if (llvm::Expected<int> version = gpugen::parsePtxFeatures(options.ptxFeatures, *chip);

@@ -23,6 +23,7 @@ namespace bnn::cuda {
 // the name the header maps it to.
 #define BNN_CU_FUNCTIONS(X)                                                                    \
   X(init, cuInit)                                                                              \
+  X(driverGetVersion, cuDriverGetVersion)                                                      \
   X(deviceGetCount, cuDeviceGetCount)                                                          \
   X(deviceGet, cuDeviceGet)                                                                    \
   X(deviceGetName, cuDeviceGetName)                                                            \
@@ -141,6 +142,11 @@ Device::~Device() {
 }
 
 std::string Device::chip() const { return "sm_" + std::to_string(capability); }
+
+Status Device::driverVersion(int &version) const {
+  version = 0;
+  return check(api->driverGetVersion(&version), "cuDriverGetVersion");
+}
 
 Status Device::allocate(std::size_t bytes, DeviceBuffer &out) {
   out = DeviceBuffer();

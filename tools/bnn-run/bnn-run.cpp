@@ -74,6 +74,12 @@ static cl::opt<int64_t> tileRows("tile-rows", cl::desc("bnn-tile rows per tile (
 static cl::opt<int64_t> tileCols("tile-cols", cl::desc("bnn-tile columns per tile (0: target "
                                                        "default)"),
                                  cl::init(0), cl::cat(compileCategory));
+static cl::opt<std::string> tuningDb(
+    "tuning-db",
+    cl::desc("Tuning database for bnn-tile's sizes when neither --tile-rows nor --tile-cols is "
+             "given: default (the shipped tuning/cpu-<target>.json), none, a directory or a file "
+             "(docs/Tuning.md)"),
+    cl::init("default"), cl::cat(compileCategory));
 
 static cl::list<std::string> inputs("input", cl::desc("Raw little-endian file (- for stdin) with "
                                                       "exactly the bytes of the next argument "
@@ -308,6 +314,7 @@ int main(int argc, char **argv) {
   options.numThreads = threads;
   options.tileRows = tileRows;
   options.tileCols = tileCols;
+  options.tuningDb = tuningDb;
   // At most 2^63 - 1 (checkOptions allows 2^43 MiB).
   options.maxBufferBytes = int64_t(std::min<uint64_t>(uint64_t(maxMemoryMB) << 20, INT64_MAX));
   auto compileStart = std::chrono::steady_clock::now();

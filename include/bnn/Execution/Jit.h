@@ -63,6 +63,9 @@ struct JitOptions {
   bool inference = true;
   /// bnn-tile sizes (0: target default).
   int64_t tileRows = 0, tileCols = 0;
+  /// bnn-cpu-pipeline's tuning-db: "default" (the shipped tuning/cpu-<target>.json), "none",
+  /// a directory or a file (docs/Tuning.md). Explicit tile sizes win over it.
+  std::string tuningDb = "default";
   /// Most bytes one intermediate buffer or constant of the compiled code may take
   /// (bnn-cpu-pipeline's max-buffer-bytes; 0: no limit).
   int64_t maxBufferBytes = 0;

@@ -31,6 +31,16 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
   Option<int64_t> tileCols{*this, "tile-cols",
                            llvm::cl::desc("bnn-tile columns per tile (0: target default)"),
                            llvm::cl::init(0)};
+  Option<std::string> tuningDb{
+      *this, "tuning-db",
+      llvm::cl::desc("Tuning database choosing bnn-tile sizes when neither tile-rows nor "
+                     "tile-cols is given (docs/Tuning.md): default (the shipped "
+                     "tuning/cpu-<target>.json), none, a directory, or a file"),
+      llvm::cl::init("default")};
+  Option<bool> tuningRemarks{
+      *this, "tuning-remarks",
+      llvm::cl::desc("Remark, per tiled op, where its tile sizes came from"),
+      llvm::cl::init(false)};
   Option<int64_t> maxBufferBytes{
       *this, "max-buffer-bytes",
       llvm::cl::desc("Most bytes one buffer of the compiled code (memref.alloc, memref.alloca "

@@ -40,6 +40,21 @@ struct GPUPipelineOptions : public mlir::PassPipelineOptions<GPUPipelineOptions>
                      "+ptx60, too old for b1 AND+POPC and wgmma; at least +ptx71, +ptx78 for "
                      "sm_89/sm_90, +ptx80 for sm_90a)"),
       llvm::cl::init("+ptx80")};
+  Option<int64_t> persistentBlocks{
+      *this, "persistent-blocks",
+      llvm::cl::desc("wgmma GEMM: > 0 makes the kernel persistent with this many thread blocks "
+                     "(0: one block per output tile)"),
+      llvm::cl::init(0)};
+  Option<std::string> tuningDb{
+      *this, "tuning-db",
+      llvm::cl::desc("Tuning database choosing GEMM tilings when no mma/tile-m/tile-n/stages/"
+                     "persistent-blocks option is given (docs/Tuning.md): default (the shipped tuning/<chip>.json), "
+                     "none, a directory holding <chip>.json, or a file"),
+      llvm::cl::init("default")};
+  Option<bool> tuningRemarks{
+      *this, "tuning-remarks",
+      llvm::cl::desc("Remark, per GEMM, where its tiling came from (entry, defaults, options)"),
+      llvm::cl::init(false)};
   Option<unsigned> optLevel{*this, "opt-level",
                             llvm::cl::desc("Optimization level of the NVPTX backend (0-3)"),
                             llvm::cl::init(3)};

@@ -4,8 +4,8 @@
 // the decisions code generation takes from it: the vector width of the XOR/popcount loop, the
 // register block of the micro-kernel, the cache/thread tile sizes of bnn-tile, which low-bit
 // GEMM method runs (register kernels or the runtime's AMX kernel), and the LLVM CPU and
-// features the code is compiled for. A tuning database will override these defaults later
-// through the same struct.
+// features the code is compiled for. These are the defaults: bnn-tile's tile sizes are
+// overridden per shape class by the tuning database (tuning/cpu-<target>.json, docs/Tuning.md).
 //
 //===----------------------------------------------------------------------===//
 
@@ -94,6 +94,11 @@ std::optional<CPUTargetInfo> resolveCPUTargetOption(mlir::Operation *op, llvm::S
 /// True when the host can run code compiled for `info` (used by tests to skip what the machine
 /// cannot execute).
 bool hostSupports(const CPUTargetInfo &info);
+
+/// The tuning database chip of a target's XNOR tiles (`cpu-<name>`, docs/Tuning.md). `amx`
+/// shares avx512's XNOR kernels (it differs only in the low-bit GEMM method), so it shares
+/// their tuned tiles: `cpu-avx512`.
+std::string cpuTuningChip(const CPUTargetInfo &info);
 
 } // namespace bnn
 

@@ -6,6 +6,8 @@
 #include "LoweringUtils.h"
 
 #include "bnn/Target/CPUTarget.h"
+#include "bnn/Tuning/TuningDatabase.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -52,8 +54,19 @@ struct BNNTilePass : impl::BNNTileBase<BNNTilePass> {
           << ": expected 0 (target default) or a positive size";
       return signalPassFailure();
     }
-    int64_t rows = tileRows > 0 ? int64_t(tileRows) : info->tileRows;
-    int64_t cols = tileCols > 0 ? int64_t(tileCols) : info->tileCols;
+    // Explicit tile sizes win; otherwise the tuning database's entry for the op's shape
+    // class, otherwise the target's defaults.
+    const bool explicitTiles = tileRows > 0 || tileCols > 0;
+    const int64_t defaultRows = tileRows > 0 ? int64_t(tileRows) : info->tileRows;
+    const int64_t defaultCols = tileCols > 0 ? int64_t(tileCols) : info->tileCols;
+    const std::string chip = ::bnn::cpuTuningChip(*info);
+    std::string databasePath;
+    llvm::Expected<std::shared_ptr<const ::bnn::tuning::TuningDatabase>> database =
+        ::bnn::tuning::loadTuningDatabase(tuningDb, chip, &databasePath);
+    if (!database) {
+      getOperation()->emitError() << "bnn-tile: " << llvm::toString(database.takeError());
+      return signalPassFailure();
+    }
 
     SmallVector<TilingInterface> candidates;
     getOperation()->walk([&](Operation *op) {
@@ -82,6 +95,41 @@ struct BNNTilePass : impl::BNNTileBase<BNNTilePass> {
     IRRewriter rewriter(&getContext());
     for (TilingInterface op : candidates) {
       auto shape = cast<RankedTensorType>(op->getResult(0).getType()).getShape();
+      int64_t rows = defaultRows, cols = defaultCols;
+      if (!explicitTiles) {
+        namespace tuning = ::bnn::tuning;
+        const int64_t m = shape.size() >= 2 ? shape[shape.size() - 2] : 1;
+        const int64_t k = cast<PackedType>(op->getOperand(0).getType()).getK();
+        tuning::ShapeClass shapeClass = tuning::classifyShape(m, shape.back(), k);
+        std::string what = std::string(tuning::kCpuXnorMatmul) + " " + shapeClass.str();
+        const tuning::Entry *entry =
+            *database ? (*database)->lookup(tuning::kCpuXnorMatmul, shapeClass) : nullptr;
+        if (entry && !entry->untuned) {
+          rows = entry->cpu->tileRows;
+          cols = entry->cpu->tileCols;
+          if (tuningRemarks)
+            op->emitRemark() << "bnn-tuning: " << what << " from " << databasePath
+                             << ": tile " << rows << "x" << cols << " (measured "
+                             << llvm::formatv("{0:f2}", *entry->timeUs).str() << " us at " << entry->measuredShape[0] << "x"
+                             << entry->measuredShape[1] << "x" << entry->measuredShape[2]
+                             << " on " << entry->threads << " thread(s), " << entry->device
+                             << ", " << entry->date << ")";
+        } else if (tuningRemarks) {
+          InFlightDiagnostic remark = op->emitRemark();
+          if (!*database)
+            remark << "bnn-tuning: no tuning database for " << chip << "; " << what;
+          else if (!entry)
+            remark << "bnn-tuning: no entry for " << what << " in " << databasePath;
+          else
+            remark << "bnn-tuning: the entry for " << what << " in " << databasePath
+                   << " is untuned";
+          remark << "; using the " << info->name << " defaults: tile " << rows << "x" << cols;
+        }
+      } else if (tuningRemarks) {
+        op->emitRemark() << "bnn-tuning: explicit tile sizes (the tuning database is not "
+                            "consulted): tile "
+                         << rows << "x" << cols;
+      }
       scf::SCFTilingOptions options;
       options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
       options.setTileSizes(tileSizesFor(rewriter, shape, rows, cols));

@@ -21,6 +21,8 @@
 #include "bnn/Conversion/BNNToGPU/BNNToGPU.h"
 #include "bnn/Conversion/BNNToGPU/Passes.h"
 #include "bnn/IR/BNNOps.h"
+#include "bnn/Tuning/TuningDatabase.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -100,9 +102,93 @@ LogicalResult checkStatic(Operation *op, Type type) {
   return success();
 }
 
+/// Where GEMM tilings come from besides the chip defaults: the pass options (which win) and
+/// the tuning database.
+struct TilingSource {
+  GemmTilingOverrides options;
+  std::shared_ptr<const ::bnn::tuning::TuningDatabase> database; ///< null: none
+  std::string databasePath;
+  bool remarks = false;
+};
+
+std::string describeTiling(const GemmTiling &t) {
+  std::string s = stringifyGemmKernelKind(t.kind).str();
+  if (t.kind == GemmKernelKind::Gemv)
+    return s;
+  s += " tile " + std::to_string(t.tileM) + "x" + std::to_string(t.tileN) + ", " +
+       std::to_string(t.stages) + " stages, warps " + std::to_string(t.warpsM) + "x" +
+       std::to_string(t.warpsN);
+  if (t.persistentBlocks)
+    s += ", " + std::to_string(t.persistentBlocks) + " persistent blocks";
+  return s;
+}
+
+/// The tiling of an M x N x K product: the pass options when any is given, else the tuning
+/// database's tuned entry for the shape class, else the chip defaults (with a remark, when
+/// asked, saying which).
+FailureOr<GemmTiling> chooseTiling(Operation *op, const ChipInfo &chip, int64_t m, int64_t n,
+                                   int64_t k, const TilingSource &source) {
+  namespace tuning = ::bnn::tuning;
+  if (m == 1 || source.options.isExplicit()) {
+    FailureOr<GemmTiling> t =
+        selectGemmTiling(chip, m, n, k, source.options, [&] { return op->emitOpError(); });
+    if (succeeded(t) && source.remarks && m > 1)
+      op->emitRemark() << "bnn-tuning: explicit tiling options (the tuning database is not "
+                          "consulted): "
+                       << describeTiling(*t);
+    return t;
+  }
+  tuning::ShapeClass shape = tuning::classifyShape(m, n, k);
+  std::string what = std::string(tuning::kGpuXnorGemm) + " " + shape.str();
+  const tuning::Entry *entry =
+      source.database ? source.database->lookup(tuning::kGpuXnorGemm, shape) : nullptr;
+  if (!entry || entry->untuned) {
+    FailureOr<GemmTiling> t =
+        selectGemmTiling(chip, m, n, k, source.options, [&] { return op->emitOpError(); });
+    if (succeeded(t) && source.remarks) {
+      InFlightDiagnostic remark = op->emitRemark();
+      if (!source.database)
+        remark << "bnn-tuning: no tuning database for " << chip.name << "; " << what;
+      else if (!entry)
+        remark << "bnn-tuning: no entry for " << what << " in " << source.databasePath;
+      else
+        remark << "bnn-tuning: the entry for " << what << " in " << source.databasePath
+               << " is untuned";
+      remark << "; using the " << chip.name << " defaults: " << describeTiling(*t);
+    }
+    return t;
+  }
+  GemmTilingOverrides fromEntry;
+  fromEntry.mma = entry->gpu->mma;
+  fromEntry.tileM = entry->gpu->tileM;
+  fromEntry.tileN = entry->gpu->tileN;
+  fromEntry.stages = entry->gpu->stages;
+  fromEntry.persistentBlocks = entry->gpu->persistentBlocks;
+  auto entryError = [&] {
+    InFlightDiagnostic d = op->emitOpError();
+    d << "tuning entry " << what << " in " << source.databasePath << ": ";
+    return d;
+  };
+  FailureOr<GemmTiling> t = selectGemmTiling(chip, m, n, k, fromEntry, entryError);
+  if (failed(t))
+    return failure();
+  if (t->warpsM != entry->gpu->warpsM || t->warpsN != entry->gpu->warpsN) {
+    entryError() << "records warps " << entry->gpu->warpsM << "x" << entry->gpu->warpsN
+                 << ", but its tile has warps " << t->warpsM << "x" << t->warpsN;
+    return failure();
+  }
+  if (source.remarks)
+    op->emitRemark() << "bnn-tuning: " << what << " from " << source.databasePath << ": "
+                     << describeTiling(*t) << " (measured " << llvm::formatv("{0:f2}", *entry->timeUs).str() << " us at "
+                     << entry->measuredShape[0] << "x" << entry->measuredShape[1] << "x"
+                     << entry->measuredShape[2] << ", " << entry->device << ", "
+                     << entry->date << ")";
+  return t;
+}
+
 /// Checks one function and writes the kernels its ops need.
 LogicalResult planFunction(func::FuncOp func, KernelLibrary &library, const ChipInfo &chip,
-                           const GemmTilingOverrides &overrides, LoweringState &state) {
+                           const TilingSource &tilingSource, LoweringState &state) {
   if (!func.getBody().hasOneBlock())
     return func.emitOpError("has ")
            << func.getBody().getBlocks().size()
@@ -133,8 +219,7 @@ LogicalResult planFunction(func::FuncOp func, KernelLibrary &library, const Chip
     if (m == 0 || n == 0)
       return op->emitOpError("has an empty operand (M = ")
              << m << ", N = " << n << "); nothing to launch";
-    FailureOr<GemmTiling> tiling =
-        selectGemmTiling(chip, m, n, k, overrides, [&] { return op->emitOpError(); });
+    FailureOr<GemmTiling> tiling = chooseTiling(op, chip, m, n, k, tilingSource);
     if (failed(tiling))
       return failure();
     XnorPlan plan;
@@ -487,6 +572,7 @@ struct ConvertBNNToGPUPass : ::bnn::impl::ConvertBNNToGPUBase<ConvertBNNToGPUPas
     overrides.tileM = tileM;
     overrides.tileN = tileN;
     overrides.stages = stages;
+    overrides.persistentBlocks = persistentBlocks;
     return overrides;
   }
 
@@ -520,7 +606,16 @@ struct ConvertBNNToGPUPass : ::bnn::impl::ConvertBNNToGPUBase<ConvertBNNToGPUPas
       return signalPassFailure();
     }
     FailureOr<ChipInfo> chipInfo = parseChip(chip);
-    GemmTilingOverrides overrides = getOverrides();
+    TilingSource tilingSource;
+    tilingSource.options = getOverrides();
+    tilingSource.remarks = tuningRemarks;
+    llvm::Expected<std::shared_ptr<const ::bnn::tuning::TuningDatabase>> database =
+        ::bnn::tuning::loadTuningDatabase(tuningDb, chip, &tilingSource.databasePath);
+    if (!database) {
+      module.emitError() << "convert-bnn-to-gpu: " << llvm::toString(database.takeError());
+      return signalPassFailure();
+    }
+    tilingSource.database = std::move(*database);
 
     SmallVector<func::FuncOp> hostFuncs;
     for (auto func : module.getOps<func::FuncOp>())
@@ -532,7 +627,7 @@ struct ConvertBNNToGPUPass : ::bnn::impl::ConvertBNNToGPUBase<ConvertBNNToGPUPas
     KernelLibrary library(module, *chipInfo);
     LoweringState state;
     for (func::FuncOp func : hostFuncs)
-      if (failed(planFunction(func, library, *chipInfo, overrides, state)))
+      if (failed(planFunction(func, library, *chipInfo, tilingSource, state)))
         return signalPassFailure();
 
     TypeConverter converter;

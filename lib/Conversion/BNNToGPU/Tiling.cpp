@@ -1,8 +1,8 @@
 //===- Tiling.cpp - target chips and GEMM tile selection ------------------===//
 //
-// The one place where the kernel and tile sizes of a binary GEMM are chosen. Today the inputs
-// are the chip defaults below and the pass options; the autotuner will feed the same
-// GemmTilingOverrides from its database.
+// The one place where the kernel and tile sizes of a binary GEMM are chosen. The inputs are
+// the chip defaults below and GemmTilingOverrides: the pass options or, when none is given, an
+// entry of the tuning database (docs/Tuning.md; looked up by convert-bnn-to-gpu).
 //
 //===----------------------------------------------------------------------===//
 
@@ -99,6 +99,13 @@ llvm::Error checkGemmTilingOverrides(const ChipInfo &chip, const GemmTilingOverr
   if (overrides.stages != 0 && (overrides.stages < 2 || overrides.stages > 8))
     return llvm::createStringError("stages=" + llvm::Twine(overrides.stages) +
                                    ": expected 0 (chip default) or 2 to 8");
+  if (overrides.persistentBlocks < 0 || overrides.persistentBlocks > (1 << 20))
+    return llvm::createStringError("persistent-blocks=" + llvm::Twine(overrides.persistentBlocks) +
+                                   ": expected 0 (one block per tile) to 1048576");
+  if (overrides.persistentBlocks > 0 && (!chip.hasWgmma || overrides.mma == "sync"))
+    return llvm::createStringError("persistent-blocks needs the wgmma kernel (chip sm_90a, mma "
+                                   "auto or wgmma), found chip " + chip.name + ", mma " +
+                                   overrides.mma);
   return llvm::Error::success();
 }
 
@@ -294,6 +301,13 @@ FailureOr<GemmTiling> selectGemmTiling(const ChipInfo &chip, int64_t m, int64_t 
   // 0.212 ms against 0.178 ms at 8192^3 and 0.039 against 0.041 ms at 4096^3, so it is left
   // to the tuner.)
   t.persistentBlocks = 0;
+  if (overrides.persistentBlocks > 0) {
+    if (kind != GemmKernelKind::Wgmma) {
+      emitError() << "a persistent kernel needs wgmma, found " << stringifyGemmKernelKind(kind);
+      return failure();
+    }
+    t.persistentBlocks = overrides.persistentBlocks;
+  }
 
   if (t.sharedMemoryBytes() > chip.maxSharedBytesPerBlock) {
     emitError() << "tile " << t.tileM << "x" << t.tileN << " with " << t.stages

@@ -142,3 +142,7 @@ bool bnn::hostSupports(const CPUTargetInfo &info) {
     return hostHas("avx2");
   return true;
 }
+
+std::string bnn::cpuTuningChip(const CPUTargetInfo &info) {
+  return "cpu-" + (info.name == "amx" ? std::string("avx512") : info.name);
+}

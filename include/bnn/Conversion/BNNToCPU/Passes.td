@@ -22,7 +22,8 @@ def BNNTile : Pass<"bnn-tile", "::mlir::func::FuncOp"> {
     are handed to each tile with `bnn.slice`.
 
     Tile sizes come from `tile-rows` / `tile-cols` when given (non-zero) and otherwise from the
-    defaults of `target` (`bnn::getCPUTargetInfo`, the one place a tuning database will feed).
+    tuning database (`tuning-db`, an entry for the op's kernel kind and shape class; see
+    docs/Tuning.md) and otherwise from the defaults of `target` (`bnn::getCPUTargetInfo`).
     Leading batch dimensions beyond the row dimension are tiled by 1. Ops with dynamic result
     shapes, packed results, or already inside a parallel loop are left alone. With
     `fuse-packs`, a `bnn.pack` feeding a tile is moved into it (`slice(pack(x)) ->
@@ -50,7 +51,13 @@ def BNNTile : Pass<"bnn-tile", "::mlir::func::FuncOp"> {
     Option<"tileCols", "tile-cols", "int64_t", /*default=*/"0",
            "Columns of the output per tile (0: the target's default)">,
     Option<"fusePacks", "fuse-packs", "bool", /*default=*/"false",
-           "Move bnn.pack producers of operand slices into the tiles">
+           "Move bnn.pack producers of operand slices into the tiles">,
+    Option<"tuningDb", "tuning-db", "std::string", /*default=*/"\"none\"",
+           "Tuning database (docs/Tuning.md) whose entries choose the tile sizes when neither "
+           "tile-rows nor tile-cols is given: none, default (the shipped tuning/ directory), a "
+           "directory holding cpu-<target>.json, or a file">,
+    Option<"tuningRemarks", "tuning-remarks", "bool", /*default=*/"false",
+           "Emit a remark per tiled op saying where its tile sizes came from">
   ];
   let dependentDialects = ["::bnn::BNNDialect", "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::affine::AffineDialect",

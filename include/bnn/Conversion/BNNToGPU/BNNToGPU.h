@@ -88,6 +88,12 @@ struct GemmTilingOverrides {
   int64_t tileM = 0;
   int64_t tileN = 0;
   int64_t stages = 0;
+  /// Wgmma: > 0 makes the kernel persistent with this many blocks.
+  int64_t persistentBlocks = 0;
+
+  /// True when a pass option chose any of mma, tile-m, tile-n, stages or persistent-blocks:
+  /// the tuning database is then not consulted (explicit options win).
+  bool isExplicit() const { return mma != "auto" || tileM || tileN || stages || persistentBlocks; }
 };
 
 /// Checks the overrides that do not depend on a product's shape (spelling of `mma`, wgmma on

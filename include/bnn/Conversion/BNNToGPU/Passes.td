@@ -59,6 +59,16 @@ def ConvertBNNToGPU : Pass<"convert-bnn-to-gpu", "::mlir::ModuleOp"> {
            "GEMM tile rows of the rhs (output columns) per thread block (0: chip default)">,
     Option<"stages", "stages", "int64_t", /*default=*/"0",
            "Shared-memory pipeline depth of the GEMM, each stage 1024 bits of K (0: chip default)">,
+    Option<"persistentBlocks", "persistent-blocks", "int64_t", /*default=*/"0",
+           "wgmma GEMM: > 0 makes the kernel persistent with this many thread blocks (0: one "
+           "block per output tile)">,
+    Option<"tuningDb", "tuning-db", "std::string", /*default=*/"\"none\"",
+           "Tuning database (docs/Tuning.md) whose entries choose the GEMM tiling when no "
+           "mma/tile-m/tile-n/stages/persistent-blocks option is given: none, default (the shipped tuning/ "
+           "directory), a directory holding <chip>.json, or a file">,
+    Option<"tuningRemarks", "tuning-remarks", "bool", /*default=*/"false",
+           "Emit a remark per GEMM saying where its tiling came from (database entry, "
+           "untuned entry, no entry: chip defaults, or explicit options)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -68,6 +68,8 @@ public:
   std::string chip() const;
   int computeCapability() const { return capability; } ///< e.g. 90
   int multiprocessors() const { return smCount; }
+  /// The CUDA driver's version, 1000 * major + 10 * minor (cuDriverGetVersion), e.g. 12040.
+  Status driverVersion(int &version) const;
 
   Status allocate(std::size_t bytes, DeviceBuffer &out);
   Status synchronize();

@@ -23,6 +23,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ParallelFor.h"
 #include "bnn/runtime/HammingTopK.h"
 #include "bnn/runtime/HammingTopKPaths.h"
 
@@ -393,24 +394,7 @@ void scanRange(ScanFn scan, const uint64_t *queries, int64_t nq, const uint64_t 
   }
 }
 
-/// Runs body(t) for t in [0, n) on n threads (the caller's is thread 0); where a thread
-/// cannot be started, its share runs on the caller's thread.
-template <typename Body> void parallelFor(int64_t n, Body body) {
-  std::vector<std::thread> threads;
-  std::vector<int64_t> inline_;
-  for (int64_t t = 1; t < n; ++t) {
-    try {
-      threads.emplace_back(body, t);
-    } catch (...) {
-      inline_.push_back(t);
-    }
-  }
-  body(0);
-  for (int64_t t : inline_)
-    body(t);
-  for (std::thread &th : threads)
-    th.join();
-}
+using bnn::detail::parallelFor;
 
 void run(HammingPath path, const uint64_t *queries, int64_t numQueries, const uint64_t *codes,
          int64_t numCodes, int64_t words, int64_t k, int32_t *distances, int64_t *indices,

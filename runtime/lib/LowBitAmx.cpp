@@ -26,6 +26,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ParallelFor.h"
 #include "bnn/runtime/LowBitGemm.h"
 
 #include <algorithm>
@@ -56,24 +57,7 @@ constexpr int64_t kWordBits = 64;
 
 int64_t wordsOf(int64_t k) { return k / kWordBits + (k % kWordBits != 0); }
 
-/// Runs body(t) for t in [0, n) on n threads (the caller's is thread 0); where a thread
-/// cannot be started, its share runs on the caller's thread.
-template <typename Body> void parallelFor(int64_t n, Body body) {
-  std::vector<std::thread> threads;
-  std::vector<int64_t> inline_;
-  for (int64_t t = 1; t < n; ++t) {
-    try {
-      threads.emplace_back(body, t);
-    } catch (...) {
-      inline_.push_back(t);
-    }
-  }
-  body(0);
-  for (int64_t t : inline_)
-    body(t);
-  for (std::thread &th : threads)
-    th.join();
-}
+using bnn::detail::parallelFor;
 
 int64_t threadCount(int32_t numThreads) {
   if (numThreads > 0)
